@@ -1,0 +1,229 @@
+//! The native command line: train and pack the model, evaluate, generate synthetic data.
+//! All IO and flag parsing lives here; the work is done by the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use movie_recs::data::{read_dataset, ReadOptions};
+use movie_recs::synthetic::{generate, SyntheticSpec};
+use movie_recs::train::report::evaluate_dataset;
+use movie_recs::train::{build_model, TrainSettings};
+use movie_recs::{Error, FactorStorage, Result};
+
+const USAGE: &str = "\
+usage:
+  trainer model --data DIR [--out FILE] [settings]      train on a MovieLens folder, write the packed model
+  trainer eval DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [settings]
+                                                         run the protocol of shared/EVAL.md, print the table
+  trainer synth --out DIR [--users N] [--movies N] [--ratings-per-user N] [--seed N]
+                                                         write synthetic ratings.csv + movies.csv (ml-latest layout)
+settings:
+  --factors N --iterations N --reg F --reg-bias F        explicit (rating) model
+  --implicit-factors N --implicit-iterations N --implicit-reg F --alpha F --rating-offset F --explicit-weight F
+  --no-implicit                                          rank by predicted stars only
+  --storage f32|int8   --seed N   --lenient   --quiet";
+
+struct Args(Vec<String>);
+
+impl Args {
+    fn flag(&mut self, name: &str) -> bool {
+        match self.0.iter().position(|a| a == name) {
+            Some(i) => {
+                self.0.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn value(&mut self, name: &str) -> Result<Option<String>> {
+        match self.0.iter().position(|a| a == name) {
+            Some(i) if i + 1 < self.0.len() => {
+                let v = self.0.remove(i + 1);
+                self.0.remove(i);
+                Ok(Some(v))
+            }
+            Some(_) => Err(usage_error(format!("{name} needs a value"))),
+            None => Ok(None),
+        }
+    }
+
+    fn parsed<T: std::str::FromStr>(&mut self, name: &'static str) -> Result<Option<T>> {
+        match self.value(name)? {
+            Some(v) => v.parse().map(Some).map_err(|_| Error::InvalidSetting { name, value: v, reason: "not a valid number".into() }),
+            None => Ok(None),
+        }
+    }
+
+    fn finish(self) -> Result<Vec<String>> {
+        if let Some(a) = self.0.iter().find(|a| a.starts_with("--")) {
+            return Err(usage_error(format!("unknown flag {a}")));
+        }
+        Ok(self.0)
+    }
+}
+
+fn usage_error(msg: String) -> Error {
+    Error::InvalidSetting { name: "arguments", value: msg, reason: format!("see usage:\n{USAGE}") }
+}
+
+fn settings(args: &mut Args) -> Result<TrainSettings> {
+    let mut s = TrainSettings::default();
+    s.progress = !args.flag("--quiet");
+    macro_rules! set {
+        ($flag:literal, $target:expr) => {
+            if let Some(v) = args.parsed($flag)? {
+                $target = v;
+            }
+        };
+    }
+    set!("--factors", s.explicit.factors);
+    set!("--iterations", s.explicit.iterations);
+    set!("--reg", s.explicit.reg_factors);
+    set!("--reg-bias", s.explicit.reg_bias);
+    if let Some(seed) = args.parsed::<u64>("--seed")? {
+        s.explicit.seed = seed;
+        if let Some(i) = s.implicit.as_mut() {
+            i.seed = seed + 1;
+        }
+    }
+    if let Some(i) = s.implicit.as_mut() {
+        set!("--implicit-factors", i.factors);
+        set!("--implicit-iterations", i.iterations);
+        set!("--implicit-reg", i.reg);
+        set!("--alpha", i.alpha);
+        set!("--rating-offset", i.rating_offset);
+        set!("--explicit-weight", i.explicit_weight);
+    }
+    if args.flag("--no-implicit") {
+        s.implicit = None;
+    }
+    match args.value("--storage")?.as_deref() {
+        None | Some("int8") => s.storage = FactorStorage::Int8,
+        Some("f32") => s.storage = FactorStorage::F32,
+        Some(other) => return Err(Error::InvalidSetting { name: "storage", value: other.into(), reason: "must be f32 or int8".into() }),
+    }
+    s.validate()?;
+    Ok(s)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.display().to_string(), reason: e.to_string() })?;
+    }
+    std::fs::write(path, bytes).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
+}
+
+fn cmd_model(mut args: Args) -> Result<()> {
+    let data = args.value("--data")?.ok_or_else(|| usage_error("model needs --data DIR".into()))?;
+    let out = PathBuf::from(args.value("--out")?.unwrap_or_else(|| "www/model.bin".into()));
+    let lenient = args.flag("--lenient");
+    let s = settings(&mut args)?;
+    args.finish()?;
+    let t = Instant::now();
+    let ds = read_dataset(Path::new(&data), ReadOptions { lenient })?;
+    eprintln!("read {} ratings and {} movies from {} in {:.2} s ({} malformed lines skipped)", ds.ratings.len(), ds.movies.len(), data, t.elapsed().as_secs_f64(), ds.skipped_lines);
+    let t = Instant::now();
+    let model = build_model(&ds.name, &ds.movies, &ds.ratings, &s)?;
+    let train_s = t.elapsed().as_secs_f64();
+    let bytes = model.to_bytes()?;
+    write(&out, &bytes)?;
+    let k_ex = model.explicit.item_factors.cols();
+    let k_im = model.implicit.as_ref().map_or(0, |i| i.item_factors.cols());
+    let per = |k: usize| match s.storage {
+        FactorStorage::F32 => 4 * k,
+        FactorStorage::Int8 => k + 4,
+    };
+    let n = model.movies.len();
+    eprintln!(
+        "trained in {train_s:.2} s; wrote {} ({} bytes: {} movies; explicit factors ~{} B, implicit factors ~{} B, metadata ~{} B)",
+        out.display(),
+        bytes.len(),
+        n,
+        n * (per(k_ex) + 4),
+        if k_im > 0 { n * per(k_im) } else { 0 },
+        bytes.len().saturating_sub(n * (per(k_ex) + 4) + if k_im > 0 { n * per(k_im) } else { 0 })
+    );
+    println!("{}", out.display());
+    Ok(())
+}
+
+fn cmd_eval(mut args: Args) -> Result<()> {
+    let folds: Vec<u32> = match args.value("--folds")? {
+        Some(v) => v
+            .split(',')
+            .map(|f| f.trim().parse::<u32>().ok().filter(|&f| f < 5).ok_or_else(|| Error::InvalidSetting { name: "folds", value: v.clone(), reason: "a comma-separated list of 0..=4".into() }))
+            .collect::<Result<_>>()?,
+        None => vec![0, 1, 2, 3, 4],
+    };
+    let json = args.value("--json")?.map(PathBuf::from);
+    let svg = args.value("--svg")?.map(PathBuf::from);
+    let lenient = args.flag("--lenient");
+    let mut s = settings(&mut args)?;
+    s.progress = false;
+    let rest = args.finish()?;
+    let [dir] = rest.as_slice() else { return Err(usage_error("eval needs exactly one DATA_DIR".into())) };
+    let ds = read_dataset(Path::new(dir), ReadOptions { lenient })?;
+    let report = evaluate_dataset(&ds, &folds, &s)?;
+    println!("{}", report.table());
+    println!("{}", report.json());
+    if let Some(path) = &json {
+        write(path, report.json().as_bytes())?;
+        let svg_path = svg.clone().unwrap_or_else(|| path.with_extension("svg"));
+        write(&svg_path, report.svg().as_bytes())?;
+        eprintln!("wrote {} and {}", path.display(), svg_path.display());
+    } else if let Some(path) = &svg {
+        write(path, report.svg().as_bytes())?;
+    }
+    Ok(())
+}
+
+fn cmd_synth(mut args: Args) -> Result<()> {
+    let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("synth needs --out DIR".into()))?);
+    let spec = SyntheticSpec {
+        users: args.parsed("--users")?.unwrap_or(1000),
+        movies: args.parsed("--movies")?.unwrap_or(2000),
+        ratings_per_user: args.parsed("--ratings-per-user")?.unwrap_or(100),
+        dims: 8,
+        seed: args.parsed("--seed")?.unwrap_or(7),
+    };
+    args.finish()?;
+    let ratings = generate(&spec);
+    let mut text = String::from("userId,movieId,rating,timestamp\n");
+    for r in &ratings {
+        text += &format!("{},{},{:.1},{}\n", r.user, r.movie.0, r.rating, r.timestamp);
+    }
+    write(&out.join("ratings.csv"), text.as_bytes())?;
+    let mut movies = String::from("movieId,title,genres\n");
+    const GENRES: [&str; 6] = ["Action", "Comedy", "Drama", "Sci-Fi", "Romance", "Thriller"];
+    for m in 1..=spec.movies {
+        movies += &format!("{m},\"Synthetic Movie {m}, The ({})\",{}|{}\n", 1950 + m % 70, GENRES[m as usize % 6], GENRES[(m as usize / 6) % 6]);
+    }
+    write(&out.join("movies.csv"), movies.as_bytes())?;
+    eprintln!("wrote {} ratings for {} users and {} movies to {}", ratings.len(), spec.users, spec.movies, out.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let mut argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.is_empty() || argv[0] == "--help" || argv[0] == "-h" {
+        println!("{USAGE}");
+        return if argv.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+    }
+    let cmd = argv.remove(0);
+    let args = Args(argv);
+    let result = match cmd.as_str() {
+        "model" => cmd_model(args),
+        "eval" => cmd_eval(args),
+        "synth" => cmd_synth(args),
+        other => Err(usage_error(format!("unknown command {other}"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

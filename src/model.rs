@@ -1,0 +1,390 @@
+//! The packed model: everything the browser needs, in one versioned, checksummed blob.
+//!
+//! Layout of the bytes: `MAGIC` (8) | format version (u32 LE) | body length (u64 LE) |
+//! FNV-1a 64 checksum of the body (u64 LE) | body (postcard). The fixed header is read before
+//! anything is decoded, so a truncated download, an HTML error page or a newer format is a clear
+//! [`Error`], never a panic; the decoded body is then validated field by field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// First bytes of every model file.
+pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
+/// Format version this build reads and writes. Bump on any change to the body's shape.
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8 + 4 + 8 + 8;
+
+/// A MovieLens movie id, kept apart from dense row indices into the factor matrices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MovieId(pub u32);
+
+/// Metadata of one movie in the catalogue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Movie {
+    /// MovieLens id.
+    pub id: MovieId,
+    /// Display title, without the year ("The American President").
+    pub title: String,
+    /// Release year parsed from the MovieLens title, when present.
+    pub year: Option<u16>,
+    /// Bit `g` set when the movie has genre `Model::genre_names[g]`.
+    pub genres: u32,
+    /// IMDb numeric id (links.csv), when known.
+    pub imdb_id: Option<u32>,
+    /// TMDB id (links.csv), when known.
+    pub tmdb_id: Option<u32>,
+    /// Number of training ratings.
+    pub rating_count: u32,
+    /// Mean training rating (0 when unrated).
+    pub rating_mean: f32,
+}
+
+/// How a factor matrix is stored in the file; in memory it is always `f32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FactorStorage {
+    /// Four bytes a value, exact.
+    F32,
+    /// One byte a value with one `f32` scale per row (symmetric, round to nearest).
+    Int8,
+}
+
+/// A dense row-major `rows x cols` matrix of `f32`, one row per movie.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "StoredFactors", try_from = "StoredFactors")]
+pub struct FactorMatrix {
+    rows: usize,
+    cols: usize,
+    data: Vec<f32>,
+    storage: FactorStorage,
+}
+
+impl FactorMatrix {
+    /// Wraps row-major `data`; fails unless `data.len() == rows * cols` and every value is finite.
+    pub fn new(rows: usize, cols: usize, data: Vec<f32>, storage: FactorStorage) -> Result<Self> {
+        if data.len() != rows * cols {
+            return Err(Error::InvalidModel(format!(
+                "factor matrix has {} values, expected {rows} x {cols}",
+                data.len()
+            )));
+        }
+        if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidModel(format!(
+                "factor matrix value at row {} column {} is {}",
+                pos / cols.max(1),
+                pos % cols.max(1),
+                data[pos]
+            )));
+        }
+        Ok(Self { rows, cols, data, storage })
+    }
+
+    /// Number of rows (movies).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns (latent factors).
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Row `i` as a slice. Panics when `i >= rows` (an internal index, never visitor input).
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// All values, row-major.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// How the matrix is written to the file.
+    pub fn storage(&self) -> FactorStorage {
+        self.storage
+    }
+
+    /// The same values written with another storage; re-reading applies its rounding.
+    pub fn with_storage(mut self, storage: FactorStorage) -> Self {
+        self.storage = storage;
+        if storage == FactorStorage::Int8 {
+            // Apply the rounding now so that the in-memory model equals a reloaded one.
+            let stored = StoredFactors::from(self.clone());
+            self = FactorMatrix::try_from(stored).expect("re-quantised values stay finite");
+        }
+        self
+    }
+
+    /// `self^T self`, the Gram matrix (`cols x cols`, row-major, f64) used by implicit fold-in.
+    pub fn gram(&self) -> Vec<f64> {
+        let k = self.cols;
+        let mut g = vec![0.0f64; k * k];
+        for r in 0..self.rows {
+            let row = self.row(r);
+            for a in 0..k {
+                let ra = row[a] as f64;
+                for b in a..k {
+                    g[a * k + b] += ra * row[b] as f64;
+                }
+            }
+        }
+        for a in 0..k {
+            for b in 0..a {
+                g[a * k + b] = g[b * k + a];
+            }
+        }
+        g
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredFactors {
+    F32 { rows: u32, cols: u32, values: Vec<f32> },
+    Int8 { rows: u32, cols: u32, scales: Vec<f32>, values: Vec<i8> },
+}
+
+impl From<FactorMatrix> for StoredFactors {
+    fn from(m: FactorMatrix) -> Self {
+        let (rows, cols) = (m.rows as u32, m.cols as u32);
+        match m.storage {
+            FactorStorage::F32 => StoredFactors::F32 { rows, cols, values: m.data },
+            FactorStorage::Int8 => {
+                let mut scales = Vec::with_capacity(m.rows);
+                let mut values = Vec::with_capacity(m.data.len());
+                for r in 0..m.rows {
+                    let row = m.row(r);
+                    let max = row.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+                    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+                    scales.push(scale);
+                    values.extend(row.iter().map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8));
+                }
+                StoredFactors::Int8 { rows, cols, scales, values }
+            }
+        }
+    }
+}
+
+impl TryFrom<StoredFactors> for FactorMatrix {
+    type Error = Error;
+    fn try_from(s: StoredFactors) -> Result<Self> {
+        match s {
+            StoredFactors::F32 { rows, cols, values } => {
+                FactorMatrix::new(rows as usize, cols as usize, values, FactorStorage::F32)
+            }
+            StoredFactors::Int8 { rows, cols, scales, values } => {
+                let (rows, cols) = (rows as usize, cols as usize);
+                if scales.len() != rows || values.len() != rows * cols {
+                    return Err(Error::InvalidModel(format!(
+                        "int8 factors have {} scales and {} values for {rows} x {cols}",
+                        scales.len(),
+                        values.len()
+                    )));
+                }
+                let data = values
+                    .chunks_exact(cols.max(1))
+                    .zip(&scales)
+                    .flat_map(|(row, &s)| row.iter().map(move |&v| v as f32 * s))
+                    .collect::<Vec<_>>();
+                FactorMatrix::new(rows, cols, if cols == 0 { Vec::new() } else { data }, FactorStorage::Int8)
+            }
+        }
+    }
+}
+
+/// Biased matrix factorisation on explicit ratings: `r_ui ~ mu + b_i + b_u + p_u . q_i`.
+/// Predicts stars; the visitor's `b_u, p_u` come from [`crate::fold_in`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExplicitFactors {
+    /// Global mean rating `mu` of the training data.
+    pub global_mean: f32,
+    /// Item biases `b_i`, one per movie row.
+    pub item_bias: Vec<f32>,
+    /// Item factors `q_i`, one row per movie.
+    pub item_factors: FactorMatrix,
+    /// Regularisation of the user factors, as the trainer used it.
+    pub reg_factors: f32,
+    /// Regularisation of the user bias, as the trainer used it.
+    pub reg_bias: f32,
+}
+
+/// Confidence-weighted implicit factors (Hu, Koren and Volinsky 2008): rank what the visitor is
+/// likely to watch and like next. A rating `r` counts as a positive with confidence
+/// `1 + alpha * max(r - rating_offset, 0)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImplicitFactors {
+    /// Item factors `y_i`, one row per movie.
+    pub item_factors: FactorMatrix,
+    /// Ridge regularisation of the user vector.
+    pub reg: f32,
+    /// Confidence slope.
+    pub alpha: f32,
+    /// Ratings at or below this add no confidence beyond the base 1.
+    pub rating_offset: f32,
+    /// Weight of the explicit model's centred predicted rating in the ranking score.
+    pub explicit_weight: f32,
+}
+
+impl ImplicitFactors {
+    /// Confidence `c` of a rating (always >= 1).
+    pub fn confidence(&self, rating: f32) -> f32 {
+        1.0 + self.alpha * (rating - self.rating_offset).max(0.0)
+    }
+}
+
+/// Where the model came from, for the page's footer and the evaluation table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Data set name, e.g. "ml-latest-small".
+    pub dataset: String,
+    /// Training users.
+    pub users: u32,
+    /// Training ratings.
+    pub ratings: u64,
+    /// Lowest rating on the scale.
+    pub rating_min: f32,
+    /// Highest rating on the scale.
+    pub rating_max: f32,
+    /// Trainer settings, human-readable.
+    pub trainer: String,
+}
+
+/// The whole recommender model as shipped to the browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// Provenance and rating scale.
+    pub info: ModelInfo,
+    /// Genre names; bit `g` of [`Movie::genres`] refers to `genre_names[g]`.
+    pub genre_names: Vec<String>,
+    /// The catalogue, one entry per factor row, in row order.
+    pub movies: Vec<Movie>,
+    /// Rating predictor.
+    pub explicit: ExplicitFactors,
+    /// Ranking model; absent, ranking falls back to the explicit prediction.
+    pub implicit: Option<ImplicitFactors>,
+}
+
+/// FNV-1a, 64 bit: a small checksum that catches truncation and bit flips (not tampering).
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn read_u32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn read_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(a)
+}
+
+impl Model {
+    /// Serialises the model with header and checksum.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let body = postcard::to_allocvec(self).map_err(|e| Error::Decode(e.to_string()))?;
+        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(&fnv1a64(&body).to_le_bytes());
+        out.extend_from_slice(&body);
+        Ok(out)
+    }
+
+    /// Reads and validates a model written by [`Model::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() >= MAGIC.len() && &bytes[..MAGIC.len()] != MAGIC {
+            let shown: String = String::from_utf8_lossy(&bytes[..MAGIC.len()]).chars().filter(|c| !c.is_control()).collect();
+            return Err(Error::BadMagic { found: shown });
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(Error::Truncated { found: bytes.len(), expected: HEADER_LEN });
+        }
+        let version = read_u32(&bytes[8..12]);
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+        }
+        let body_len = read_u64(&bytes[12..20]);
+        let expected = (HEADER_LEN as u64).saturating_add(body_len);
+        if bytes.len() as u64 != expected {
+            return Err(Error::Truncated {
+                found: bytes.len(),
+                expected: usize::try_from(expected).unwrap_or(usize::MAX),
+            });
+        }
+        let body = &bytes[HEADER_LEN..];
+        let (stored, found) = (read_u64(&bytes[20..28]), fnv1a64(body));
+        if stored != found {
+            return Err(Error::Checksum { found, expected: stored });
+        }
+        let model: Model = postcard::from_bytes(body).map_err(|e| Error::Decode(e.to_string()))?;
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// Checks the invariants that the rest of the crate relies on.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.movies.len();
+        let bad = |msg: String| Err(Error::InvalidModel(msg));
+        let (lo, hi) = (self.info.rating_min, self.info.rating_max);
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return bad(format!("rating scale {lo}..={hi} is empty or not finite"));
+        }
+        if self.genre_names.len() > 32 {
+            return bad(format!("{} genres, at most 32 are supported", self.genre_names.len()));
+        }
+        let e = &self.explicit;
+        if e.item_bias.len() != n || e.item_factors.rows() != n {
+            return bad(format!(
+                "{n} movies but {} item biases and {} explicit factor rows",
+                e.item_bias.len(),
+                e.item_factors.rows()
+            ));
+        }
+        let finite_nonneg = |v: f32| v.is_finite() && v >= 0.0;
+        if !e.global_mean.is_finite() || !finite_nonneg(e.reg_factors) || !finite_nonneg(e.reg_bias) {
+            return bad("explicit model has a non-finite mean or a negative regularisation".into());
+        }
+        if let Some(i) = e.item_bias.iter().position(|b| !b.is_finite()) {
+            return bad(format!("item bias of row {i} is {}", e.item_bias[i]));
+        }
+        if let Some(imp) = &self.implicit {
+            if imp.item_factors.rows() != n {
+                return bad(format!("{n} movies but {} implicit factor rows", imp.item_factors.rows()));
+            }
+            if !(imp.reg.is_finite() && imp.reg > 0.0) || !finite_nonneg(imp.alpha) || !imp.rating_offset.is_finite() || !imp.explicit_weight.is_finite() {
+                return bad("implicit model settings are not finite and positive".into());
+            }
+        }
+        let mut ids: Vec<u32> = self.movies.iter().map(|m| m.id.0).collect();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return bad(format!("movie id {} appears twice", w[0]));
+        }
+        let genre_mask = if self.genre_names.len() == 32 { u32::MAX } else { (1u32 << self.genre_names.len()) - 1 };
+        for m in &self.movies {
+            if m.genres & !genre_mask != 0 {
+                return bad(format!("movie {} has a genre bit beyond the {} genres", m.id.0, self.genre_names.len()));
+            }
+            if !m.rating_mean.is_finite() {
+                return bad(format!("movie {} has mean rating {}", m.id.0, m.rating_mean));
+            }
+        }
+        Ok(())
+    }
+
+    /// Names of the genres set in `mask`, in table order.
+    pub fn genre_list(&self, mask: u32) -> Vec<&str> {
+        self.genre_names
+            .iter()
+            .enumerate()
+            .filter(|(g, _)| mask & (1 << g) != 0)
+            .map(|(_, s)| s.as_str())
+            .collect()
+    }
+}

@@ -1,0 +1,446 @@
+//! The runtime recommender: a validated [`Model`] plus the indexes built once at load (id to row,
+//! folded titles, `Y^T Y`, the cold-start order), and the calls the page makes: fold in, rank,
+//! explain, predict, search.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::fold_in::{check_ratings, fold_in_explicit, fold_in_implicit, ExplicitUser, ImplicitUser, RawRating, SkippedRating};
+use crate::model::{Model, Movie, MovieId};
+use crate::text::fold;
+
+/// Largest `count` a caller may ask for: the whole list is built as JS objects.
+pub const MAX_COUNT: usize = 1000;
+/// Prior weight (in ratings) of the global mean in the cold-start Bayesian average.
+const COLD_START_PRIOR: f32 = 25.0;
+/// Most reasons given for one recommendation.
+const MAX_REASONS: usize = 2;
+
+/// Which ranking to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Method {
+    /// The folded-in factor models (implicit ranking blended with the explicit prediction).
+    #[default]
+    Personal,
+    /// Most rated first, the same for everyone: the evaluation's floor.
+    Popular,
+}
+
+/// Options of [`Recommender::recommend`]; every field has a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecommendOptions {
+    /// How many recommendations, 1..=[`MAX_COUNT`].
+    pub count: usize,
+    /// Keep movies having any of these genres (names as in the model); empty keeps all.
+    pub genres: Vec<String>,
+    /// Keep movies released in or after this year.
+    pub year_min: Option<u16>,
+    /// Keep movies released in or before this year.
+    pub year_max: Option<u16>,
+    /// Ranking method.
+    pub method: Method,
+}
+
+impl Default for RecommendOptions {
+    fn default() -> Self {
+        Self { count: 10, genres: Vec::new(), year_min: None, year_max: None, method: Method::Personal }
+    }
+}
+
+/// Why a movie is recommended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Reason {
+    /// "Because you rated <title> <rating>": a rating that adds much to this movie's score.
+    #[serde(rename_all = "camelCase")]
+    Rated {
+        /// The rated movie.
+        movie_id: u32,
+        /// Its title.
+        title: String,
+        /// The visitor's stars.
+        rating: f32,
+    },
+    /// Popular and well rated by everyone (cold start, or the popularity method).
+    #[serde(rename_all = "camelCase")]
+    Popular {
+        /// Training ratings of the movie.
+        rating_count: u32,
+        /// Their mean.
+        rating_mean: f32,
+    },
+}
+
+/// One recommended movie, ready to render.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendation {
+    /// MovieLens id.
+    pub movie_id: u32,
+    /// Display title.
+    pub title: String,
+    /// Release year.
+    pub year: Option<u16>,
+    /// Genre names.
+    pub genres: Vec<String>,
+    /// Ranking score (higher first; comparable within one list only).
+    pub score: f32,
+    /// Predicted stars, clipped to the rating scale.
+    pub predicted_rating: f32,
+    /// Why, best first; never empty.
+    pub reasons: Vec<Reason>,
+}
+
+/// The answer of [`Recommender::recommend`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendations {
+    /// Best first, unique, never a movie the visitor rated.
+    pub items: Vec<Recommendation>,
+    /// True when no usable rating was given and the list is the popular, well-rated default.
+    pub cold_start: bool,
+    /// Ratings folded in.
+    pub used_ratings: usize,
+    /// Ratings left out, with reasons.
+    pub skipped: Vec<SkippedRating>,
+}
+
+/// A movie as the page lists it (search results, the starting grid, lookups).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieSummary {
+    /// MovieLens id.
+    pub movie_id: u32,
+    /// Display title.
+    pub title: String,
+    /// Release year.
+    pub year: Option<u16>,
+    /// Genre names.
+    pub genres: Vec<String>,
+    /// Training ratings.
+    pub rating_count: u32,
+    /// Their mean.
+    pub rating_mean: f32,
+    /// IMDb id.
+    pub imdb_id: Option<u32>,
+    /// TMDB id.
+    pub tmdb_id: Option<u32>,
+}
+
+/// A visitor folded into the model: the result of [`Recommender::fold_in`].
+#[derive(Clone, Debug)]
+pub struct Visitor {
+    rated: Vec<(usize, f32)>,
+    excluded: HashSet<usize>,
+    skipped: Vec<SkippedRating>,
+    explicit: ExplicitUser,
+    implicit: Option<ImplicitUser>,
+}
+
+impl Visitor {
+    /// Ratings folded in.
+    pub fn used_ratings(&self) -> usize {
+        self.rated.len()
+    }
+
+    /// Ratings left out, with reasons.
+    pub fn skipped(&self) -> &[SkippedRating] {
+        &self.skipped
+    }
+}
+
+/// A loaded model with its indexes; cheap to query many times.
+#[derive(Clone, Debug)]
+pub struct Recommender {
+    model: Model,
+    index: HashMap<MovieId, usize>,
+    gram: Option<Vec<f64>>,
+    folded_titles: Vec<String>,
+    cold_start_order: Vec<usize>,
+}
+
+impl Recommender {
+    /// Reads, validates and indexes a packed model.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Ok(Self::new(Model::from_bytes(bytes)?))
+    }
+
+    /// Indexes a model (assumed valid, as [`Model::from_bytes`] leaves it).
+    pub fn new(model: Model) -> Self {
+        let index = model.movies.iter().enumerate().map(|(row, m)| (m.id, row)).collect();
+        let gram = model.implicit.as_ref().map(|imp| imp.item_factors.gram());
+        let folded_titles = model
+            .movies
+            .iter()
+            .map(|m| match m.year {
+                Some(y) => format!("{} {y}", fold(&m.title)),
+                None => fold(&m.title),
+            })
+            .collect();
+        let mean = model.explicit.global_mean;
+        let bayes = |m: &Movie| {
+            (COLD_START_PRIOR * mean + m.rating_count as f32 * m.rating_mean) / (COLD_START_PRIOR + m.rating_count as f32)
+        };
+        let mut cold_start_order: Vec<usize> = (0..model.movies.len()).collect();
+        cold_start_order.sort_by(|&a, &b| {
+            let (ma, mb) = (&model.movies[a], &model.movies[b]);
+            bayes(mb).total_cmp(&bayes(ma)).then(ma.id.cmp(&mb.id))
+        });
+        Self { model, index, gram, folded_titles, cold_start_order }
+    }
+
+    /// The model behind this recommender.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Row of a movie id, if it is in the catalogue.
+    pub fn row(&self, id: MovieId) -> Option<usize> {
+        self.index.get(&id).copied()
+    }
+
+    /// Folds raw ratings in: checks them, then solves for the visitor's bias and vectors.
+    pub fn fold_in(&self, raw: &[RawRating]) -> Visitor {
+        let checked = check_ratings(&self.model, &self.index, raw);
+        let excluded = raw
+            .iter()
+            .filter(|r| r.movie_id.is_finite() && r.movie_id >= 0.0 && r.movie_id <= u32::MAX as f64)
+            .filter_map(|r| self.row(MovieId(r.movie_id as u32)))
+            .collect();
+        let explicit = fold_in_explicit(&self.model.explicit, &checked.rated);
+        let implicit = match (&self.model.implicit, &self.gram) {
+            (Some(imp), Some(gram)) => Some(fold_in_implicit(imp, gram, &checked.rated)),
+            _ => None,
+        };
+        Visitor { rated: checked.rated, excluded, skipped: checked.skipped, explicit, implicit }
+    }
+
+    /// Folds the ratings in and ranks the catalogue: see [`Recommender::recommend_for`].
+    pub fn recommend(&self, raw: &[RawRating], options: &RecommendOptions) -> Result<Recommendations> {
+        self.recommend_for(&self.fold_in(raw), options)
+    }
+
+    /// Ranks every movie the visitor has not rated, keeps those passing the filters, and returns
+    /// the best `count` with predicted stars and reasons. With no usable rating, the personal
+    /// method falls back to popular, well-rated movies (Bayesian average), flagged `cold_start`.
+    pub fn recommend_for(&self, visitor: &Visitor, options: &RecommendOptions) -> Result<Recommendations> {
+        let count = options.count;
+        if count == 0 || count > MAX_COUNT {
+            return Err(Error::InvalidOption { name: "count", reason: format!("{count} is not in 1..={MAX_COUNT}") });
+        }
+        let genre_mask = self.genre_mask(&options.genres)?;
+        if let (Some(lo), Some(hi)) = (options.year_min, options.year_max) {
+            if lo > hi {
+                return Err(Error::InvalidOption { name: "yearMin", reason: format!("{lo} is after yearMax {hi}") });
+            }
+        }
+        let keep = |row: usize| {
+            let m = &self.model.movies[row];
+            !visitor.excluded.contains(&row)
+                && (genre_mask == 0 || m.genres & genre_mask != 0)
+                && options.year_min.is_none_or(|lo| m.year.is_some_and(|y| y >= lo))
+                && options.year_max.is_none_or(|hi| m.year.is_some_and(|y| y <= hi))
+        };
+        let cold_start = visitor.rated.is_empty() && options.method == Method::Personal;
+        let ranked: Vec<(usize, f32)> = if cold_start {
+            let n = self.cold_start_order.len() as f32;
+            self.cold_start_order
+                .iter()
+                .copied()
+                .filter(|&r| keep(r))
+                .take(count)
+                .enumerate()
+                .map(|(i, r)| (r, 1.0 - i as f32 / n))
+                .collect()
+        } else {
+            let scores = self.scores(visitor, options.method);
+            top_k((0..scores.len()).filter(|&r| keep(r)).map(|r| (r, scores[r])), count, |r| self.model.movies[r].id)
+        };
+        let items = ranked
+            .into_iter()
+            .map(|(row, score)| {
+                let m = &self.model.movies[row];
+                let reasons = if cold_start || options.method == Method::Popular {
+                    vec![self.popular_reason(row)]
+                } else {
+                    self.explain(visitor, row)
+                };
+                Recommendation {
+                    movie_id: m.id.0,
+                    title: m.title.clone(),
+                    year: m.year,
+                    genres: self.model.genre_list(m.genres).into_iter().map(String::from).collect(),
+                    score,
+                    predicted_rating: self.predict_row(visitor, row, options.method),
+                    reasons,
+                }
+            })
+            .collect();
+        Ok(Recommendations { items, cold_start, used_ratings: visitor.rated.len(), skipped: visitor.skipped.clone() })
+    }
+
+    /// Ranking scores of every row for a folded-in visitor (rated rows included).
+    pub fn scores(&self, visitor: &Visitor, method: Method) -> Vec<f32> {
+        let movies = &self.model.movies;
+        match method {
+            Method::Popular => movies.iter().map(|m| m.rating_count as f32 + m.rating_mean * 1e-3).collect(),
+            Method::Personal => {
+                let ex = &self.model.explicit;
+                match (&self.model.implicit, &visitor.implicit) {
+                    (Some(imp), Some(user)) => {
+                        let w = imp.explicit_weight;
+                        (0..movies.len())
+                            .map(|r| user.score(imp, r) + if w != 0.0 { w * visitor.explicit.centred_score(ex, r) } else { 0.0 })
+                            .collect()
+                    }
+                    _ => (0..movies.len()).map(|r| visitor.explicit.centred_score(ex, r)).collect(),
+                }
+            }
+        }
+    }
+
+    /// Predicted stars for `movies` (None for ids outside the catalogue), clipped to the scale.
+    pub fn predict(&self, visitor: &Visitor, movies: &[MovieId], method: Method) -> Vec<Option<f32>> {
+        movies.iter().map(|&id| self.row(id).map(|row| self.predict_row(visitor, row, method))).collect()
+    }
+
+    fn predict_row(&self, visitor: &Visitor, row: usize, method: Method) -> f32 {
+        let info = &self.model.info;
+        let ex = &self.model.explicit;
+        let raw = match method {
+            Method::Personal => ex.global_mean + visitor.explicit.centred_score(ex, row),
+            Method::Popular => {
+                let m = &self.model.movies[row];
+                if m.rating_count > 0 { m.rating_mean } else { ex.global_mean }
+            }
+        };
+        raw.clamp(info.rating_min, info.rating_max)
+    }
+
+    /// The rated movies that add most to `row`'s personal score, as reasons.
+    fn explain(&self, visitor: &Visitor, row: usize) -> Vec<Reason> {
+        let mut total: HashMap<usize, f64> = HashMap::new();
+        let ex = &self.model.explicit;
+        match (&self.model.implicit, &visitor.implicit) {
+            (Some(imp), Some(user)) => {
+                for (j, c) in user.contributions(imp, row) {
+                    *total.entry(j).or_default() += c;
+                }
+                if imp.explicit_weight != 0.0 {
+                    for (j, c) in visitor.explicit.contributions(ex, row) {
+                        *total.entry(j).or_default() += imp.explicit_weight as f64 * c;
+                    }
+                }
+            }
+            _ => {
+                for (j, c) in visitor.explicit.contributions(ex, row) {
+                    *total.entry(j).or_default() += c;
+                }
+            }
+        }
+        let mut best: Vec<(usize, f64)> = total.into_iter().filter(|&(_, c)| c > 0.0).collect();
+        best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let rating_of: HashMap<usize, f32> = visitor.rated.iter().copied().collect();
+        let reasons: Vec<Reason> = best
+            .into_iter()
+            .take(MAX_REASONS)
+            .map(|(j, _)| {
+                let m = &self.model.movies[j];
+                Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating: rating_of[&j] }
+            })
+            .collect();
+        if reasons.is_empty() {
+            vec![self.popular_reason(row)]
+        } else {
+            reasons
+        }
+    }
+
+    fn popular_reason(&self, row: usize) -> Reason {
+        let m = &self.model.movies[row];
+        Reason::Popular { rating_count: m.rating_count, rating_mean: m.rating_mean }
+    }
+
+    fn genre_mask(&self, names: &[String]) -> Result<u32> {
+        names.iter().try_fold(0u32, |mask, name| {
+            match self.model.genre_names.iter().position(|g| g.eq_ignore_ascii_case(name)) {
+                Some(g) => Ok(mask | 1 << g),
+                None => Err(Error::InvalidOption {
+                    name: "genres",
+                    reason: format!("unknown genre {name:?} (known: {})", self.model.genre_names.join(", ")),
+                }),
+            }
+        })
+    }
+
+    /// Movies whose folded title (with year) contains every word of the folded query; titles
+    /// starting with the query first, then word-prefix matches, then by rating count.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<MovieSummary> {
+        let q = fold(query);
+        let words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
+        if words.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let mut hits: Vec<(u8, usize)> = self
+            .folded_titles
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| words.iter().all(|w| t.contains(w)))
+            .map(|(row, t)| {
+                let rank = if t.starts_with(q.as_str()) {
+                    0
+                } else if t.split(' ').any(|tw| tw.starts_with(words[0])) {
+                    1
+                } else {
+                    2
+                };
+                (rank, row)
+            })
+            .collect();
+        let movies = &self.model.movies;
+        hits.sort_by(|a, b| a.0.cmp(&b.0).then(movies[b.1].rating_count.cmp(&movies[a.1].rating_count)).then(movies[a.1].id.cmp(&movies[b.1].id)));
+        hits.into_iter().take(limit).map(|(_, row)| self.summary(row)).collect()
+    }
+
+    /// A movie by id, or `None` when it is not in the catalogue.
+    pub fn movie(&self, id: MovieId) -> Option<MovieSummary> {
+        self.row(id).map(|row| self.summary(row))
+    }
+
+    /// The starting grid: popular, well-rated movies (the cold-start order).
+    pub fn popular(&self, limit: usize) -> Vec<MovieSummary> {
+        self.cold_start_order.iter().take(limit).map(|&row| self.summary(row)).collect()
+    }
+
+    fn summary(&self, row: usize) -> MovieSummary {
+        let m = &self.model.movies[row];
+        MovieSummary {
+            movie_id: m.id.0,
+            title: m.title.clone(),
+            year: m.year,
+            genres: self.model.genre_list(m.genres).into_iter().map(String::from).collect(),
+            rating_count: m.rating_count,
+            rating_mean: m.rating_mean,
+            imdb_id: m.imdb_id,
+            tmdb_id: m.tmdb_id,
+        }
+    }
+}
+
+/// The `k` best `(row, score)` pairs, best first; ties broken by ascending movie id so results
+/// are deterministic.
+pub fn top_k(candidates: impl Iterator<Item = (usize, f32)>, k: usize, id: impl Fn(usize) -> MovieId) -> Vec<(usize, f32)> {
+    let order = |a: &(usize, f32), b: &(usize, f32)| -> Ordering { b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(&id(b.0))) };
+    let mut all: Vec<(usize, f32)> = candidates.collect();
+    if all.len() > k {
+        all.select_nth_unstable_by(k, order);
+        all.truncate(k);
+    }
+    all.sort_by(order);
+    all
+}

@@ -1,0 +1,129 @@
+//! The regularised least-squares step shared by the trainer and the browser.
+//!
+//! Alternating least squares solves, for one user (or one item), a small ridge regression over
+//! the other side's fixed factors. Fold-in is exactly that step for a visitor, so both call the
+//! same code: a visitor folded in gets what the trainer would have given them.
+
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
+
+/// Normal equations `A x = b` for one row, accumulated one observation at a time.
+///
+/// With `with_bias`, every observed vector `q` is treated as `[1, q...]`, so `x[0]` is the row's
+/// bias and `x[1..]` its factors.
+#[derive(Clone, Debug)]
+pub struct NormalEquations {
+    dim: usize,
+    with_bias: bool,
+    a: Vec<f64>,
+    b: Vec<f64>,
+    count: usize,
+}
+
+impl NormalEquations {
+    /// Empty equations for `factors` latent factors (plus a bias column when `with_bias`).
+    pub fn new(factors: usize, with_bias: bool) -> Self {
+        let dim = factors + with_bias as usize;
+        Self { dim, with_bias, a: vec![0.0; dim * dim], b: vec![0.0; dim], count: 0 }
+    }
+
+    /// Equations that start from a precomputed Gram matrix `base` (`factors x factors`, row-major),
+    /// as implicit ALS does with `Y^T Y`.
+    pub fn from_gram(base: &[f64], factors: usize) -> Self {
+        debug_assert_eq!(base.len(), factors * factors);
+        Self { dim: factors, with_bias: false, a: base.to_vec(), b: vec![0.0; factors], count: 0 }
+    }
+
+    /// Number of observations added.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Adds `weight * z z^T` to `A` and `rhs * z` to `b`, where `z = [1, q]` with a bias column
+    /// and `z = q` without. Only the upper triangle of `A` is updated; `solve` mirrors it.
+    pub fn add(&mut self, q: &[f32], weight: f64, rhs: f64) {
+        let dim = self.dim;
+        let off = self.with_bias as usize;
+        debug_assert_eq!(q.len() + off, dim);
+        if self.with_bias {
+            self.a[0] += weight;
+            for (j, &qj) in q.iter().enumerate() {
+                self.a[j + 1] += weight * qj as f64;
+            }
+            self.b[0] += rhs;
+        }
+        for (i, &qi) in q.iter().enumerate() {
+            let wi = weight * qi as f64;
+            let row = &mut self.a[(i + off) * dim..(i + off + 1) * dim];
+            for (j, &qj) in q.iter().enumerate().skip(i) {
+                row[j + off] += wi * qj as f64;
+            }
+            self.b[i + off] += rhs * qi as f64;
+        }
+        self.count += 1;
+    }
+
+    /// Solves `(A + diag(reg)) x = b` by Cholesky. `reg_bias` applies to the bias entry,
+    /// `reg_factors` to the factor entries. Returns `None` when the system is not positive
+    /// definite (only possible with zero regularisation and too few observations).
+    pub fn solve(&self, reg_factors: f64, reg_bias: f64) -> Option<Vec<f64>> {
+        let chol = self.factorise(reg_factors, reg_bias)?;
+        let x = chol.solve(&DVector::from_column_slice(&self.b));
+        x.iter().all(|v| v.is_finite()).then(|| x.iter().copied().collect())
+    }
+
+    /// The Cholesky factor of `A + diag(reg)`, kept to explain a score afterwards
+    /// (`z^T (A + reg)^-1 z_j` is how much observation `j` moved the score of `z`).
+    pub fn factorise(&self, reg_factors: f64, reg_bias: f64) -> Option<Cholesky<f64, Dyn>> {
+        let dim = self.dim;
+        let off = self.with_bias as usize;
+        let mut m = DMatrix::<f64>::zeros(dim, dim);
+        for i in 0..dim {
+            for j in i..dim {
+                let v = self.a[i * dim + j];
+                m[(i, j)] = v;
+                m[(j, i)] = v;
+            }
+            m[(i, i)] += if i < off { reg_bias } else { reg_factors };
+        }
+        m.cholesky()
+    }
+
+    /// The right-hand side `b`.
+    pub fn rhs(&self) -> &[f64] {
+        &self.b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovers_exact_solution_with_bias() {
+        // y = 2 + 1*q0 - 3*q1, observed without noise; tiny regularisation.
+        let obs: [[f32; 2]; 5] = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0], [0.5, 0.3]];
+        let mut eq = NormalEquations::new(2, true);
+        for q in &obs {
+            let y = 2.0 + q[0] as f64 - 3.0 * q[1] as f64;
+            eq.add(q, 1.0, y);
+        }
+        let x = eq.solve(1e-9, 1e-9).unwrap();
+        assert!((x[0] - 2.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6 && (x[2] + 3.0).abs() < 1e-6, "{x:?}");
+    }
+
+    #[test]
+    fn regularisation_shrinks_towards_zero() {
+        let mut eq = NormalEquations::new(1, false);
+        eq.add(&[1.0], 1.0, 4.0);
+        let loose = eq.solve(0.0, 0.0).unwrap()[0];
+        let tight = eq.solve(3.0, 0.0).unwrap()[0];
+        assert!((loose - 4.0).abs() < 1e-12);
+        assert!((tight - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn singular_without_regularisation_is_none() {
+        let eq = NormalEquations::new(3, false);
+        assert!(eq.solve(0.0, 0.0).is_none());
+    }
+}

@@ -1,0 +1,461 @@
+//! The offline trainer (native only, `train` feature): alternating least squares for the biased
+//! explicit model and the confidence-weighted implicit model, then packing with metadata.
+//!
+//! Every row solve is the function the browser's fold-in calls ([`crate::fold_in`]), so a
+//! visitor folded in is treated exactly like a training user. Rows are solved in parallel with
+//! rayon; each row's solve is independent of thread scheduling, so results are deterministic
+//! for a seed.
+
+pub mod report;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::data::MovieRecord;
+use crate::error::{Error, Result};
+use crate::eval::RatingRecord;
+use crate::fold_in::{explicit_row_equations, implicit_row_equations};
+use crate::model::{ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, Model, ModelInfo, Movie, MovieId};
+
+/// Settings of the biased explicit model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExplicitSettings {
+    /// Latent factors `k`.
+    pub factors: usize,
+    /// ALS sweeps (each solves all users, then all items).
+    pub iterations: usize,
+    /// Ridge on factors.
+    pub reg_factors: f32,
+    /// Ridge on biases.
+    pub reg_bias: f32,
+    /// Seed of the initial item factors.
+    pub seed: u64,
+}
+
+/// Settings of the implicit ranking model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImplicitSettings {
+    /// Latent factors.
+    pub factors: usize,
+    /// ALS sweeps.
+    pub iterations: usize,
+    /// Ridge on factors.
+    pub reg: f32,
+    /// Confidence slope: `c = 1 + alpha * max(r - rating_offset, 0)`.
+    pub alpha: f32,
+    /// See `alpha`.
+    pub rating_offset: f32,
+    /// Weight of the explicit centred prediction in the ranking score.
+    pub explicit_weight: f32,
+    /// Seed of the initial item factors.
+    pub seed: u64,
+}
+
+/// Everything the packer needs; validated once by [`TrainSettings::validate`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSettings {
+    /// Rating model.
+    pub explicit: ExplicitSettings,
+    /// Ranking model (None ranks by predicted rating).
+    pub implicit: Option<ImplicitSettings>,
+    /// How factors are stored in the file.
+    pub storage: FactorStorage,
+    /// Print progress to stderr.
+    pub progress: bool,
+}
+
+impl Default for TrainSettings {
+    /// The shipped configuration; the search that chose it is recorded in `tuning/`.
+    fn default() -> Self {
+        Self {
+            explicit: ExplicitSettings { factors: 32, iterations: 12, reg_factors: 8.0, reg_bias: 4.0, seed: 42 },
+            implicit: Some(ImplicitSettings {
+                factors: 64,
+                iterations: 12,
+                reg: 20.0,
+                alpha: 2.0,
+                rating_offset: 0.0,
+                explicit_weight: 0.05,
+                seed: 43,
+            }),
+            storage: FactorStorage::Int8,
+            progress: false,
+        }
+    }
+}
+
+fn setting_error(name: &'static str, value: impl ToString, reason: &str) -> Error {
+    Error::InvalidSetting { name, value: value.to_string(), reason: reason.into() }
+}
+
+impl TrainSettings {
+    /// Checks every setting's domain.
+    pub fn validate(&self) -> Result<()> {
+        let e = &self.explicit;
+        if !(1..=512).contains(&e.factors) {
+            return Err(setting_error("factors", e.factors, "must be in 1..=512"));
+        }
+        if !(1..=200).contains(&e.iterations) {
+            return Err(setting_error("iterations", e.iterations, "must be in 1..=200"));
+        }
+        for (name, v) in [("reg_factors", e.reg_factors), ("reg_bias", e.reg_bias)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(setting_error(name, v, "must be finite and > 0"));
+            }
+        }
+        if let Some(i) = &self.implicit {
+            if !(1..=512).contains(&i.factors) {
+                return Err(setting_error("implicit_factors", i.factors, "must be in 1..=512"));
+            }
+            if !(1..=200).contains(&i.iterations) {
+                return Err(setting_error("implicit_iterations", i.iterations, "must be in 1..=200"));
+            }
+            if !(i.reg.is_finite() && i.reg > 0.0) {
+                return Err(setting_error("implicit_reg", i.reg, "must be finite and > 0"));
+            }
+            if !(i.alpha.is_finite() && i.alpha >= 0.0) {
+                return Err(setting_error("alpha", i.alpha, "must be finite and >= 0"));
+            }
+            if !i.rating_offset.is_finite() || !i.explicit_weight.is_finite() {
+                return Err(setting_error("rating_offset/explicit_weight", format!("{}/{}", i.rating_offset, i.explicit_weight), "must be finite"));
+            }
+        }
+        Ok(())
+    }
+
+    /// One line describing the settings, stored in the model.
+    pub fn describe(&self) -> String {
+        let e = &self.explicit;
+        let mut s = format!(
+            "explicit ALS k={} iters={} reg={}/{} seed={}",
+            e.factors, e.iterations, e.reg_factors, e.reg_bias, e.seed
+        );
+        if let Some(i) = &self.implicit {
+            s += &format!(
+                "; implicit ALS k={} iters={} reg={} alpha={} offset={} explicit_weight={} seed={}",
+                i.factors, i.iterations, i.reg, i.alpha, i.rating_offset, i.explicit_weight, i.seed
+            );
+        }
+        s + &format!("; storage={:?}", self.storage)
+    }
+}
+
+/// Ratings as two compressed sparse row tables over dense user and item indices.
+#[derive(Clone, Debug)]
+pub struct Interactions {
+    /// User ids in row order.
+    pub users: Vec<u32>,
+    /// Movie ids in row order (ascending).
+    pub items: Vec<MovieId>,
+    by_user: Csr,
+    by_item: Csr,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Csr {
+    offsets: Vec<usize>,
+    index: Vec<u32>,
+    rating: Vec<f32>,
+}
+
+impl Csr {
+    fn build(rows: usize, triples: &[(u32, u32, f32)]) -> Self {
+        let mut offsets = vec![0usize; rows + 1];
+        for &(r, _, _) in triples {
+            offsets[r as usize + 1] += 1;
+        }
+        for i in 0..rows {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut index = vec![0u32; triples.len()];
+        let mut rating = vec![0f32; triples.len()];
+        for &(r, c, v) in triples {
+            let at = fill[r as usize];
+            index[at] = c;
+            rating[at] = v;
+            fill[r as usize] += 1;
+        }
+        Self { offsets, index, rating }
+    }
+
+    fn row(&self, r: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let span = self.offsets[r]..self.offsets[r + 1];
+        self.index[span.clone()].iter().map(|&i| i as usize).zip(self.rating[span].iter().copied())
+    }
+}
+
+impl Interactions {
+    /// Indexes ratings; a repeated (user, movie) keeps the latest by timestamp.
+    pub fn new(ratings: &[RatingRecord]) -> Result<Self> {
+        if ratings.is_empty() {
+            return Err(Error::NotEnoughData("no ratings to train on".into()));
+        }
+        let mut latest: HashMap<(u32, MovieId), (i64, f32)> = HashMap::with_capacity(ratings.len());
+        for r in ratings {
+            let e = latest.entry((r.user, r.movie)).or_insert((r.timestamp, r.rating));
+            if r.timestamp >= e.0 {
+                *e = (r.timestamp, r.rating);
+            }
+        }
+        let mut users: Vec<u32> = latest.keys().map(|k| k.0).collect();
+        users.sort_unstable();
+        users.dedup();
+        let mut items: Vec<MovieId> = latest.keys().map(|k| k.1).collect();
+        items.sort_unstable();
+        items.dedup();
+        let user_row: HashMap<u32, u32> = users.iter().enumerate().map(|(i, &u)| (u, i as u32)).collect();
+        let item_row: HashMap<MovieId, u32> = items.iter().enumerate().map(|(i, &m)| (m, i as u32)).collect();
+        let mut triples: Vec<(u32, u32, f32)> =
+            latest.into_iter().map(|((u, m), (_, r))| (user_row[&u], item_row[&m], r)).collect();
+        triples.sort_unstable_by_key(|t| (t.0, t.1));
+        let by_user = Csr::build(users.len(), &triples);
+        let swapped: Vec<(u32, u32, f32)> = triples.iter().map(|&(u, i, r)| (i, u, r)).collect();
+        let by_item = Csr::build(items.len(), &swapped);
+        Ok(Self { users, items, by_user, by_item })
+    }
+
+    /// Number of distinct (user, movie) ratings.
+    pub fn len(&self) -> usize {
+        self.by_user.index.len()
+    }
+
+    /// True when there is no rating.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Ratings of user row `u` as `(item row, rating)`.
+    pub fn user_ratings(&self, u: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        self.by_user.row(u)
+    }
+
+    /// Ratings of item row `i` as `(user row, rating)`.
+    pub fn item_ratings(&self, i: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        self.by_item.row(i)
+    }
+
+    fn mean(&self) -> f32 {
+        (self.by_user.rating.iter().map(|&r| r as f64).sum::<f64>() / self.len() as f64) as f32
+    }
+}
+
+/// A trained explicit model, both sides.
+#[derive(Clone, Debug)]
+pub struct ExplicitFit {
+    /// Global mean.
+    pub global_mean: f32,
+    /// User biases by user row.
+    pub user_bias: Vec<f32>,
+    /// User factors.
+    pub user_factors: FactorMatrix,
+    /// Item biases by item row.
+    pub item_bias: Vec<f32>,
+    /// Item factors.
+    pub item_factors: FactorMatrix,
+}
+
+/// A trained implicit model, both sides.
+#[derive(Clone, Debug)]
+pub struct ImplicitFit {
+    /// User factors.
+    pub user_factors: FactorMatrix,
+    /// Item factors.
+    pub item_factors: FactorMatrix,
+}
+
+/// splitmix64: a tiny, well-mixed, seedable generator for deterministic initialisation.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next_f32(&mut self) -> f32 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        (z >> 40) as f32 / (1u64 << 24) as f32
+    }
+}
+
+fn random_factors(rows: usize, k: usize, seed: u64) -> FactorMatrix {
+    let mut rng = SplitMix(seed);
+    let scale = 1.0 / (k as f32).sqrt();
+    let data = (0..rows * k).map(|_| (rng.next_f32() - 0.5) * scale).collect();
+    FactorMatrix::new(rows, k, data, FactorStorage::F32).expect("finite by construction")
+}
+
+fn to_matrix(rows: Vec<Vec<f32>>, k: usize) -> FactorMatrix {
+    let n = rows.len();
+    FactorMatrix::new(n, k, rows.into_iter().flatten().collect(), FactorStorage::F32).expect("solver returns finite values")
+}
+
+/// Solves every row of one side of the explicit model against the other side.
+fn explicit_half_step(
+    n: usize,
+    ratings_of: &(dyn Fn(usize) -> Vec<(usize, f32)> + Sync),
+    mu: f32,
+    other_bias: &[f32],
+    other_factors: &FactorMatrix,
+    s: &ExplicitSettings,
+) -> (Vec<f32>, FactorMatrix) {
+    let k = other_factors.cols();
+    let solved: Vec<(f32, Vec<f32>)> = (0..n)
+        .into_par_iter()
+        .map(|row| {
+            let eq = explicit_row_equations(mu, other_bias, other_factors, ratings_of(row));
+            match eq.solve(s.reg_factors as f64, s.reg_bias as f64) {
+                Some(x) => (x[0] as f32, x[1..].iter().map(|&v| v as f32).collect()),
+                None => (0.0, vec![0.0; k]),
+            }
+        })
+        .collect();
+    let (bias, factors): (Vec<f32>, Vec<Vec<f32>>) = solved.into_iter().unzip();
+    (bias, to_matrix(factors, k))
+}
+
+/// Trains the biased explicit model by ALS.
+pub fn fit_explicit(data: &Interactions, s: &ExplicitSettings, progress: bool) -> ExplicitFit {
+    let mu = data.mean();
+    let k = s.factors;
+    let mut item_factors = random_factors(data.items.len(), k, s.seed);
+    let mut item_bias = vec![0.0f32; data.items.len()];
+    let mut user_bias = vec![0.0f32; data.users.len()];
+    let mut user_factors = random_factors(data.users.len(), k, s.seed ^ 0x5555);
+    for it in 0..s.iterations {
+        let t = Instant::now();
+        (user_bias, user_factors) =
+            explicit_half_step(data.users.len(), &|u| data.user_ratings(u).collect(), mu, &item_bias, &item_factors, s);
+        (item_bias, item_factors) =
+            explicit_half_step(data.items.len(), &|i| data.item_ratings(i).collect(), mu, &user_bias, &user_factors, s);
+        if progress {
+            let fit = ExplicitFit { global_mean: mu, user_bias: user_bias.clone(), user_factors: user_factors.clone(), item_bias: item_bias.clone(), item_factors: item_factors.clone() };
+            eprintln!("  explicit ALS {}/{}: train RMSE {:.4} ({:.2} s)", it + 1, s.iterations, train_rmse(data, &fit), t.elapsed().as_secs_f64());
+        }
+    }
+    ExplicitFit { global_mean: mu, user_bias, user_factors, item_bias, item_factors }
+}
+
+/// RMSE of the fit on its own training ratings.
+pub fn train_rmse(data: &Interactions, fit: &ExplicitFit) -> f64 {
+    let mut se = 0.0f64;
+    for u in 0..data.users.len() {
+        for (i, r) in data.user_ratings(u) {
+            let p = fit.global_mean + fit.user_bias[u] + fit.item_bias[i] + crate::fold_in::dot(fit.user_factors.row(u), fit.item_factors.row(i));
+            se += ((p - r) as f64).powi(2);
+        }
+    }
+    (se / data.len() as f64).sqrt()
+}
+
+fn implicit_half_step(
+    n: usize,
+    ratings_of: &(dyn Fn(usize) -> Vec<(usize, f32)> + Sync),
+    other_factors: &FactorMatrix,
+    s: &ImplicitSettings,
+) -> FactorMatrix {
+    let k = other_factors.cols();
+    let gram = other_factors.gram();
+    let confidence = |r: f32| 1.0 + s.alpha * (r - s.rating_offset).max(0.0);
+    let rows: Vec<Vec<f32>> = (0..n)
+        .into_par_iter()
+        .map(|row| {
+            let obs: Vec<(usize, f32)> = ratings_of(row).into_iter().map(|(j, r)| (j, confidence(r))).collect();
+            let eq = implicit_row_equations(&gram, other_factors, obs);
+            match eq.solve(s.reg as f64, 0.0) {
+                Some(x) => x.iter().map(|&v| v as f32).collect(),
+                None => vec![0.0; k],
+            }
+        })
+        .collect();
+    to_matrix(rows, k)
+}
+
+/// Trains the confidence-weighted implicit model by ALS.
+pub fn fit_implicit(data: &Interactions, s: &ImplicitSettings, progress: bool) -> ImplicitFit {
+    let mut item_factors = random_factors(data.items.len(), s.factors, s.seed);
+    let mut user_factors = random_factors(data.users.len(), s.factors, s.seed ^ 0x5555);
+    for it in 0..s.iterations {
+        let t = Instant::now();
+        user_factors = implicit_half_step(data.users.len(), &|u| data.user_ratings(u).collect(), &item_factors, s);
+        item_factors = implicit_half_step(data.items.len(), &|i| data.item_ratings(i).collect(), &user_factors, s);
+        if progress {
+            eprintln!("  implicit ALS {}/{} ({:.2} s)", it + 1, s.iterations, t.elapsed().as_secs_f64());
+        }
+    }
+    ImplicitFit { user_factors, item_factors }
+}
+
+/// Trains both models on `ratings` and packs them with the metadata of `movies`. The catalogue
+/// is every movie with at least one rating (a factor row needs data); rated ids missing from the
+/// metadata get a placeholder title.
+pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecord], settings: &TrainSettings) -> Result<Model> {
+    settings.validate()?;
+    let data = Interactions::new(ratings)?;
+    let progress = settings.progress;
+    if progress {
+        eprintln!("training on {} ratings, {} users, {} movies: {}", data.len(), data.users.len(), data.items.len(), settings.describe());
+    }
+    let explicit = fit_explicit(&data, &settings.explicit, progress);
+    let implicit = settings.implicit.as_ref().map(|s| (s, fit_implicit(&data, s, progress)));
+
+    let (rating_min, rating_max) = ratings.iter().fold((f32::MAX, f32::MIN), |(lo, hi), r| (lo.min(r.rating), hi.max(r.rating)));
+    let mut genre_names: Vec<String> = movies.iter().flat_map(|m| m.genres.iter().cloned()).collect();
+    genre_names.sort();
+    genre_names.dedup();
+    if genre_names.len() > 32 {
+        return Err(Error::NotEnoughData(format!("{} genres, at most 32 are supported", genre_names.len())));
+    }
+    let meta: HashMap<MovieId, &MovieRecord> = movies.iter().map(|m| (m.id, m)).collect();
+    let catalogue = data
+        .items
+        .iter()
+        .enumerate()
+        .map(|(row, &id)| {
+            let (count, sum) = data.item_ratings(row).fold((0u32, 0f64), |(c, s), (_, r)| (c + 1, s + r as f64));
+            let rec = meta.get(&id);
+            Movie {
+                id,
+                title: rec.map(|m| m.title.clone()).unwrap_or_else(|| format!("Movie {}", id.0)),
+                year: rec.and_then(|m| m.year),
+                genres: rec
+                    .map(|m| m.genres.iter().map(|g| 1u32 << genre_names.binary_search(g).expect("collected above")).fold(0, |a, b| a | b))
+                    .unwrap_or(0),
+                imdb_id: rec.and_then(|m| m.imdb_id),
+                tmdb_id: rec.and_then(|m| m.tmdb_id),
+                rating_count: count,
+                rating_mean: (sum / count.max(1) as f64) as f32,
+            }
+        })
+        .collect();
+    let model = Model {
+        info: ModelInfo {
+            dataset: dataset.to_string(),
+            users: data.users.len() as u32,
+            ratings: data.len() as u64,
+            rating_min,
+            rating_max,
+            trainer: settings.describe(),
+        },
+        genre_names,
+        movies: catalogue,
+        explicit: ExplicitFactors {
+            global_mean: explicit.global_mean,
+            item_bias: explicit.item_bias,
+            item_factors: explicit.item_factors.with_storage(settings.storage),
+            reg_factors: settings.explicit.reg_factors,
+            reg_bias: settings.explicit.reg_bias,
+        },
+        implicit: implicit.map(|(s, fit)| ImplicitFactors {
+            item_factors: fit.item_factors.with_storage(settings.storage),
+            reg: s.reg,
+            alpha: s.alpha,
+            rating_offset: s.rating_offset,
+            explicit_weight: s.explicit_weight,
+        }),
+    };
+    model.validate()?;
+    Ok(model)
+}
