@@ -46,7 +46,7 @@ pub mod data;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::{Error, Result};
 pub use fold_in::{RawRating, SkipReason, SkippedRating};

@@ -46,6 +46,11 @@ pub struct RecommendOptions {
     pub method: Method,
 }
 
+impl RecommendOptions {
+    /// Option names as callers spell them, for checking untyped input (JS objects).
+    pub const FIELDS: [&'static str; 5] = ["count", "genres", "yearMin", "yearMax", "method"];
+}
+
 impl Default for RecommendOptions {
     fn default() -> Self {
         Self { count: 10, genres: Vec::new(), year_min: None, year_max: None, method: Method::Personal }

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# One entry point for everything: ./build.sh <command>. Each step installs what it lacks and is
+# safe to run again.
+#
+#   serve [PORT]     build the wasm and serve www/ on 127.0.0.1:PORT (default 8080)
+#   test             every test: native (core, readers, trainer, real data), wasm binding, browser
+#   build            the wasm module into www/pkg (wasm-bindgen + wasm-opt)
+#   model            retrain the default model www/model.bin from ../shared/data/ml-latest-small
+#   eval DIR [...]   the evaluation protocol (shared/EVAL.md) on a MovieLens folder; flags go to
+#                    `trainer eval` (--folds 0,1 --json FILE --svg FILE ...)
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+DATA=${MOVIE_RECS_DATA:-$ROOT/../shared/data}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown && return
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+}
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+ensure_wasm_bindgen() {
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+  [ -n "$want" ] || { echo "no wasm-bindgen in Cargo.lock" >&2; exit 1; }
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $want" ]; then
+    log "installing wasm-bindgen-cli $want (a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+}
+
+ensure_npm() {
+  if ! cmp -s package-lock.json node_modules/.package-lock.stamp 2>/dev/null; then
+    log "installing npm dev tools (binaryen, playwright-core)"
+    npm ci --no-audit --no-fund
+    cp package-lock.json node_modules/.package-lock.stamp
+  fi
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && return
+  log "installing Debian's chromium and chromium-driver for the browser tests"
+  as_root apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver
+}
+
+build_wasm() {
+  ensure_wasm_target
+  ensure_wasm_bindgen
+  ensure_npm
+  log "building the wasm module"
+  cargo build --release --target wasm32-unknown-unknown --lib
+  wasm-bindgen --target web --out-dir www/pkg target/wasm32-unknown-unknown/release/movie_recs.wasm
+  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals www/pkg/movie_recs_bg.wasm -o www/pkg/movie_recs_bg.wasm
+  printf 'wasm: %s bytes, %s gzip\n' "$(wc -c < www/pkg/movie_recs_bg.wasm)" "$(gzip -9c www/pkg/movie_recs_bg.wasm | wc -c)" >&2
+}
+
+trainer() {
+  cargo build --profile native --features train --bin trainer -q
+  target/native/trainer "$@"
+}
+
+need_data() {
+  [ -f "$DATA/ml-latest-small/ratings.csv" ] || {
+    echo "error: MovieLens ml-latest-small not found at $DATA/ml-latest-small (set MOVIE_RECS_DATA to the folder holding it)" >&2
+    exit 1
+  }
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  build) build_wasm ;;
+  model)
+    need_data
+    log "training the default model on ml-latest-small"
+    trainer model --data "$DATA/ml-latest-small" --out www/model.bin "$@"
+    printf 'model: %s bytes, %s gzip\n' "$(wc -c < www/model.bin)" "$(gzip -9c www/model.bin | wc -c)" >&2
+    ;;
+  serve)
+    port=${1:-8080}
+    build_wasm
+    [ -f www/model.bin ] || { need_data; "$0" model; }
+    log "serving www/ on http://127.0.0.1:$port/"
+    exec python3 -m http.server "$port" --bind 127.0.0.1 --directory www
+    ;;
+  test)
+    ensure_wasm_target
+    ensure_wasm_bindgen
+    ensure_npm
+    ensure_chromium
+    log "native tests (core, readers, trainer, real data)"
+    cargo test --features train
+    log "wasm binding tests (wasm-bindgen-test in Node)"
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --test wasm_binding
+    build_wasm
+    log "browser end-to-end tests (headless chromium)"
+    node --test tests/e2e/
+    ;;
+  eval)
+    [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE]" >&2; exit 2; }
+    trainer eval "$@"
+    ;;
+  *)
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    [ -z "$cmd" ] && exit 2 || { echo "unknown command: $cmd" >&2; exit 2; }
+    ;;
+esac

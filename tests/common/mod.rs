@@ -1,0 +1,49 @@
+//! Small deterministic fixtures shared by the native integration tests.
+#![allow(dead_code)]
+
+use movie_recs::data::MovieRecord;
+use movie_recs::eval::RatingRecord;
+use movie_recs::synthetic::{generate, SyntheticSpec};
+use movie_recs::train::{ExplicitSettings, ImplicitSettings, TrainSettings};
+use movie_recs::{FactorStorage, Model, MovieId};
+
+pub const GENRES: [&str; 5] = ["Action", "Comedy", "Drama", "Horror", "Sci-Fi"];
+
+/// 300 users, 200 movies, about 40 ratings each, with hidden structure.
+pub fn ratings() -> Vec<RatingRecord> {
+    generate(&SyntheticSpec { users: 300, movies: 200, ratings_per_user: 40, dims: 4, seed: 11 })
+}
+
+/// Metadata for movies 1..=200: genre `id % 5` (and `id % 3` for a second), years 1950..2019.
+pub fn movies() -> Vec<MovieRecord> {
+    (1..=200u32)
+        .map(|id| MovieRecord {
+            id: MovieId(id),
+            title: format!("Movie number {id}"),
+            year: Some(1950 + (id % 70) as u16),
+            genres: {
+                let mut g = vec![GENRES[id as usize % 5].to_string()];
+                let second = GENRES[id as usize % 3].to_string();
+                if !g.contains(&second) {
+                    g.push(second);
+                }
+                g
+            },
+            imdb_id: Some(100_000 + id),
+            tmdb_id: None,
+        })
+        .collect()
+}
+
+pub fn settings(storage: FactorStorage) -> TrainSettings {
+    TrainSettings {
+        explicit: ExplicitSettings { factors: 8, iterations: 10, reg_factors: 2.0, reg_bias: 2.0, seed: 3 },
+        implicit: Some(ImplicitSettings { factors: 8, iterations: 8, reg: 5.0, alpha: 2.0, rating_offset: 0.0, explicit_weight: 0.1, seed: 4 }),
+        storage,
+        progress: false,
+    }
+}
+
+pub fn model() -> Model {
+    movie_recs::train::build_model("synthetic", &movies(), &ratings(), &settings(FactorStorage::F32)).expect("fixture trains")
+}

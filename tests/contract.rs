@@ -1,0 +1,256 @@
+//! Contract tests every model and the runtime must pass, on a small deterministic fixture.
+#![cfg(feature = "train")]
+
+mod common;
+
+use std::collections::HashSet;
+
+use movie_recs::fold_in::{fold_in_explicit, RawRating, SkipReason};
+use movie_recs::model::ExplicitFactors;
+use movie_recs::recommender::{Method, Reason, RecommendOptions, Recommender};
+use movie_recs::train::{fit_explicit, Interactions};
+use movie_recs::{Error, FactorStorage, Model, MovieId};
+
+fn raw(pairs: &[(u32, f32)]) -> Vec<RawRating> {
+    pairs.iter().map(|&(m, r)| RawRating { movie_id: m as f64, rating: r as f64 }).collect()
+}
+
+fn user_ratings(user: u32) -> Vec<RawRating> {
+    common::ratings().iter().filter(|r| r.user == user).map(|r| RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64 }).collect()
+}
+
+#[test]
+fn folding_in_a_training_user_reproduces_their_trained_vector_and_top_items() {
+    let ratings = common::ratings();
+    let data = Interactions::new(&ratings).unwrap();
+    let s = common::settings(FactorStorage::F32).explicit;
+    let fit = fit_explicit(&data, &s, false);
+    let model = ExplicitFactors { global_mean: fit.global_mean, item_bias: fit.item_bias.clone(), item_factors: fit.item_factors.clone(), reg_factors: s.reg_factors, reg_bias: s.reg_bias };
+    let k = s.factors;
+    for u in [0usize, 17, 123, 299] {
+        let rated: Vec<(usize, f32)> = data.user_ratings(u).collect();
+        let folded = fold_in_explicit(&model, &rated);
+        let trained = fit.user_factors.row(u);
+        let dot: f32 = folded.factors.iter().zip(trained).map(|(a, b)| a * b).sum();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let cosine = dot / (norm(&folded.factors) * norm(trained));
+        assert!(cosine > 0.98, "user row {u}: cosine {cosine}");
+        assert!((folded.bias - fit.user_bias[u]).abs() < 0.05, "user row {u}: bias {} vs {}", folded.bias, fit.user_bias[u]);
+        // Same top 10 unseen items by predicted rating.
+        let seen: HashSet<usize> = rated.iter().map(|r| r.0).collect();
+        let top = |bias: f32, p: &[f32]| {
+            let mut s: Vec<(usize, f32)> = (0..data.items.len())
+                .filter(|i| !seen.contains(i))
+                .map(|i| (i, bias + fit.item_bias[i] + (0..k).map(|f| p[f] * fit.item_factors.row(i)[f]).sum::<f32>()))
+                .collect();
+            s.sort_by(|a, b| b.1.total_cmp(&a.1));
+            s.into_iter().take(10).map(|x| x.0).collect::<HashSet<_>>()
+        };
+        let overlap = top(folded.bias, &folded.factors).intersection(&top(fit.user_bias[u], trained)).count();
+        assert!(overlap >= 9, "user row {u}: top-10 overlap {overlap}");
+    }
+}
+
+#[test]
+fn recommendations_are_sorted_unique_unseen_and_explained_by_rated_movies() {
+    let rec = Recommender::new(common::model());
+    for user in [3u32, 50, 222] {
+        let given = user_ratings(user);
+        let seen: HashSet<u32> = given.iter().map(|r| r.movie_id as u32).collect();
+        let out = rec.recommend(&given, &RecommendOptions { count: 25, ..Default::default() }).unwrap();
+        assert_eq!(out.items.len(), 25);
+        assert!(!out.cold_start);
+        assert_eq!(out.used_ratings, seen.len());
+        let ids: HashSet<u32> = out.items.iter().map(|i| i.movie_id).collect();
+        assert_eq!(ids.len(), 25, "unique");
+        assert!(ids.is_disjoint(&seen), "a rated movie came back");
+        assert!(out.items.windows(2).all(|w| w[0].score >= w[1].score), "sorted by score");
+        for item in &out.items {
+            assert!((0.5..=5.0).contains(&item.predicted_rating));
+            assert!(!item.reasons.is_empty());
+            for reason in &item.reasons {
+                match reason {
+                    Reason::Rated { movie_id, rating, .. } => {
+                        assert!(seen.contains(movie_id), "reason names movie {movie_id}, which the visitor did not rate");
+                        let given_rating = given.iter().find(|g| g.movie_id as u32 == *movie_id).unwrap().rating as f32;
+                        assert_eq!(*rating, given_rating);
+                    }
+                    Reason::Popular { .. } => {}
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn personal_ranking_beats_popularity_on_held_out_ratings_of_the_fixture() {
+    let ratings = common::ratings();
+    let split = movie_recs::eval::split(&ratings, 0, 5);
+    let model = movie_recs::train::build_model("synthetic", &common::movies(), &split.train, &common::settings(FactorStorage::Int8)).unwrap();
+    let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
+    let clock = || 0.0;
+    let personal = movie_recs::eval::evaluate(&rec, Method::Personal, &split.test, &clock);
+    let popular = movie_recs::eval::evaluate(&rec, Method::Popular, &split.test, &clock);
+    assert!(personal.users > 30);
+    assert!(personal.rmse < popular.rmse, "rmse {} vs popularity {}", personal.rmse, popular.rmse);
+    assert!(personal.ndcg > popular.ndcg, "ndcg {} vs popularity {}", personal.ndcg, popular.ndcg);
+}
+
+#[test]
+fn bad_ratings_are_skipped_and_reported_and_the_last_duplicate_wins() {
+    let rec = Recommender::new(common::model());
+    let mut given = raw(&[(1, 4.0), (2, 3.0)]);
+    given.push(RawRating { movie_id: 999_999.0, rating: 4.0 });
+    given.push(RawRating { movie_id: 3.0, rating: f64::NAN });
+    given.push(RawRating { movie_id: 4.0, rating: 7.5 });
+    given.push(RawRating { movie_id: 5.5, rating: 3.0 });
+    given.push(RawRating { movie_id: -1.0, rating: 3.0 });
+    given.push(RawRating { movie_id: 1.0, rating: 2.0 });
+    let visitor = rec.fold_in(&given);
+    assert_eq!(visitor.used_ratings(), 2);
+    let reasons: Vec<SkipReason> = visitor.skipped().iter().map(|s| s.reason).collect();
+    assert_eq!(
+        reasons,
+        vec![SkipReason::UnknownMovie, SkipReason::NotFinite, SkipReason::OutOfRange, SkipReason::InvalidId, SkipReason::InvalidId, SkipReason::Duplicate]
+    );
+    assert_eq!(visitor.skipped()[5].rating, 4.0, "the superseded rating is reported");
+    // The duplicate's later value is the one used: same as rating movie 1 with 2.0 only.
+    let a = rec.predict(&visitor, &[MovieId(10)], Method::Personal);
+    let b = rec.predict(&rec.fold_in(&raw(&[(2, 3.0), (1, 2.0)])), &[MovieId(10)], Method::Personal);
+    assert!((a[0].unwrap() - b[0].unwrap()).abs() < 1e-5);
+    // A movie given with a bad value is still treated as seen.
+    let out = rec.recommend(&given, &RecommendOptions { count: 200, ..Default::default() }).unwrap();
+    assert!(out.items.iter().all(|i| ![1, 2, 3, 4].contains(&i.movie_id)));
+}
+
+#[test]
+fn no_ratings_gives_a_labelled_popular_cold_start() {
+    let rec = Recommender::new(common::model());
+    let out = rec.recommend(&[], &RecommendOptions::default()).unwrap();
+    assert!(out.cold_start);
+    assert_eq!(out.items.len(), 10);
+    assert!(out.items.iter().all(|i| matches!(i.reasons[..], [Reason::Popular { .. }])));
+    let popular: Vec<u32> = rec.popular(10).iter().map(|m| m.movie_id).collect();
+    assert_eq!(out.items.iter().map(|i| i.movie_id).collect::<Vec<_>>(), popular);
+    // Only unknown ids: still cold start, with the skips reported.
+    let out = rec.recommend(&raw(&[(424_242, 5.0)]), &RecommendOptions::default()).unwrap();
+    assert!(out.cold_start && out.skipped.len() == 1);
+}
+
+#[test]
+fn genre_and_year_filters_still_fill_the_list() {
+    let rec = Recommender::new(common::model());
+    let given = user_ratings(9);
+    let opts = RecommendOptions { count: 10, genres: vec!["horror".into()], year_min: Some(1960), year_max: Some(1990), ..Default::default() };
+    let out = rec.recommend(&given, &opts).unwrap();
+    let model = rec.model();
+    let horror = model.genre_names.iter().position(|g| g == "Horror").unwrap();
+    let eligible = model
+        .movies
+        .iter()
+        .filter(|m| m.genres & (1 << horror) != 0 && (1960..=1990).contains(&m.year.unwrap()))
+        .filter(|m| !given.iter().any(|g| g.movie_id as u32 == m.id.0))
+        .count();
+    assert_eq!(out.items.len(), eligible.min(10));
+    assert!(out.items.len() == 10, "the fixture has enough horror movies in range: {eligible}");
+    for item in &out.items {
+        assert!(item.genres.iter().any(|g| g == "Horror"));
+        assert!((1960..=1990).contains(&item.year.unwrap()));
+    }
+}
+
+#[test]
+fn invalid_options_are_errors_that_name_the_value() {
+    let rec = Recommender::new(common::model());
+    let err = rec.recommend(&[], &RecommendOptions { count: 0, ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("count: 0"), "{err}");
+    let err = rec.recommend(&[], &RecommendOptions { genres: vec!["Western".into()], ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("\"Western\""), "{err}");
+    let err = rec.recommend(&[], &RecommendOptions { year_min: Some(2000), year_max: Some(1990), ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("2000"), "{err}");
+}
+
+#[test]
+fn model_round_trips_and_bad_bytes_are_clear_errors() {
+    let model = common::model();
+    let bytes = model.to_bytes().unwrap();
+    assert_eq!(Model::from_bytes(&bytes).unwrap(), model);
+
+    assert!(matches!(Model::from_bytes(&bytes[..bytes.len() - 1]), Err(Error::Truncated { .. })));
+    assert!(matches!(Model::from_bytes(&bytes[..10]), Err(Error::Truncated { .. })));
+    assert!(matches!(Model::from_bytes(&[]), Err(Error::Truncated { found: 0, .. })));
+    assert!(matches!(Model::from_bytes(b"<!DOCTYPE html><html>"), Err(Error::BadMagic { .. })));
+
+    let mut newer = bytes.clone();
+    newer[8..12].copy_from_slice(&(movie_recs::FORMAT_VERSION + 1).to_le_bytes());
+    let err = Model::from_bytes(&newer).unwrap_err();
+    assert!(matches!(err, Error::UnsupportedVersion { .. }));
+    assert!(err.to_string().contains(&format!("version {}", movie_recs::FORMAT_VERSION + 1)));
+
+    // Flip one byte anywhere in the body: the checksum catches it.
+    for at in [28, bytes.len() / 2, bytes.len() - 1] {
+        let mut corrupt = bytes.clone();
+        corrupt[at] ^= 0x40;
+        assert!(matches!(Model::from_bytes(&corrupt), Err(Error::Checksum { .. })), "byte {at}");
+    }
+}
+
+#[test]
+fn an_inconsistent_model_is_rejected_on_load() {
+    let mut model = common::model();
+    model.explicit.item_bias.pop();
+    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err();
+    assert!(matches!(err, Error::InvalidModel(_)), "{err}");
+
+    let mut model = common::model();
+    model.movies[1].id = model.movies[0].id;
+    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("appears twice"), "{err}");
+
+    let mut model = common::model();
+    model.explicit.item_bias[3] = f32::NAN;
+    assert!(Model::from_bytes(&model.to_bytes().unwrap()).is_err());
+}
+
+#[test]
+fn training_is_deterministic_for_a_seed() {
+    let a = common::model().to_bytes().unwrap();
+    let b = common::model().to_bytes().unwrap();
+    assert_eq!(a, b);
+    let mut s = common::settings(FactorStorage::F32);
+    s.explicit.seed += 1;
+    let c = movie_recs::train::build_model("synthetic", &common::movies(), &common::ratings(), &s).unwrap().to_bytes().unwrap();
+    assert_ne!(a, c);
+}
+
+#[test]
+fn int8_storage_is_close_to_f32_and_saves_three_bytes_a_value() {
+    let f32_model = common::model();
+    let int8 = movie_recs::train::build_model("synthetic", &common::movies(), &common::ratings(), &common::settings(FactorStorage::Int8)).unwrap();
+    let (a, b) = (f32_model.explicit.item_factors.as_slice(), int8.explicit.item_factors.as_slice());
+    let max_err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let max_abs = a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    assert!(max_err <= max_abs / 127.0 + 1e-6, "{max_err} vs {max_abs}");
+    assert_eq!(Model::from_bytes(&int8.to_bytes().unwrap()).unwrap(), int8, "the in-memory int8 model equals the reloaded one");
+    // Each value takes 1 byte instead of 4; each row adds a 4-byte scale (and each matrix a length).
+    let rows = int8.movies.len();
+    let k = int8.explicit.item_factors.cols() + int8.implicit.as_ref().unwrap().item_factors.cols();
+    let saved = f32_model.to_bytes().unwrap().len() - int8.to_bytes().unwrap().len();
+    assert!(saved + 16 >= rows * (3 * k - 8), "saved {saved} bytes for {rows} rows of {k} values");
+}
+
+#[test]
+fn search_ignores_case_accents_and_ranks_prefix_matches_first() {
+    let mut model = common::model();
+    model.movies[0].title = "Amélie".into();
+    model.movies[1].title = "The Return of Amelie".into();
+    let rec = Recommender::new(model);
+    let hits = rec.search("AMELIE", 10);
+    assert_eq!(hits.len(), 2);
+    assert_eq!(hits[0].title, "Amélie");
+    let with_year = rec.search(&format!("amelie {}", hits[0].year.unwrap()), 10);
+    assert_eq!(with_year[0].title, "Amélie");
+    assert!(rec.search("   ", 10).is_empty());
+    assert!(rec.search("zzzz", 10).is_empty());
+    assert_eq!(rec.search("movie number", 3).len(), 3);
+}

@@ -1,0 +1,50 @@
+// Shared set-up of the browser tests: a static server for www/ on 127.0.0.1 (Python's
+// http.server, the same one `./build.sh serve` runs) and Debian's headless Chromium driven by
+// playwright-core. Every request the page makes is recorded.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export async function startServer(dir = `${ROOT}/www`) {
+  const proc = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 10000);
+    proc.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = /port (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  proc.stderr.resume();
+  return { origin: `http://127.0.0.1:${port}`, stop: () => proc.kill() };
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** A new page that records requests, console errors and uncaught exceptions. */
+export async function openPage(browser, options = {}) {
+  const context = await browser.newContext({ acceptDownloads: true, ...options });
+  const page = await context.newPage();
+  const record = { requests: [], errors: [] };
+  page.on('request', (r) => record.requests.push(r.url()));
+  page.on('console', (m) => {
+    if (m.type() === 'error') record.errors.push(m.text());
+  });
+  page.on('pageerror', (e) => record.errors.push(e.message));
+  return { context, page, record };
+}

@@ -1,0 +1,190 @@
+// End-to-end: the demo page in headless Chromium, as a visitor uses it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startServer, launch, openPage, ROOT } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const ready = (page) => page.waitForSelector('html[data-ready="true"]');
+const ids = (page, list) => page.$$eval(`#${list} > li`, (lis) => lis.map((li) => Number(li.dataset.movieId)));
+
+async function rateFromSearch(page, query, title, key) {
+  await page.fill('#search', query);
+  const item = page.locator('#search-results > li', { has: page.locator('.title', { hasText: title }) }).first();
+  await item.waitFor();
+  const id = Number(await item.getAttribute('data-movie-id'));
+  await item.locator('.stars').focus();
+  await page.keyboard.press(key);
+  return id;
+}
+
+test('search, rate, re-rank, filter, reload, export and import', async () => {
+  const { page, record, context } = await openPage(browser);
+  await page.goto(server.origin + '/');
+  await ready(page);
+
+  // Cold start: popular, well-rated picks, labelled.
+  assert.match(await page.textContent('#recs-note'), /popular and well-rated/i);
+  assert.equal((await ids(page, 'recommendations')).length, 12);
+
+  // Rate five movies: by keyboard (digits, arrows) and by mouse; search ignores case and accents.
+  const rated = [];
+  rated.push(await rateFromSearch(page, 'HEAT 1995', 'Heat', '5'));
+  rated.push(await rateFromSearch(page, 'amelie', 'Amélie', '4'));
+  await page.keyboard.press('ArrowRight'); // 4 -> 4.5 on the same, still focused control
+  rated.push(await rateFromSearch(page, 'matrix', 'The Matrix', 'End'));
+  rated.push(await rateFromSearch(page, 'toy story', 'Toy Story', '3'));
+  const before = await ids(page, 'recommendations');
+  // The fifth by mouse, from the starting grid: click the right half of the fourth star.
+  const starter = page.locator('#starter > li').first();
+  rated.push(Number(await starter.getAttribute('data-movie-id')));
+  const star = starter.locator('.star').nth(3);
+  const box = await star.boundingBox();
+  await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
+
+  assert.equal(await page.textContent('#rating-count'), '(5)');
+  assert.match(await page.textContent('#recs-note'), /Based on your 5 ratings/);
+  const after = await ids(page, 'recommendations');
+  assert.notDeepEqual(after, before, 'the list re-ranked after a rating');
+  for (const id of rated) assert.ok(!after.includes(id), `rated movie ${id} was recommended`);
+  const mine = await page.$$eval('#my-ratings .stars', (els) => els.map((e) => [Number(e.dataset.movieId), Number(e.getAttribute('aria-valuenow'))]));
+  const amelie = mine.find(([id]) => id === rated[1]);
+  assert.equal(amelie[1], 4.5);
+  // Every recommendation shows predicted stars and a reason naming a movie the visitor rated.
+  const reasons = await page.$$eval('#recommendations .reason', (els) => els.map((e) => e.textContent));
+  assert.ok(reasons.length === 12 && reasons.every((r) => r.startsWith('Because you rated')), reasons.join('\n'));
+  const predicted = await page.$$eval('#recommendations .predicted', (els) => els.map((e) => Number(/([\d.]+)★/.exec(e.textContent)[1])));
+  assert.ok(predicted.every((p) => p >= 0.5 && p <= 5));
+
+  // Change one by keyboard in the list, remove another.
+  await page.locator(`#my-ratings .stars[data-movie-id="${rated[3]}"]`).focus();
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.getAttribute(`#my-ratings .stars[data-movie-id="${rated[3]}"]`, 'aria-valuenow'), '2.5');
+  await page.locator(`#my-ratings li[data-movie-id="${rated[4]}"] button.remove`).click();
+  assert.equal(await page.textContent('#rating-count'), '(4)');
+
+  // Filters: genre and year range still fill the list.
+  await page.selectOption('#genre', 'Comedy');
+  await page.fill('#year-min', '1990');
+  await page.fill('#year-max', '1999');
+  const filtered = await page.$$eval('#recommendations > li', (lis) => lis.map((li) => [li.querySelector('.genres').textContent, Number(/\d{4}/.exec(li.querySelector('.year').textContent)[0])]));
+  assert.equal(filtered.length, 12);
+  for (const [genres, year] of filtered) {
+    assert.match(genres, /Comedy/);
+    assert.ok(year >= 1990 && year <= 1999, `year ${year}`);
+  }
+
+  // Reload: ratings are still there.
+  await page.reload();
+  await ready(page);
+  assert.deepEqual((await ids(page, 'my-ratings')).sort(), rated.slice(0, 4).sort());
+
+  // Export, clear, import: the same ratings come back, with counts.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const dir = await mkdtemp(join(tmpdir(), 'movie-recs-e2e-'));
+  const file = join(dir, 'ratings.json');
+  await download.saveAs(file);
+  const exported = JSON.parse(await readFile(file, 'utf8'));
+  assert.equal(exported.ratings.length, 4);
+  assert.ok(exported.ratings.some((r) => r.title === 'Heat' && r.rating === 5));
+  await page.click('#clear');
+  assert.equal((await ids(page, 'my-ratings')).length, 0);
+  await page.setInputFiles('#import', file);
+  await page.waitForSelector('.notice >> text=/Imported/');
+  assert.match(await page.textContent('.notices'), /4 added, 0 updated, 0 unchanged, 0 skipped/);
+  assert.deepEqual((await ids(page, 'my-ratings')).sort(), rated.slice(0, 4).sort());
+
+  // A file with bad entries: the good ones merge, the rest are counted with reasons.
+  const messy = join(dir, 'messy.json');
+  await writeFile(messy, JSON.stringify([{ movieId: 1, rating: 5 }, { movieId: 999999999, rating: 4 }, { movieId: 2, rating: 'NaN' }, { movieId: 318, rating: 9 }]));
+  await page.setInputFiles('#import', messy);
+  await page.waitForSelector('.notice >> text=/messy.json/');
+  assert.match(await page.textContent('.notices'), /0 added, 1 updated, 0 unchanged, 3 skipped/);
+
+  // Nothing but the static files was requested.
+  const allowed = new Set(['/', '/style.css', '/js/app.js', '/js/recommender.js', '/js/storage.js', '/js/stars.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
+  for (const url of record.requests) {
+    if (url.startsWith('blob:') || url.startsWith('data:')) continue;
+    const u = new URL(url);
+    assert.equal(u.origin, server.origin, `request to another origin: ${url}`);
+    assert.ok(allowed.has(u.pathname), `unexpected request: ${url}`);
+  }
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
+test('tampered storage keeps what is valid, warns, and backs the original up', async () => {
+  const { page, record, context } = await openPage(browser);
+  await page.goto(server.origin + '/');
+  await ready(page);
+  const tampered = JSON.stringify({ version: 1, ratings: [{ movieId: 6, rating: 4.5 }, { movieId: 'x', rating: 3 }, { movieId: 1, rating: 99 }, { movieId: 2, rating: null }] });
+  await page.evaluate((v) => localStorage.setItem('movie-recs:ratings', v), tampered);
+  await page.reload();
+  await ready(page);
+  assert.deepEqual(await ids(page, 'my-ratings'), [6]);
+  assert.match(await page.textContent('.notices'), /3 saved rating\(s\) could not be used/);
+  assert.equal(await page.evaluate(() => localStorage.getItem('movie-recs:ratings:backup')), tampered);
+
+  await page.evaluate(() => localStorage.setItem('movie-recs:ratings', '{not json'));
+  await page.reload();
+  await ready(page);
+  assert.match(await page.textContent('.notices'), /could not be read/);
+  assert.equal((await ids(page, 'recommendations')).length, 12, 'the page still works');
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
+test('a missing model is a readable message with a retry, not a blank page', async () => {
+  const { page, context } = await openPage(browser);
+  let fail = true;
+  await page.route('**/model.bin', (route) => (fail ? route.fulfill({ status: 404, body: 'not found' }) : route.continue()));
+  await page.goto(server.origin + '/');
+  await page.waitForSelector('.notice.error');
+  assert.match(await page.textContent('.notice.error'), /could not download the model .*404/);
+  fail = false;
+  await page.click('.notice.error >> text=Retry');
+  await ready(page);
+  assert.equal((await ids(page, 'recommendations')).length, 12);
+  await context.close();
+});
+
+test('titles and genres with markup render as plain text', async () => {
+  // A crafted model, made by the project's own trainer from a tiny MovieLens-layout fixture.
+  const dir = await mkdtemp(join(tmpdir(), 'movie-recs-xss-'));
+  const evil = '<img src=x onerror="window.__owned=1">';
+  await writeFile(join(dir, 'movies.csv'), `movieId,title,genres\n1,"${evil.replaceAll('"', '""')} (1999)",<script>window.__owned=2</script>|Drama\n2,Plain (2000),Drama\n3,Other (2001),Comedy\n`);
+  let ratings = 'userId,movieId,rating,timestamp\n';
+  for (let u = 1; u <= 6; u++) for (let m = 1; m <= 3; m++) ratings += `${u},${m},${(u + m) % 5 + 1},${1000 + u * 10 + m}\n`;
+  await writeFile(join(dir, 'ratings.csv'), ratings);
+  const out = join(dir, 'model.bin');
+  execFileSync(`${ROOT}/target/debug/trainer`, ['model', '--data', dir, '--out', out, '--quiet', '--factors', '2', '--implicit-factors', '2']);
+  const bytes = await readFile(out);
+
+  const { page, record, context } = await openPage(browser);
+  await page.route('**/model.bin', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: bytes }));
+  await page.goto(server.origin + '/');
+  await ready(page);
+  await page.fill('#search', 'img');
+  await page.waitForSelector('#search-results > li');
+  assert.equal(await page.textContent('#search-results .title'), evil);
+  assert.match(await page.textContent('#search-results .genres'), /<script>window.__owned=2<\/script>/);
+  await page.locator('#search-results .stars').first().focus();
+  await page.keyboard.press('5');
+  assert.equal(await page.locator('main img, main script').count(), 0);
+  assert.equal(await page.evaluate(() => window.__owned), undefined);
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});

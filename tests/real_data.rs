@@ -1,0 +1,61 @@
+//! Tests on the real ml-latest-small in ../shared/data and on the committed default model.
+#![cfg(feature = "train")]
+
+use std::path::Path;
+
+use movie_recs::data::{read_dataset, shared_ml_latest_small, ReadOptions};
+use movie_recs::eval::{evaluate, split};
+use movie_recs::recommender::{Method, RecommendOptions, Recommender};
+use movie_recs::train::{build_model, TrainSettings};
+use movie_recs::{MovieId, RawRating};
+
+fn dataset() -> movie_recs::data::Dataset {
+    let dir = shared_ml_latest_small();
+    assert!(
+        dir.join("ratings.csv").is_file(),
+        "MovieLens ml-latest-small is missing: expected {} (the shared data folder beside the project)",
+        dir.display()
+    );
+    read_dataset(&dir, ReadOptions::default()).expect("ml-latest-small reads strictly, without skipping lines")
+}
+
+#[test]
+fn ml_latest_small_reads_completely() {
+    let ds = dataset();
+    assert_eq!(ds.ratings.len(), 100_836);
+    assert_eq!(ds.movies.len(), 9_742);
+    let users: std::collections::HashSet<u32> = ds.ratings.iter().map(|r| r.user).collect();
+    assert_eq!(users.len(), 610);
+    assert_eq!(ds.movies.iter().filter(|m| m.tmdb_id.is_some()).count(), 9_734);
+    let heat = ds.movies.iter().find(|m| m.id == MovieId(6)).unwrap();
+    assert_eq!((heat.title.as_str(), heat.year), ("Heat", Some(1995)));
+}
+
+#[test]
+fn fold_0_of_the_protocol_beats_popularity() {
+    let ds = dataset();
+    let s = split(&ds.ratings, 0, 5);
+    let model = build_model(&ds.name, &ds.movies, &s.train, &TrainSettings::default()).unwrap();
+    let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
+    let clock = || 0.0;
+    let shipped = evaluate(&rec, Method::Personal, &s.test, &clock);
+    let popular = evaluate(&rec, Method::Popular, &s.test, &clock);
+    assert_eq!(shipped.users, popular.users);
+    assert!(shipped.users > 100, "{} users counted", shipped.users);
+    assert!(shipped.ndcg > popular.ndcg * 1.3, "NDCG@10 {} vs popularity {}", shipped.ndcg, popular.ndcg);
+    assert!(shipped.rmse < 0.9 && shipped.rmse < popular.rmse, "RMSE {} vs popularity {}", shipped.rmse, popular.rmse);
+}
+
+#[test]
+fn the_committed_default_model_loads_and_recommends() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("www/model.bin");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run ./build.sh model)", path.display()));
+    let rec = Recommender::from_bytes(&bytes).expect("the committed model is valid for this build");
+    assert_eq!(rec.model().info.dataset, "ml-latest-small");
+    assert_eq!(rec.model().movies.len(), 9_724);
+    let toy_story_fans = [RawRating { movie_id: 1.0, rating: 5.0 }, RawRating { movie_id: 3114.0, rating: 5.0 }, RawRating { movie_id: 2355.0, rating: 4.5 }];
+    let out = rec.recommend(&toy_story_fans, &RecommendOptions { count: 20, genres: vec!["Animation".into()], ..Default::default() }).unwrap();
+    assert_eq!(out.items.len(), 20);
+    assert!(out.items.iter().all(|i| i.genres.iter().any(|g| g == "Animation")));
+    assert!(rec.search("toy story", 5).iter().any(|m| m.movie_id == 1));
+}

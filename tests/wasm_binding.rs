@@ -1,0 +1,139 @@
+//! The JS binding, run with wasm-bindgen-test (in Node): values cross as plain JS objects, bad
+//! input becomes a JS `Error` with the core's message, bad ratings are reported, not thrown.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Object, Reflect};
+use movie_recs::model::{ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, Model, ModelInfo, Movie, MovieId};
+use movie_recs::wasm::Recommender;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+/// Six movies, two factors: 1-3 load on factor 0, 4-6 on factor 1. Titles carry markup.
+fn model_bytes() -> Vec<u8> {
+    let movies: Vec<Movie> = (1..=6u32)
+        .map(|id| Movie {
+            id: MovieId(id),
+            title: if id == 6 { "<img src=x onerror=alert(1)>".into() } else { format!("Film {id}") },
+            year: Some(1990 + id as u16),
+            genres: if id <= 3 { 1 } else { 2 },
+            imdb_id: None,
+            tmdb_id: Some(id * 10),
+            rating_count: 10 * id,
+            rating_mean: 3.5,
+        })
+        .collect();
+    let factors: Vec<f32> = (1..=6).flat_map(|id| if id <= 3 { [1.0, 0.0] } else { [0.0, 1.0] }).collect();
+    let m = |storage| FactorMatrix::new(6, 2, factors.clone(), storage).unwrap();
+    Model {
+        info: ModelInfo { dataset: "handmade".into(), users: 3, ratings: 210, rating_min: 0.5, rating_max: 5.0, trainer: "by hand".into() },
+        genre_names: vec!["Drama".into(), "Horror".into()],
+        movies,
+        explicit: ExplicitFactors { global_mean: 3.5, item_bias: vec![0.0; 6], item_factors: m(FactorStorage::F32), reg_factors: 0.5, reg_bias: 1.0 },
+        implicit: Some(ImplicitFactors { item_factors: m(FactorStorage::Int8), reg: 1.0, alpha: 1.0, rating_offset: 0.0, explicit_weight: 0.1 }),
+    }
+    .to_bytes()
+    .unwrap()
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+fn ratings(pairs: &[(f64, f64)]) -> JsValue {
+    let arr = Array::new();
+    for &(m, r) in pairs {
+        let o = Object::new();
+        Reflect::set(&o, &"movieId".into(), &m.into()).unwrap();
+        Reflect::set(&o, &"rating".into(), &r.into()).unwrap();
+        arr.push(&o);
+    }
+    arr.into()
+}
+
+fn error_message(v: JsValue) -> String {
+    let e: js_sys::Error = v.dyn_into().expect("a real JS Error");
+    e.message().into()
+}
+
+#[wasm_bindgen_test]
+fn recommends_plain_objects_from_the_visitors_taste() {
+    let rec = Recommender::new(&model_bytes()).unwrap();
+    let out = rec.recommend(ratings(&[(1.0, 5.0), (2.0, 4.5)]), JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&out, "coldStart"), JsValue::FALSE);
+    assert_eq!(get(&out, "usedRatings").as_f64(), Some(2.0));
+    let items: Array = get(&out, "items").dyn_into().unwrap();
+    assert_eq!(items.length(), 4, "six movies minus two rated");
+    let first = items.get(0);
+    assert_eq!(get(&first, "movieId").as_f64(), Some(3.0), "the unrated movie of the liked factor comes first");
+    let reasons: Array = get(&first, "reasons").dyn_into().unwrap();
+    assert_eq!(get(&reasons.get(0), "kind").as_string().as_deref(), Some("rated"));
+    let predicted = get(&first, "predictedRating").as_f64().unwrap();
+    assert!((0.5..=5.0).contains(&predicted));
+}
+
+#[wasm_bindgen_test]
+fn options_filter_and_bad_options_throw_errors_with_messages() {
+    let rec = Recommender::new(&model_bytes()).unwrap();
+    let opts = Object::new();
+    Reflect::set(&opts, &"genres".into(), &Array::of1(&"Horror".into())).unwrap();
+    Reflect::set(&opts, &"count".into(), &2.into()).unwrap();
+    let out = rec.recommend(ratings(&[]), opts.into()).unwrap();
+    let items: Array = get(&out, "items").dyn_into().unwrap();
+    assert_eq!(items.length(), 2);
+    assert_eq!(get(&out, "coldStart"), JsValue::TRUE);
+
+    let bad = Object::new();
+    Reflect::set(&bad, &"count".into(), &0.into()).unwrap();
+    let msg = error_message(rec.recommend(ratings(&[]), bad.into()).err().unwrap().into());
+    assert!(msg.contains("count"), "{msg}");
+
+    let typo = Object::new();
+    Reflect::set(&typo, &"cuont".into(), &3.into()).unwrap();
+    let msg = error_message(rec.recommend(ratings(&[]), typo.into()).err().unwrap().into());
+    assert!(msg.contains("cuont"), "{msg}");
+
+    let msg = error_message(rec.recommend(JsValue::from_str("nope"), JsValue::UNDEFINED).err().unwrap().into());
+    assert!(msg.starts_with("invalid ratings"), "{msg}");
+}
+
+#[wasm_bindgen_test]
+fn bad_ratings_are_reported_not_thrown() {
+    let rec = Recommender::new(&model_bytes()).unwrap();
+    let out = rec.recommend(ratings(&[(1.0, f64::NAN), (99.0, 4.0), (2.0, 9.0), (4.0, 4.0)]), JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&out, "usedRatings").as_f64(), Some(1.0));
+    let skipped: Array = get(&out, "skipped").dyn_into().unwrap();
+    let reasons: Vec<String> = skipped.iter().map(|s| get(&s, "reason").as_string().unwrap()).collect();
+    assert_eq!(reasons, vec!["notFinite", "unknownMovie", "outOfRange"]);
+}
+
+#[wasm_bindgen_test]
+fn corrupt_models_throw_readable_errors() {
+    let bytes = model_bytes();
+    let msg = error_message(Recommender::new(&bytes[..bytes.len() / 2]).err().unwrap().into());
+    assert!(msg.contains("truncated"), "{msg}");
+    let msg = error_message(Recommender::new(b"<!doctype html>").err().unwrap().into());
+    assert!(msg.contains("not a movie-recs model"), "{msg}");
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 1;
+    let msg = error_message(Recommender::new(&flipped).err().unwrap().into());
+    assert!(msg.contains("corrupt"), "{msg}");
+}
+
+#[wasm_bindgen_test]
+fn search_lookup_and_metadata() {
+    let rec = Recommender::new(&model_bytes()).unwrap();
+    let hits: Array = rec.search("FILM 2", 5).unwrap().dyn_into().unwrap();
+    assert_eq!(get(&hits.get(0), "movieId").as_f64(), Some(2.0));
+    assert!(rec.movie(42).unwrap().is_null());
+    let m = rec.movie(6).unwrap();
+    assert_eq!(get(&m, "title").as_string().as_deref(), Some("<img src=x onerror=alert(1)>"));
+    assert_eq!(get(&m, "tmdbId").as_f64(), Some(60.0));
+    let genres: Array = rec.genres().unwrap().dyn_into().unwrap();
+    assert_eq!(genres.length(), 2);
+    let info = rec.info().unwrap();
+    assert_eq!(get(&info, "movies").as_f64(), Some(6.0));
+    assert_eq!(get(&info, "dataset").as_string().as_deref(), Some("handmade"));
+    let popular: Array = rec.popular(3).unwrap().dyn_into().unwrap();
+    assert_eq!(popular.length(), 3);
+}

@@ -1,0 +1,247 @@
+// The demo page: search and rate movies, see recommendations re-rank on every change.
+// All text from the model or storage is rendered with textContent, never parsed as HTML.
+
+import { loadRecommender } from './recommender.js';
+import { RatingStore } from './storage.js';
+import { starRating } from './stars.js';
+
+const $ = (id) => document.getElementById(id);
+const store = new RatingStore();
+let recommender = null;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Shows a dismissable notice; `actions` are `[label, onClick]` pairs. */
+function notice(text, { kind = 'info', actions = [] } = {}) {
+  const box = el('div', `notice ${kind}`);
+  box.append(el('span', '', text));
+  for (const [label, onClick] of actions) {
+    const b = el('button', '', label);
+    b.type = 'button';
+    b.addEventListener('click', () => {
+      onClick();
+      box.remove();
+    });
+    box.append(b);
+  }
+  const close = el('button', 'close', '×');
+  close.type = 'button';
+  close.setAttribute('aria-label', 'Dismiss');
+  close.addEventListener('click', () => box.remove());
+  box.append(close);
+  $('notices').append(box);
+  return box;
+}
+
+const stars = (n) => `${Number(n).toFixed(1)}★`;
+
+/** "Because you rated Heat 4.5★ and Fargo 4.0★", or the popularity reason. */
+function reasonText(reasons) {
+  const rated = reasons.filter((r) => r.kind === 'rated').map((r) => `${r.title} ${stars(r.rating)}`);
+  if (rated.length) return `Because you rated ${rated.join(' and ')}`;
+  const p = reasons[0];
+  return `Popular and well rated: ${stars(p.ratingMean)} from ${p.ratingCount} viewers`;
+}
+
+/** One movie row: title, year, genres, optional prediction and reason, and its star control. */
+function movieItem(movie, { predicted, reasons } = {}) {
+  const li = el('li', 'movie');
+  li.dataset.movieId = String(movie.movieId);
+  const head = el('div', 'movie-head');
+  head.append(el('span', 'title', movie.title));
+  if (movie.year) head.append(el('span', 'year', ` (${movie.year})`));
+  li.append(head);
+  if (movie.genres?.length) li.append(el('div', 'genres', movie.genres.join(' · ')));
+  if (predicted !== undefined) li.append(el('div', 'predicted', `Predicted ${stars(predicted)}`));
+  if (reasons?.length) li.append(el('div', 'reason', reasonText(reasons)));
+  const rating = store.get(movie.movieId);
+  const control = starRating({
+    value: rating,
+    label: `Your rating of ${movie.title}`,
+    onChange: (value) => rate(movie.movieId, value),
+  });
+  control.element.dataset.movieId = String(movie.movieId);
+  const row = el('div', 'movie-actions');
+  row.append(control.element);
+  if (rating !== null) {
+    const remove = el('button', 'remove', 'Remove');
+    remove.type = 'button';
+    remove.setAttribute('aria-label', `Remove your rating of ${movie.title}`);
+    remove.addEventListener('click', () => rate(movie.movieId, null));
+    row.append(remove);
+  }
+  li.append(row);
+  return li;
+}
+
+function rate(movieId, value) {
+  try {
+    store.set(movieId, value);
+  } catch (err) {
+    notice(err.message, { kind: 'error' });
+  }
+  render();
+}
+
+function renderList(list, movies, options = () => ({})) {
+  list.replaceChildren(...movies.map((m) => movieItem(m, options(m))));
+}
+
+function renderRatings() {
+  const rated = store
+    .list()
+    .slice()
+    .reverse()
+    .map((r) => recommender.movie(r.movieId) ?? { movieId: r.movieId, title: `Movie ${r.movieId} (not in this catalogue)`, genres: [] });
+  renderList($('my-ratings'), rated);
+  $('rating-count').textContent = rated.length ? `(${rated.length})` : '';
+  $('no-ratings').hidden = rated.length > 0;
+  $('export').disabled = $('clear').disabled = rated.length === 0;
+}
+
+function filters() {
+  const year = (id) => {
+    const v = $(id).value.trim();
+    return v === '' ? undefined : Number(v);
+  };
+  const genre = $('genre').value;
+  return { count: 12, genres: genre ? [genre] : [], yearMin: year('year-min'), yearMax: year('year-max') };
+}
+
+function renderRecommendations() {
+  const note = $('recs-note');
+  let result;
+  try {
+    result = recommender.recommend(store.list(), filters());
+  } catch (err) {
+    note.textContent = `Cannot filter like that: ${err.message}`;
+    $('recommendations').replaceChildren();
+    return;
+  }
+  if (result.coldStart) note.textContent = 'Rate a few movies to make this personal. Meanwhile, popular and well-rated picks:';
+  else note.textContent = `Based on your ${result.usedRatings} rating${result.usedRatings === 1 ? '' : 's'}.`;
+  if (result.items.length === 0) note.textContent += ' Nothing matches these filters.';
+  renderList($('recommendations'), result.items, (m) => ({ predicted: m.predictedRating, reasons: m.reasons }));
+}
+
+function renderSearch() {
+  const q = $('search').value;
+  renderList($('search-results'), q.trim() ? recommender.search(q, 10) : []);
+}
+
+/** Re-renders everything that depends on the ratings, keeping keyboard focus on the same control. */
+function render() {
+  const active = document.activeElement;
+  const focusedMovie = active?.classList?.contains('stars') ? active.dataset.movieId : null;
+  const focusedList = focusedMovie ? active.closest('ul, ol')?.id : null;
+  renderRatings();
+  renderRecommendations();
+  renderSearch();
+  renderList($('starter'), recommender.popular(8));
+  if (focusedMovie) {
+    const selector = `.stars[data-movie-id="${CSS.escape(focusedMovie)}"]`;
+    const again = document.querySelector(`#${focusedList} ${selector}`) ?? document.querySelector(`#my-ratings ${selector}`);
+    again?.focus();
+  }
+}
+
+function exportRatings() {
+  const json = store.exportJson((id) => recommender.movie(id)?.title);
+  const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+  const a = el('a');
+  a.href = url;
+  a.download = `movie-ratings-${new Date().toISOString().slice(0, 10)}.json`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+async function importRatings(file) {
+  let value;
+  try {
+    value = JSON.parse(await file.text());
+  } catch {
+    notice(`${file.name} is not a ratings file (it is not JSON); nothing was imported.`, { kind: 'error' });
+    return;
+  }
+  const r = store.merge(value, (id) => recommender.movie(id) !== null);
+  const reasons = r.skipped.length ? `: ${[...new Set(r.skipped)].slice(0, 3).join('; ')}` : '';
+  notice(`Imported from ${file.name}: ${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skipped.length} skipped${reasons}.`);
+  render();
+}
+
+function clearAll() {
+  const before = store.list();
+  store.clear();
+  render();
+  notice(`Cleared ${before.length} rating${before.length === 1 ? '' : 's'}.`, {
+    actions: [['Undo', () => { store.merge(before); render(); }]],
+  });
+}
+
+function wire() {
+  $('search').disabled = false;
+  $('search').addEventListener('input', renderSearch);
+  $('filters').addEventListener('input', renderRecommendations);
+  $('filters').addEventListener('submit', (e) => e.preventDefault());
+  $('export').addEventListener('click', exportRatings);
+  $('import-button').addEventListener('click', () => $('import').click());
+  $('import').addEventListener('change', async (e) => {
+    const file = e.target.files[0];
+    e.target.value = '';
+    if (file) await importRatings(file);
+  });
+  $('clear').addEventListener('click', clearAll);
+  window.addEventListener('storage', (e) => {
+    if (e.key === store.key) {
+      store.load();
+      render();
+    }
+  });
+}
+
+function showStoreWarnings() {
+  for (const w of store.warnings) {
+    const actions = store.getBackup() !== null ? [['Discard backup', () => store.discardBackup()]] : [];
+    notice(w, { kind: 'warning', actions });
+  }
+}
+
+function describeModel() {
+  const info = recommender.info();
+  const footer = $('about');
+  footer.replaceChildren(
+    el('p', '', `Model trained on ${info.dataset}: ${info.ratings.toLocaleString('en')} ratings by ${info.users.toLocaleString('en')} viewers, ${info.movies.toLocaleString('en')} movies.`),
+    el('p', '', 'Ratings data: MovieLens, GroupLens Research, University of Minnesota (F. M. Harper and J. A. Konstan, 2015), used under its licence; no endorsement is implied.'),
+  );
+  for (const g of recommender.genres()) {
+    const opt = el('option', '', g);
+    opt.value = g;
+    $('genre').append(opt);
+  }
+}
+
+async function boot() {
+  try {
+    recommender = await loadRecommender();
+  } catch (err) {
+    $('recs-note').textContent = '';
+    notice(`The recommender could not start: ${err.message}`, { kind: 'error', actions: [['Retry', boot]] });
+    return;
+  }
+  describeModel();
+  wire();
+  const unknown = store.list().filter((r) => recommender.movie(r.movieId) === null).length;
+  if (unknown) notice(`${unknown} saved rating(s) are for movies this model does not know; they are kept but not used.`, { kind: 'warning' });
+  render();
+  document.documentElement.dataset.ready = 'true';
+}
+
+showStoreWarnings();
+boot();
