@@ -60,10 +60,24 @@ pub fn hidden_count(n: usize) -> usize {
 /// Splits by user id: test users are `user % folds == fold`; each one's ratings are ordered by
 /// (timestamp, movie id) and the last [`hidden_count`] hidden.
 pub fn split(ratings: &[RatingRecord], fold: u32, folds: u32) -> FoldSplit {
+    split_by(ratings, fold, |user| user % folds == fold)
+}
+
+/// A validation split for choosing hyperparameters without touching fold `fold`'s test users:
+/// its test users are dropped entirely, and the users of fold `inner` (another fold) are held
+/// out the same way (last ratings hidden). Running every `inner != fold` validates on every
+/// training user of `fold` once.
+pub fn validation_split(ratings: &[RatingRecord], fold: u32, inner: u32, folds: u32) -> FoldSplit {
+    assert_ne!(fold, inner, "the validation fold must differ from the test fold");
+    let kept: Vec<RatingRecord> = ratings.iter().filter(|r| r.user % folds != fold).copied().collect();
+    split_by(&kept, inner, |user| user % folds == inner)
+}
+
+fn split_by(ratings: &[RatingRecord], fold: u32, is_test: impl Fn(u32) -> bool) -> FoldSplit {
     let mut train = Vec::new();
     let mut by_user: std::collections::BTreeMap<u32, Vec<RatingRecord>> = Default::default();
     for r in ratings {
-        if r.user % folds == fold {
+        if is_test(r.user) {
             by_user.entry(r.user).or_default().push(*r);
         } else {
             train.push(*r);

@@ -49,7 +49,8 @@ pub struct SkippedRating {
     pub reason: SkipReason,
 }
 
-/// Checked ratings: catalogue rows with their stars, in input order (later duplicates win).
+/// Checked ratings: catalogue rows with their stars, oldest first (input order; a repeated movie
+/// takes the place and value of its last rating).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CheckedRatings {
     /// `(row, rating)` pairs, one per distinct movie.
@@ -83,18 +84,14 @@ pub fn check_ratings(model: &Model, index: &HashMap<MovieId, usize>, raw: &[RawR
             out.skipped.push(skip(SkipReason::OutOfRange));
             continue;
         }
-        match position.get(&row) {
-            Some(&at) => {
-                let (_, old) = out.rated[at];
-                out.skipped.push(SkippedRating { movie_id: id, rating: old as f64, reason: SkipReason::Duplicate });
-                out.rated[at].1 = r.rating as f32;
-            }
-            None => {
-                position.insert(row, out.rated.len());
-                out.rated.push((row, r.rating as f32));
-            }
+        if let Some(at) = position.insert(row, out.rated.len()) {
+            let (_, old) = out.rated[at];
+            out.skipped.push(SkippedRating { movie_id: id, rating: old as f64, reason: SkipReason::Duplicate });
+            out.rated[at].0 = usize::MAX; // superseded; removed below
         }
+        out.rated.push((row, r.rating as f32));
     }
+    out.rated.retain(|&(row, _)| row != usize::MAX);
     out
 }
 
@@ -171,7 +168,8 @@ pub fn fold_in_explicit(model: &ExplicitFactors, rated: &[(usize, f32)]) -> Expl
 
 /// Folds checked ratings into the implicit model, given `gram = Y^T Y`.
 pub fn fold_in_implicit(model: &ImplicitFactors, gram: &[f64], rated: &[(usize, f32)]) -> ImplicitUser {
-    let confidences: Vec<(usize, f32)> = rated.iter().map(|&(row, r)| (row, model.confidence(r))).collect();
+    let n = rated.len();
+    let confidences: Vec<(usize, f32)> = rated.iter().enumerate().map(|(i, &(row, r))| (row, model.confidence(r, n - 1 - i))).collect();
     let eq = implicit_row_equations(gram, &model.item_factors, confidences.iter().copied());
     let k = model.item_factors.cols();
     let chol = eq.factorise(model.reg as f64, 0.0);

@@ -208,8 +208,10 @@ pub struct ExplicitFactors {
 }
 
 /// Confidence-weighted implicit factors (Hu, Koren and Volinsky 2008): rank what the visitor is
-/// likely to watch and like next. A rating `r` counts as a positive with confidence
-/// `1 + alpha * max(r - rating_offset, 0)`.
+/// likely to watch and like next. A rating `r` that is `age` ratings older than the visitor's
+/// latest counts as a positive with confidence
+/// `(1 + alpha * max(r - rating_offset, 0)) * 0.5^(age / recency_half_life)`: recent ratings say
+/// more about what comes next.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImplicitFactors {
     /// Item factors `y_i`, one row per movie.
@@ -222,12 +224,24 @@ pub struct ImplicitFactors {
     pub rating_offset: f32,
     /// Weight of the explicit model's centred predicted rating in the ranking score.
     pub explicit_weight: f32,
+    /// Half-life of a rating's confidence, in ratings made since; 0 disables the decay.
+    pub recency_half_life: f32,
 }
 
 impl ImplicitFactors {
-    /// Confidence `c` of a rating (always >= 1).
-    pub fn confidence(&self, rating: f32) -> f32 {
-        1.0 + self.alpha * (rating - self.rating_offset).max(0.0)
+    /// Confidence of a rating made `age` ratings before the latest one (age 0 is the latest).
+    pub fn confidence(&self, rating: f32, age: usize) -> f32 {
+        confidence(self.alpha, self.rating_offset, self.recency_half_life, rating, age)
+    }
+}
+
+/// The confidence rule shared by the trainer and fold-in; see [`ImplicitFactors`].
+pub fn confidence(alpha: f32, rating_offset: f32, half_life: f32, rating: f32, age: usize) -> f32 {
+    let base = 1.0 + alpha * (rating - rating_offset).max(0.0);
+    if half_life > 0.0 {
+        base * 0.5f32.powf(age as f32 / half_life)
+    } else {
+        base
     }
 }
 
@@ -357,7 +371,7 @@ impl Model {
             if imp.item_factors.rows() != n {
                 return bad(format!("{n} movies but {} implicit factor rows", imp.item_factors.rows()));
             }
-            if !(imp.reg.is_finite() && imp.reg > 0.0) || !finite_nonneg(imp.alpha) || !imp.rating_offset.is_finite() || !imp.explicit_weight.is_finite() {
+            if !(imp.reg.is_finite() && imp.reg > 0.0) || !finite_nonneg(imp.alpha) || !imp.rating_offset.is_finite() || !imp.explicit_weight.is_finite() || !finite_nonneg(imp.recency_half_life) {
                 return bad("implicit model settings are not finite and positive".into());
             }
         }

@@ -254,3 +254,24 @@ fn search_ignores_case_accents_and_ranks_prefix_matches_first() {
     assert!(rec.search("zzzz", 10).is_empty());
     assert_eq!(rec.search("movie number", 3).len(), 3);
 }
+
+#[test]
+fn with_a_half_life_the_latest_ratings_weigh_most() {
+    let mut model = common::model();
+    model.implicit.as_mut().unwrap().recency_half_life = 2.0;
+    let rec = Recommender::new(model);
+    let (a, b) = ((1u32, 5.0f32), (7u32, 5.0f32));
+    let a_last = rec.recommend(&raw(&[b, a]), &RecommendOptions { count: 5, ..Default::default() }).unwrap();
+    let b_last = rec.recommend(&raw(&[a, b]), &RecommendOptions { count: 5, ..Default::default() }).unwrap();
+    let first_reason = |out: &movie_recs::Recommendations| match &out.items[0].reasons[0] {
+        Reason::Rated { movie_id, .. } => *movie_id,
+        other => panic!("expected a rated reason, got {other:?}"),
+    };
+    assert_eq!(first_reason(&a_last), 1, "the latest rating explains the top pick");
+    assert_eq!(first_reason(&b_last), 7, "the latest rating explains the top pick");
+    // Without the decay, order does not matter.
+    let rec = Recommender::new(common::model());
+    let x = rec.recommend(&raw(&[b, a]), &RecommendOptions::default()).unwrap();
+    let y = rec.recommend(&raw(&[a, b]), &RecommendOptions::default()).unwrap();
+    assert_eq!(x.items.iter().map(|i| i.movie_id).collect::<Vec<_>>(), y.items.iter().map(|i| i.movie_id).collect::<Vec<_>>());
+}

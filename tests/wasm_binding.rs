@@ -29,7 +29,7 @@ fn model_bytes() -> Vec<u8> {
         genre_names: vec!["Drama".into(), "Horror".into()],
         movies,
         explicit: ExplicitFactors { global_mean: 3.5, item_bias: vec![0.0; 6], item_factors: m(FactorStorage::F32), reg_factors: 0.5, reg_bias: 1.0 },
-        implicit: Some(ImplicitFactors { item_factors: m(FactorStorage::Int8), reg: 1.0, alpha: 1.0, rating_offset: 0.0, explicit_weight: 0.1 }),
+        implicit: Some(ImplicitFactors { item_factors: m(FactorStorage::Int8), reg: 1.0, alpha: 1.0, rating_offset: 0.0, explicit_weight: 0.1, recency_half_life: 0.0 }),
     }
     .to_bytes()
     .unwrap()

@@ -16,11 +16,14 @@ usage:
   trainer model --data DIR [--out FILE] [settings]      train on a MovieLens folder, write the packed model
   trainer eval DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [settings]
                                                          run the protocol of shared/EVAL.md, print the table
+  trainer tune DIR [--fold F] --grid 'alpha=1,2 implicit-reg=5,20' [settings]
+                                                         grid search on the validation users of a fold's training users
   trainer synth --out DIR [--users N] [--movies N] [--ratings-per-user N] [--seed N]
                                                          write synthetic ratings.csv + movies.csv (ml-latest layout)
 settings:
   --factors N --iterations N --reg F --reg-bias F        explicit (rating) model
   --implicit-factors N --implicit-iterations N --implicit-reg F --alpha F --rating-offset F --explicit-weight F
+  --half-life F (recency half-life of a rating's confidence, in ratings; 0 = off)
   --no-implicit                                          rank by predicted stars only
   --storage f32|int8   --seed N   --lenient   --quiet";
 
@@ -95,6 +98,7 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
         set!("--alpha", i.alpha);
         set!("--rating-offset", i.rating_offset);
         set!("--explicit-weight", i.explicit_weight);
+        set!("--half-life", i.recency_half_life);
     }
     if args.flag("--no-implicit") {
         s.implicit = None;
@@ -179,6 +183,48 @@ fn cmd_eval(mut args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Grid search on the validation split of one fold's training users (never its test users).
+fn cmd_tune(mut args: Args) -> Result<()> {
+    if args.0.first().is_none_or(|a| a.starts_with("--")) {
+        return Err(usage_error("tune needs DATA_DIR first".into()));
+    }
+    let dir = args.0.remove(0);
+    let fold: u32 = args.parsed("--fold")?.unwrap_or(0);
+    let grid = args.value("--grid")?.unwrap_or_default();
+    let lenient = args.flag("--lenient");
+    let rest = args.0;
+    let axes: Vec<(String, Vec<String>)> = grid
+        .split_whitespace()
+        .map(|axis| {
+            let (name, values) = axis.split_once('=').ok_or_else(|| usage_error(format!("grid axis {axis:?} is not name=v1,v2")))?;
+            Ok((format!("--{name}"), values.split(',').map(String::from).collect()))
+        })
+        .collect::<Result<_>>()?;
+    let ds = read_dataset(Path::new(&dir), ReadOptions { lenient })?;
+    let inner: Vec<_> = (0..5).filter(|&g| g != fold).map(|g| movie_recs::eval::validation_split(&ds.ratings, fold, g, 5)).collect();
+    eprintln!("fold {fold}: validating on its {} training users, one inner fold at a time", inner.iter().map(|s| s.test.len()).sum::<usize>());
+    let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+    for (flag, values) in &axes {
+        combos = combos.into_iter().flat_map(|c| values.iter().map(move |v| [c.clone(), vec![flag.clone(), v.clone()]].concat())).collect();
+    }
+    let clock = Instant::now();
+    let now = move || clock.elapsed().as_secs_f64() * 1000.0;
+    println!("| settings | RMSE | P@10 | R@10 | NDCG@10 |\n|---|---|---|---|---|");
+    for combo in combos {
+        let mut a = Args([rest.clone(), combo.clone(), vec!["--quiet".into()]].concat());
+        let s = settings(&mut a)?;
+        let mut per_inner = Vec::new();
+        for split in &inner {
+            let model = build_model(&ds.name, &ds.movies, &split.train, &s)?;
+            let rec = movie_recs::Recommender::from_bytes(&model.to_bytes()?)?;
+            per_inner.push(movie_recs::eval::evaluate(&rec, movie_recs::Method::Personal, &split.test, &now));
+        }
+        let m = movie_recs::eval::mean(&per_inner);
+        println!("| {} | {:.4} | {:.4} | {:.4} | {:.4} |", combo.join(" "), m.rmse, m.precision, m.recall, m.ndcg);
+    }
+    Ok(())
+}
+
 fn cmd_synth(mut args: Args) -> Result<()> {
     let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("synth needs --out DIR".into()))?);
     let spec = SyntheticSpec {
@@ -217,6 +263,7 @@ fn main() -> ExitCode {
         "model" => cmd_model(args),
         "eval" => cmd_eval(args),
         "synth" => cmd_synth(args),
+        "tune" => cmd_tune(args),
         other => Err(usage_error(format!("unknown command {other}"))),
     };
     match result {

@@ -38,7 +38,7 @@ pub fn movies() -> Vec<MovieRecord> {
 pub fn settings(storage: FactorStorage) -> TrainSettings {
     TrainSettings {
         explicit: ExplicitSettings { factors: 8, iterations: 10, reg_factors: 2.0, reg_bias: 2.0, seed: 3 },
-        implicit: Some(ImplicitSettings { factors: 8, iterations: 8, reg: 5.0, alpha: 2.0, rating_offset: 0.0, explicit_weight: 0.1, seed: 4 }),
+        implicit: Some(ImplicitSettings { factors: 8, iterations: 8, reg: 5.0, alpha: 2.0, rating_offset: 0.0, explicit_weight: 0.1, recency_half_life: 0.0, seed: 4 }),
         storage,
         progress: false,
     }
