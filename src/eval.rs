@@ -134,7 +134,7 @@ pub struct Metrics {
 /// Evaluates `method` of a recommender trained on the fold's training users. Fold-in, exclusion
 /// of given movies and ranking are those of [`Recommender::recommend_for`]; `now` is a clock
 /// in milliseconds (native or browser), so the core stays free of platform calls.
-pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn Fn() -> f64) -> Metrics {
+pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn Fn() -> f64) -> crate::Result<Metrics> {
     let (mut se, mut ae, mut n_ratings) = (0.0f64, 0.0f64, 0usize);
     let (mut p_sum, mut r_sum, mut ndcg_sum, mut users) = (0.0, 0.0, 0.0, 0usize);
     let mut ndcg_curve = vec![0.0; K_MAX];
@@ -145,7 +145,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
     for user in test {
         let start = now();
         let visitor = rec.fold_in(&user.given);
-        let scores = rec.scores(&visitor, method);
+        let scores = rec.scores(&visitor, method)?;
         let given: HashSet<usize> = user.given.iter().filter_map(|g| rec.row(MovieId(g.movie_id as u32))).collect();
         let top: Vec<usize> = top_k((0..scores.len()).filter(|r| !given.contains(r)).map(|r| (r, scores[r])), K_MAX, |r| movies[r].id)
             .into_iter()
@@ -185,7 +185,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
     }
     let per_user = |s: f64| if users > 0 { s / users as f64 } else { 0.0 };
     let mse = if n_ratings > 0 { se / n_ratings as f64 } else { 0.0 };
-    Metrics {
+    Ok(Metrics {
         rmse: mse.sqrt(),
         mae: if n_ratings > 0 { ae / n_ratings as f64 } else { 0.0 },
         mse,
@@ -198,7 +198,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
         ndcg_curve: ndcg_curve.into_iter().map(per_user).collect(),
         recall_curve: recall_curve.into_iter().map(per_user).collect(),
         foldin_rank_ms: if test.is_empty() { 0.0 } else { elapsed / test.len() as f64 },
-    }
+    })
 }
 
 /// Mean of per-fold metrics (counts are summed).

@@ -275,6 +275,68 @@ pub struct Model {
     pub explicit: ExplicitFactors,
     /// Ranking model; absent, ranking falls back to the explicit prediction.
     pub implicit: Option<ImplicitFactors>,
+    /// Item-based neighbourhood model and the hybrid's blend weights; absent in factor-only models.
+    pub neighbours: Option<ItemNeighbours>,
+}
+
+/// For every movie its most similar movies (item-based collaborative filtering): shrunk cosine
+/// similarity of who rated them, top `k` per movie, similarities quantised to one byte.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemNeighbours {
+    /// Row `i`'s neighbours are `neighbour[offsets[i]..offsets[i + 1]]`, most similar first.
+    pub offsets: Vec<u32>,
+    /// Neighbour rows.
+    pub neighbour: Vec<u32>,
+    /// Similarity of each neighbour as `q / 255 * max_similarity`.
+    pub similarity: Vec<u8>,
+    /// Scale of `similarity`.
+    pub max_similarity: f32,
+    /// How many co-raters a similarity needs to count fully (`n / (n + shrink)`).
+    pub shrink: f32,
+    /// Hybrid blend: weight of the (standardised) factor score, by the visitor's rating count
+    /// bucket (see [`ItemNeighbours::bucket`]).
+    pub hybrid_factor_weight: [f32; 3],
+}
+
+impl ItemNeighbours {
+    /// Neighbours of `row` as `(row, similarity)`, most similar first.
+    pub fn of(&self, row: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let span = self.offsets[row] as usize..self.offsets[row + 1] as usize;
+        let scale = self.max_similarity / 255.0;
+        self.neighbour[span.clone()].iter().zip(&self.similarity[span]).map(move |(&n, &q)| (n as usize, q as f32 * scale))
+    }
+
+    /// Rating-count bucket of the hybrid weights: 0 for under 5 ratings, 1 under 20, 2 beyond.
+    pub fn bucket(ratings: usize) -> usize {
+        match ratings {
+            0..=4 => 0,
+            5..=19 => 1,
+            _ => 2,
+        }
+    }
+
+    fn validate(&self, n: usize) -> Result<()> {
+        let bad = |msg: String| Err(Error::InvalidModel(msg));
+        if self.offsets.len() != n + 1 || self.offsets.first() != Some(&0) {
+            return bad(format!("neighbour table has {} offsets for {n} movies", self.offsets.len()));
+        }
+        if self.offsets.windows(2).any(|w| w[0] > w[1]) || *self.offsets.last().unwrap() as usize != self.neighbour.len() {
+            return bad("neighbour offsets are not increasing to the table's end".into());
+        }
+        if self.similarity.len() != self.neighbour.len() {
+            return bad(format!("{} neighbours but {} similarities", self.neighbour.len(), self.similarity.len()));
+        }
+        if let Some(&r) = self.neighbour.iter().find(|&&r| r as usize >= n) {
+            return bad(format!("neighbour row {r} is beyond the {n} movies"));
+        }
+        if !(self.max_similarity.is_finite() && self.max_similarity >= 0.0 && self.shrink.is_finite() && self.shrink >= 0.0) {
+            return bad("neighbour similarity scale or shrinkage is not finite".into());
+        }
+        if self.hybrid_factor_weight.iter().any(|w| !(w.is_finite() && (0.0..=1.0).contains(w))) {
+            return bad(format!("hybrid weights {:?} are not in 0..=1", self.hybrid_factor_weight));
+        }
+        Ok(())
+    }
 }
 
 /// FNV-1a, 64 bit: a small checksum that catches truncation and bit flips (not tampering).
@@ -374,6 +436,9 @@ impl Model {
             if !(imp.reg.is_finite() && imp.reg > 0.0) || !finite_nonneg(imp.alpha) || !imp.rating_offset.is_finite() || !imp.explicit_weight.is_finite() || !finite_nonneg(imp.recency_half_life) {
                 return bad("implicit model settings are not finite and positive".into());
             }
+        }
+        if let Some(nb) = &self.neighbours {
+            nb.validate(n)?;
         }
         let mut ids: Vec<u32> = self.movies.iter().map(|m| m.id.0).collect();
         ids.sort_unstable();

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fold_in::{check_ratings, fold_in_explicit, fold_in_implicit, ExplicitUser, ImplicitUser, RawRating, SkippedRating};
-use crate::model::{Model, Movie, MovieId};
+use crate::model::{ItemNeighbours, Model, Movie, MovieId};
 use crate::text::fold;
 
 /// Largest `count` a caller may ask for: the whole list is built as JS objects.
@@ -19,15 +19,36 @@ const COLD_START_PRIOR: f32 = 25.0;
 /// Most reasons given for one recommendation.
 const MAX_REASONS: usize = 2;
 
-/// Which ranking to use.
+/// Which ranking to use. Predicted stars always come from the explicit factor model (the item's
+/// mean for `Popular`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Method {
-    /// The folded-in factor models (implicit ranking blended with the explicit prediction).
+    /// Factor scores and item neighbours blended, with weights learned on validation users per
+    /// rating-count bucket; the factor model alone when the model has no neighbour table.
     #[default]
-    Personal,
+    Hybrid,
+    /// The folded-in factor models (implicit ranking blended with the explicit prediction).
+    Mf,
+    /// Item-based collaborative filtering: movies similar to the ones the visitor rated.
+    ItemKnn,
     /// Most rated first, the same for everyone: the evaluation's floor.
     Popular,
+}
+
+impl Method {
+    /// Every method, in the order the page lists them.
+    pub const ALL: [Method; 4] = [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Popular];
+
+    /// The name callers use (`"hybrid"`, `"mf"`, `"itemKnn"`, `"popular"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Hybrid => "hybrid",
+            Method::Mf => "mf",
+            Method::ItemKnn => "itemKnn",
+            Method::Popular => "popular",
+        }
+    }
 }
 
 /// Options of [`Recommender::recommend`]; every field has a default.
@@ -53,7 +74,7 @@ impl RecommendOptions {
 
 impl Default for RecommendOptions {
     fn default() -> Self {
-        Self { count: 10, genres: Vec::new(), year_min: None, year_max: None, method: Method::Personal }
+        Self { count: 10, genres: Vec::new(), year_min: None, year_max: None, method: Method::Hybrid }
     }
 }
 
@@ -145,6 +166,9 @@ pub struct Visitor {
     skipped: Vec<SkippedRating>,
     explicit: ExplicitUser,
     implicit: Option<ImplicitUser>,
+    /// `(row, weight)` of each rating for the neighbourhood score: the implicit model's
+    /// confidence (recency included), or 1.
+    weights: Vec<(usize, f32)>,
 }
 
 impl Visitor {
@@ -222,7 +246,14 @@ impl Recommender {
             (Some(imp), Some(gram)) => Some(fold_in_implicit(imp, gram, &checked.rated)),
             _ => None,
         };
-        Visitor { rated: checked.rated, excluded, skipped: checked.skipped, explicit, implicit }
+        let n = checked.rated.len();
+        let weights = checked
+            .rated
+            .iter()
+            .enumerate()
+            .map(|(i, &(row, r))| (row, self.model.implicit.as_ref().map_or(1.0, |imp| imp.confidence(r, n - 1 - i))))
+            .collect();
+        Visitor { rated: checked.rated, excluded, skipped: checked.skipped, explicit, implicit, weights }
     }
 
     /// Folds the ratings in and ranks the catalogue: see [`Recommender::recommend_for`].
@@ -251,7 +282,8 @@ impl Recommender {
                 && options.year_min.is_none_or(|lo| m.year.is_some_and(|y| y >= lo))
                 && options.year_max.is_none_or(|hi| m.year.is_some_and(|y| y <= hi))
         };
-        let cold_start = visitor.rated.is_empty() && options.method == Method::Personal;
+        let method = self.resolve(options.method)?;
+        let cold_start = visitor.rated.is_empty() && method != Method::Popular;
         let ranked: Vec<(usize, f32)> = if cold_start {
             let n = self.cold_start_order.len() as f32;
             self.cold_start_order
@@ -263,17 +295,17 @@ impl Recommender {
                 .map(|(i, r)| (r, 1.0 - i as f32 / n))
                 .collect()
         } else {
-            let scores = self.scores(visitor, options.method);
+            let scores = self.scores(visitor, method)?;
             top_k((0..scores.len()).filter(|&r| keep(r)).map(|r| (r, scores[r])), count, |r| self.model.movies[r].id)
         };
         let items = ranked
             .into_iter()
             .map(|(row, score)| {
                 let m = &self.model.movies[row];
-                let reasons = if cold_start || options.method == Method::Popular {
+                let reasons = if cold_start || method == Method::Popular {
                     vec![self.popular_reason(row)]
                 } else {
-                    self.explain(visitor, row)
+                    self.explain(visitor, row, method)
                 };
                 Recommendation {
                     movie_id: m.id.0,
@@ -281,7 +313,7 @@ impl Recommender {
                     year: m.year,
                     genres: self.model.genre_list(m.genres).into_iter().map(String::from).collect(),
                     score,
-                    predicted_rating: self.predict_row(visitor, row, options.method),
+                    predicted_rating: self.predict_row(visitor, row, method),
                     reasons,
                 }
             })
@@ -289,24 +321,64 @@ impl Recommender {
         Ok(Recommendations { items, cold_start, used_ratings: visitor.rated.len(), skipped: visitor.skipped.clone() })
     }
 
+    /// The method actually used: `ItemKnn` needs a neighbour table, `Hybrid` without one is `Mf`.
+    pub fn resolve(&self, method: Method) -> Result<Method> {
+        match (method, self.model.neighbours.is_some()) {
+            (Method::ItemKnn, false) => Err(Error::InvalidOption {
+                name: "method",
+                reason: "itemKnn needs a model with a neighbour table; this one has none".into(),
+            }),
+            (Method::Hybrid, false) => Ok(Method::Mf),
+            (m, _) => Ok(m),
+        }
+    }
+
     /// Ranking scores of every row for a folded-in visitor (rated rows included).
-    pub fn scores(&self, visitor: &Visitor, method: Method) -> Vec<f32> {
+    pub fn scores(&self, visitor: &Visitor, method: Method) -> Result<Vec<f32>> {
         let movies = &self.model.movies;
-        match method {
+        Ok(match self.resolve(method)? {
             Method::Popular => movies.iter().map(|m| m.rating_count as f32 + m.rating_mean * 1e-3).collect(),
-            Method::Personal => {
-                let ex = &self.model.explicit;
-                match (&self.model.implicit, &visitor.implicit) {
-                    (Some(imp), Some(user)) => {
-                        let w = imp.explicit_weight;
-                        (0..movies.len())
-                            .map(|r| user.score(imp, r) + if w != 0.0 { w * visitor.explicit.centred_score(ex, r) } else { 0.0 })
-                            .collect()
-                    }
-                    _ => (0..movies.len()).map(|r| visitor.explicit.centred_score(ex, r)).collect(),
+            Method::Mf => self.factor_scores(visitor),
+            Method::ItemKnn => self.neighbour_scores(visitor),
+            Method::Hybrid => {
+                let w = self.hybrid_weight(visitor);
+                let (f, _) = standardise(self.factor_scores(visitor));
+                let (k, _) = standardise(self.neighbour_scores(visitor));
+                f.iter().zip(&k).map(|(a, b)| w * a + (1.0 - w) * b).collect()
+            }
+        })
+    }
+
+    fn hybrid_weight(&self, visitor: &Visitor) -> f32 {
+        let nb = self.model.neighbours.as_ref().expect("resolved to Hybrid only with neighbours");
+        nb.hybrid_factor_weight[ItemNeighbours::bucket(visitor.rated.len())]
+    }
+
+    /// The factor model's score: implicit `x_u . y_i` plus a little of the explicit prediction.
+    fn factor_scores(&self, visitor: &Visitor) -> Vec<f32> {
+        let ex = &self.model.explicit;
+        let n = self.model.movies.len();
+        match (&self.model.implicit, &visitor.implicit) {
+            (Some(imp), Some(user)) => {
+                let w = imp.explicit_weight;
+                (0..n).map(|r| user.score(imp, r) + if w != 0.0 { w * visitor.explicit.centred_score(ex, r) } else { 0.0 }).collect()
+            }
+            _ => (0..n).map(|r| visitor.explicit.centred_score(ex, r)).collect(),
+        }
+    }
+
+    /// Item-based score: for each rated movie `j`, each neighbour `i` of `j` gains
+    /// `weight_j * similarity(j, i)`.
+    fn neighbour_scores(&self, visitor: &Visitor) -> Vec<f32> {
+        let mut scores = vec![0.0f32; self.model.movies.len()];
+        if let Some(nb) = &self.model.neighbours {
+            for &(j, w) in &visitor.weights {
+                for (i, sim) in nb.of(j) {
+                    scores[i] += w * sim;
                 }
             }
         }
+        scores
     }
 
     /// Predicted stars for `movies` (None for ids outside the catalogue), clipped to the scale.
@@ -318,7 +390,7 @@ impl Recommender {
         let info = &self.model.info;
         let ex = &self.model.explicit;
         let raw = match method {
-            Method::Personal => ex.global_mean + visitor.explicit.centred_score(ex, row),
+            Method::Hybrid | Method::Mf | Method::ItemKnn => ex.global_mean + visitor.explicit.centred_score(ex, row),
             Method::Popular => {
                 let m = &self.model.movies[row];
                 if m.rating_count > 0 { m.rating_mean } else { ex.global_mean }
@@ -327,8 +399,8 @@ impl Recommender {
         raw.clamp(info.rating_min, info.rating_max)
     }
 
-    /// The rated movies that add most to `row`'s personal score, as reasons.
-    fn explain(&self, visitor: &Visitor, row: usize) -> Vec<Reason> {
+    /// How much each rated movie adds to `row`'s factor score (exact decomposition).
+    fn factor_contributions(&self, visitor: &Visitor, row: usize) -> HashMap<usize, f64> {
         let mut total: HashMap<usize, f64> = HashMap::new();
         let ex = &self.model.explicit;
         match (&self.model.implicit, &visitor.implicit) {
@@ -348,6 +420,43 @@ impl Recommender {
                 }
             }
         }
+        total
+    }
+
+    /// How much each rated movie adds to `row`'s neighbourhood score.
+    fn neighbour_contributions(&self, visitor: &Visitor, row: usize) -> HashMap<usize, f64> {
+        let mut total = HashMap::new();
+        if let Some(nb) = &self.model.neighbours {
+            for &(j, w) in &visitor.weights {
+                if let Some((_, sim)) = nb.of(j).find(|&(i, _)| i == row) {
+                    total.insert(j, (w * sim) as f64);
+                }
+            }
+        }
+        total
+    }
+
+    /// The rated movies that add most to `row`'s score under `method`, as reasons.
+    fn explain(&self, visitor: &Visitor, row: usize, method: Method) -> Vec<Reason> {
+        let total = match method {
+            Method::Mf => self.factor_contributions(visitor, row),
+            Method::ItemKnn => self.neighbour_contributions(visitor, row),
+            Method::Hybrid => {
+                // The same standardisation as the score, so the parts add up as they rank.
+                let w = self.hybrid_weight(visitor) as f64;
+                let (_, fs) = standardise(self.factor_scores(visitor));
+                let (_, ks) = standardise(self.neighbour_scores(visitor));
+                let mut total = HashMap::new();
+                for (j, c) in self.factor_contributions(visitor, row) {
+                    *total.entry(j).or_insert(0.0) += w * c / fs as f64;
+                }
+                for (j, c) in self.neighbour_contributions(visitor, row) {
+                    *total.entry(j).or_insert(0.0) += (1.0 - w) * c / ks as f64;
+                }
+                total
+            }
+            Method::Popular => HashMap::new(),
+        };
         let mut best: Vec<(usize, f64)> = total.into_iter().filter(|&(_, c)| c > 0.0).collect();
         best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let rating_of: HashMap<usize, f32> = visitor.rated.iter().copied().collect();
@@ -364,6 +473,16 @@ impl Recommender {
         } else {
             reasons
         }
+    }
+
+    /// Movies most similar to `id` by the neighbour table (who rated them alike), best first.
+    pub fn similar_movies(&self, id: MovieId, count: usize) -> Result<Vec<(MovieSummary, f32)>> {
+        let row = self.row(id).ok_or(Error::UnknownMovie(id.0))?;
+        let nb = self.model.neighbours.as_ref().ok_or(Error::InvalidOption {
+            name: "method",
+            reason: "this model has no neighbour table".into(),
+        })?;
+        Ok(nb.of(row).take(count).map(|(i, sim)| (self.summary(i), sim)).collect())
     }
 
     fn popular_reason(&self, row: usize) -> Reason {
@@ -435,6 +554,19 @@ impl Recommender {
             tmdb_id: m.tmdb_id,
         }
     }
+}
+
+/// Scores minus their mean, divided by their standard deviation (returned; 1 when flat), so that
+/// methods on different scales can be blended.
+fn standardise(mut scores: Vec<f32>) -> (Vec<f32>, f32) {
+    let n = scores.len().max(1) as f64;
+    let mean = scores.iter().map(|&s| s as f64).sum::<f64>() / n;
+    let var = scores.iter().map(|&s| (s as f64 - mean).powi(2)).sum::<f64>() / n;
+    let sd = if var > 1e-24 { var.sqrt() } else { 1.0 };
+    for s in &mut scores {
+        *s = ((*s as f64 - mean) / sd) as f32;
+    }
+    (scores, sd as f32)
 }
 
 /// The `k` best `(row, score)` pairs, best first; ties broken by ascending movie id so results

@@ -25,6 +25,8 @@ settings:
   --implicit-factors N --implicit-iterations N --implicit-reg F --alpha F --rating-offset F --explicit-weight F
   --half-life F (recency half-life of a rating's confidence, in ratings; 0 = off)
   --no-implicit                                          rank by predicted stars only
+  --neighbours K --shrink F --hybrid-weight W|W0:W1:W2   item kNN and the hybrid's factor weight by rating count (<5, <20, more)
+  --no-neighbours                                        factor models only
   --storage f32|int8   --seed N   --lenient   --quiet";
 
 struct Args(Vec<String>);
@@ -102,6 +104,21 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     }
     if args.flag("--no-implicit") {
         s.implicit = None;
+    }
+    if let Some(nb) = s.neighbours.as_mut() {
+        set!("--neighbours", nb.k);
+        set!("--shrink", nb.shrink);
+        if let Some(w) = args.value("--hybrid-weight")? {
+            let parts: Vec<f32> = w.split(':').map(|p| p.parse::<f32>()).collect::<std::result::Result<_, _>>().map_err(|_| Error::InvalidSetting { name: "hybrid-weight", value: w.clone(), reason: "W or W0:W1:W2, numbers in 0..=1".into() })?;
+            nb.hybrid_factor_weight = match parts[..] {
+                [a] => [a; 3],
+                [a, b, c] => [a, b, c],
+                _ => return Err(Error::InvalidSetting { name: "hybrid-weight", value: w, reason: "W or W0:W1:W2".into() }),
+            };
+        }
+    }
+    if args.flag("--no-neighbours") {
+        s.neighbours = None;
     }
     match args.value("--storage")?.as_deref() {
         None | Some("int8") => s.storage = FactorStorage::Int8,
@@ -217,7 +234,7 @@ fn cmd_tune(mut args: Args) -> Result<()> {
         for split in &inner {
             let model = build_model(&ds.name, &ds.movies, &split.train, &s)?;
             let rec = movie_recs::Recommender::from_bytes(&model.to_bytes()?)?;
-            per_inner.push(movie_recs::eval::evaluate(&rec, movie_recs::Method::Personal, &split.test, &now));
+            per_inner.push(movie_recs::eval::evaluate(&rec, movie_recs::Method::Hybrid, &split.test, &now)?);
         }
         let m = movie_recs::eval::mean(&per_inner);
         println!("| {} | {:.4} | {:.4} | {:.4} | {:.4} |", combo.join(" "), m.rmse, m.precision, m.recall, m.ndcg);

@@ -17,7 +17,7 @@ use crate::data::MovieRecord;
 use crate::error::{Error, Result};
 use crate::eval::RatingRecord;
 use crate::fold_in::{explicit_row_equations, implicit_row_equations};
-use crate::model::{confidence, ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, Model, ModelInfo, Movie, MovieId};
+use crate::model::{confidence, ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
 
 /// Settings of the biased explicit model.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +57,17 @@ pub struct ImplicitSettings {
     pub seed: u64,
 }
 
+/// Settings of the item-based neighbourhood model and the hybrid blend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeighbourSettings {
+    /// Neighbours kept per movie.
+    pub k: usize,
+    /// Shrinkage of similarities by co-rater count `n / (n + shrink)`.
+    pub shrink: f32,
+    /// Hybrid weight of the factor score per rating-count bucket (few, some, many ratings).
+    pub hybrid_factor_weight: [f32; 3],
+}
+
 /// Everything the packer needs; validated once by [`TrainSettings::validate`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainSettings {
@@ -64,6 +75,8 @@ pub struct TrainSettings {
     pub explicit: ExplicitSettings,
     /// Ranking model (None ranks by predicted rating).
     pub implicit: Option<ImplicitSettings>,
+    /// Item neighbours and hybrid blend (None: factor models only).
+    pub neighbours: Option<NeighbourSettings>,
     /// How factors are stored in the file.
     pub storage: FactorStorage,
     /// Print progress to stderr.
@@ -85,6 +98,7 @@ impl Default for TrainSettings {
                 recency_half_life: 5.0,
                 seed: 43,
             }),
+            neighbours: Some(NeighbourSettings { k: 20, shrink: 10.0, hybrid_factor_weight: [0.5, 0.5, 0.5] }),
             storage: FactorStorage::Int8,
             progress: false,
         }
@@ -130,6 +144,17 @@ impl TrainSettings {
                 return Err(setting_error("rating_offset/explicit_weight", format!("{}/{}", i.rating_offset, i.explicit_weight), "must be finite"));
             }
         }
+        if let Some(nb) = &self.neighbours {
+            if !(1..=1000).contains(&nb.k) {
+                return Err(setting_error("neighbours", nb.k, "must be in 1..=1000"));
+            }
+            if !(nb.shrink.is_finite() && nb.shrink >= 0.0) {
+                return Err(setting_error("shrink", nb.shrink, "must be finite and >= 0"));
+            }
+            if nb.hybrid_factor_weight.iter().any(|w| !(0.0..=1.0).contains(w)) {
+                return Err(setting_error("hybrid_weight", format!("{:?}", nb.hybrid_factor_weight), "each must be in 0..=1"));
+            }
+        }
         Ok(())
     }
 
@@ -145,6 +170,9 @@ impl TrainSettings {
                 "; implicit ALS k={} iters={} reg={} alpha={} offset={} explicit_weight={} half_life={} seed={}",
                 i.factors, i.iterations, i.reg, i.alpha, i.rating_offset, i.explicit_weight, i.recency_half_life, i.seed
             );
+        }
+        if let Some(nb) = &self.neighbours {
+            s += &format!("; item kNN k={} shrink={} hybrid factor weight={:?}", nb.k, nb.shrink, nb.hybrid_factor_weight);
         }
         s + &format!("; storage={:?}", self.storage)
     }
@@ -409,6 +437,14 @@ pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecor
     }
     let explicit = fit_explicit(&data, &settings.explicit, progress);
     let implicit = settings.implicit.as_ref().map(|s| (s, fit_implicit(&data, s, progress)));
+    let neighbours = settings.neighbours.as_ref().map(|s| {
+        let t = Instant::now();
+        let nb = item_neighbours(&data, s);
+        if progress {
+            eprintln!("  item neighbours: {} pairs in {:.2} s", nb.neighbour.len(), t.elapsed().as_secs_f64());
+        }
+        nb
+    });
 
     let (rating_min, rating_max) = ratings.iter().fold((f32::MAX, f32::MIN), |(lo, hi), r| (lo.min(r.rating), hi.max(r.rating)));
     let mut genre_names: Vec<String> = movies.iter().flat_map(|m| m.genres.iter().cloned()).collect();
@@ -465,7 +501,68 @@ pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecor
             explicit_weight: s.explicit_weight,
             recency_half_life: s.recency_half_life,
         }),
+        neighbours,
     };
     model.validate()?;
     Ok(model)
+}
+
+/// For every item its `k` most similar items by shrunk cosine similarity of their raters:
+/// `c_ij / sqrt(n_i n_j) * c_ij / (c_ij + shrink)`, with `c_ij` users who rated both.
+/// Each item's co-rater counts are gathered in a dense scratch row (one per thread), so the
+/// cost is the sum over users of their rating count squared, and memory stays linear.
+pub fn item_neighbours(data: &Interactions, s: &NeighbourSettings) -> ItemNeighbours {
+    let n = data.items.len();
+    let counts: Vec<f32> = (0..n).map(|i| data.item_ratings(i).count() as f32).collect();
+    let lists: Vec<Vec<(u32, f32)>> = (0..n)
+        .into_par_iter()
+        .map_init(
+            || (vec![0u32; n], Vec::new()),
+            |(co, touched), i| {
+                for (u, _) in data.item_ratings(i) {
+                    for (j, _) in data.user_ratings(u) {
+                        if j != i {
+                            if co[j] == 0 {
+                                touched.push(j);
+                            }
+                            co[j] += 1;
+                        }
+                    }
+                }
+                let mut sims: Vec<(u32, f32)> = touched
+                    .iter()
+                    .map(|&j| {
+                        let c = co[j] as f32;
+                        (j as u32, c / (counts[i] * counts[j]).sqrt() * c / (c + s.shrink))
+                    })
+                    .collect();
+                for &j in touched.iter() {
+                    co[j] = 0;
+                }
+                touched.clear();
+                let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+                if sims.len() > s.k {
+                    sims.select_nth_unstable_by(s.k, order);
+                    sims.truncate(s.k);
+                }
+                sims.sort_by(order);
+                sims
+            },
+        )
+        .collect();
+    let max_similarity = lists.iter().flatten().fold(0.0f32, |m, &(_, v)| m.max(v));
+    let mut offsets = Vec::with_capacity(n + 1);
+    let (mut neighbour, mut similarity) = (Vec::new(), Vec::new());
+    offsets.push(0u32);
+    for list in lists {
+        for (j, v) in list {
+            let q = if max_similarity > 0.0 { (v / max_similarity * 255.0).round() as u8 } else { 0 };
+            if q > 0 {
+                neighbour.push(j);
+                similarity.push(q);
+            }
+        }
+        offsets.push(neighbour.len() as u32);
+    }
+    ItemNeighbours { offsets, neighbour, similarity, max_similarity, shrink: s.shrink, hybrid_factor_weight: s.hybrid_factor_weight }
 }

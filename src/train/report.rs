@@ -45,14 +45,18 @@ enum Variant {
     Popularity,
     Explicit,
     Implicit,
-    Shipped,
+    Mf,
+    ItemKnn,
+    Hybrid,
 }
 
-const VARIANTS: [(Variant, &str); 4] = [
+const VARIANTS: [(Variant, &str); 6] = [
     (Variant::Popularity, "popularity"),
     (Variant::Explicit, "mf-explicit (biased ALS, ranks by predicted stars)"),
-    (Variant::Implicit, "mf-implicit (confidence-weighted ALS)"),
-    (Variant::Shipped, "mf-blend (implicit rank + explicit stars)"),
+    (Variant::Implicit, "mf-implicit (confidence-weighted ALS, recency fold-in)"),
+    (Variant::Mf, "mf (implicit rank + explicit stars)"),
+    (Variant::ItemKnn, "item-knn (shrunk cosine, top-k neighbours)"),
+    (Variant::Hybrid, "hybrid (mf + item-knn, per-bucket weights)"),
 ];
 
 /// Runs the protocol on `folds` of `data` with `settings`, printing progress to stderr.
@@ -61,30 +65,34 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
     let mut train_seconds = Vec::new();
     let clock = Instant::now();
     let now = move || clock.elapsed().as_secs_f64() * 1000.0;
+    let shipped_method = if settings.neighbours.is_some() { Method::Hybrid } else { Method::Mf };
     for &fold in folds {
         let s = split(&data.ratings, fold, 5);
         let t = Instant::now();
         let model = build_model(&data.name, &data.movies, &s.train, settings)?;
         let bytes = model.to_bytes()?;
         train_seconds.push(t.elapsed().as_secs_f64());
-        let shipped = Recommender::from_bytes(&bytes)?;
-        let mut explicit_only = shipped.model().clone();
+        let full = Recommender::from_bytes(&bytes)?;
+        let mut explicit_only = full.model().clone();
         explicit_only.implicit = None;
         let explicit_only = Recommender::new(explicit_only);
-        let mut implicit_only = shipped.model().clone();
+        let mut implicit_only = full.model().clone();
         if let Some(imp) = implicit_only.implicit.as_mut() {
             imp.explicit_weight = 0.0;
         }
         let implicit_only = Recommender::new(implicit_only);
         for (slot, (variant, name)) in per_variant.iter_mut().zip(VARIANTS) {
             let m = match variant {
-                Variant::Popularity => evaluate(&shipped, Method::Popular, &s.test, &now),
-                Variant::Explicit => evaluate(&explicit_only, Method::Personal, &s.test, &now),
-                Variant::Implicit => evaluate(&implicit_only, Method::Personal, &s.test, &now),
-                Variant::Shipped => evaluate(&shipped, Method::Personal, &s.test, &now),
+                Variant::Popularity => evaluate(&full, Method::Popular, &s.test, &now)?,
+                Variant::Explicit => evaluate(&explicit_only, Method::Mf, &s.test, &now)?,
+                Variant::Implicit => evaluate(&implicit_only, Method::Mf, &s.test, &now)?,
+                Variant::Mf => evaluate(&full, Method::Mf, &s.test, &now)?,
+                Variant::ItemKnn if settings.neighbours.is_some() => evaluate(&full, Method::ItemKnn, &s.test, &now)?,
+                Variant::Hybrid if settings.neighbours.is_some() => evaluate(&full, Method::Hybrid, &s.test, &now)?,
+                Variant::ItemKnn | Variant::Hybrid => continue,
             };
             eprintln!(
-                "fold {fold} {name:<52} RMSE {:.4}  P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  users {}",
+                "fold {fold} {name:<56} RMSE {:.4}  P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  users {}",
                 m.rmse, m.precision, m.recall, m.ndcg, m.users
             );
             slot.push(m);
@@ -95,9 +103,14 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
     let models = VARIANTS
         .iter()
         .zip(per_variant)
+        .filter(|(_, folds)| !folds.is_empty())
         .map(|(&(variant, name), folds)| ModelRow {
             name: name.to_string(),
-            shipped: matches!(variant, Variant::Shipped),
+            shipped: match variant {
+                Variant::Hybrid => shipped_method == Method::Hybrid,
+                Variant::Mf => shipped_method == Method::Mf,
+                _ => false,
+            },
             trained: match variant {
                 Variant::Popularity => format!("{}: rating counts of the training users", data.name),
                 _ => trained.clone(),
