@@ -84,6 +84,25 @@ impl Recommender {
         }
     }
 
+    /// "More like this": the movies most similar to `movieId` (rated alike by the same viewers),
+    /// as `[{movie, similarity}]`. Throws for an unknown id or a model without neighbours.
+    #[wasm_bindgen(js_name = similarMovies)]
+    pub fn similar_movies(&self, movie_id: u32, count: usize) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Similar {
+            movie: crate::recommender::MovieSummary,
+            similarity: f32,
+        }
+        let list = self.core.similar_movies(MovieId(movie_id), count).map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&list.into_iter().map(|(movie, similarity)| Similar { movie, similarity }).collect::<Vec<_>>())
+    }
+
+    /// The ranking methods this model supports, default first.
+    pub fn methods(&self) -> Result<JsValue, JsError> {
+        let names: Vec<&str> = crate::Method::ALL.iter().filter(|m| self.core.resolve(**m) == Ok(**m)).map(|m| m.name()).collect();
+        to_js(&names)
+    }
+
     /// Popular, well-rated movies for the starting grid.
     pub fn popular(&self, limit: usize) -> Result<JsValue, JsError> {
         to_js(&self.core.popular(limit))

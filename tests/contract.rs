@@ -52,12 +52,12 @@ fn folding_in_a_training_user_reproduces_their_trained_vector_and_top_items() {
 }
 
 #[test]
-fn recommendations_are_sorted_unique_unseen_and_explained_by_rated_movies() {
+fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() {
     let rec = Recommender::new(common::model());
-    for user in [3u32, 50, 222] {
+    for (user, method) in [3u32, 50, 222].into_iter().flat_map(|u| Method::ALL.map(|m| (u, m))) {
         let given = user_ratings(user);
         let seen: HashSet<u32> = given.iter().map(|r| r.movie_id as u32).collect();
-        let out = rec.recommend(&given, &RecommendOptions { count: 25, ..Default::default() }).unwrap();
+        let out = rec.recommend(&given, &RecommendOptions { count: 25, method, ..Default::default() }).unwrap();
         assert_eq!(out.items.len(), 25);
         assert!(!out.cold_start);
         assert_eq!(out.used_ratings, seen.len());
@@ -89,11 +89,13 @@ fn personal_ranking_beats_popularity_on_held_out_ratings_of_the_fixture() {
     let model = movie_recs::train::build_model("synthetic", &common::movies(), &split.train, &common::settings(FactorStorage::Int8)).unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
-    let personal = movie_recs::eval::evaluate(&rec, Method::Personal, &split.test, &clock);
-    let popular = movie_recs::eval::evaluate(&rec, Method::Popular, &split.test, &clock);
-    assert!(personal.users > 30);
-    assert!(personal.rmse < popular.rmse, "rmse {} vs popularity {}", personal.rmse, popular.rmse);
-    assert!(personal.ndcg > popular.ndcg, "ndcg {} vs popularity {}", personal.ndcg, popular.ndcg);
+    let popular = movie_recs::eval::evaluate(&rec, Method::Popular, &split.test, &clock).unwrap();
+    for method in [Method::Mf, Method::Hybrid] {
+        let personal = movie_recs::eval::evaluate(&rec, method, &split.test, &clock).unwrap();
+        assert!(personal.users > 30);
+        assert!(personal.rmse < popular.rmse, "{method:?}: rmse {} vs popularity {}", personal.rmse, popular.rmse);
+        assert!(personal.ndcg > popular.ndcg, "{method:?}: ndcg {} vs popularity {}", personal.ndcg, popular.ndcg);
+    }
 }
 
 #[test]
@@ -115,8 +117,8 @@ fn bad_ratings_are_skipped_and_reported_and_the_last_duplicate_wins() {
     );
     assert_eq!(visitor.skipped()[5].rating, 4.0, "the superseded rating is reported");
     // The duplicate's later value is the one used: same as rating movie 1 with 2.0 only.
-    let a = rec.predict(&visitor, &[MovieId(10)], Method::Personal);
-    let b = rec.predict(&rec.fold_in(&raw(&[(2, 3.0), (1, 2.0)])), &[MovieId(10)], Method::Personal);
+    let a = rec.predict(&visitor, &[MovieId(10)], Method::Mf);
+    let b = rec.predict(&rec.fold_in(&raw(&[(2, 3.0), (1, 2.0)])), &[MovieId(10)], Method::Mf);
     assert!((a[0].unwrap() - b[0].unwrap()).abs() < 1e-5);
     // A movie given with a bad value is still treated as seen.
     let out = rec.recommend(&given, &RecommendOptions { count: 200, ..Default::default() }).unwrap();
@@ -274,4 +276,42 @@ fn with_a_half_life_the_latest_ratings_weigh_most() {
     let x = rec.recommend(&raw(&[b, a]), &RecommendOptions::default()).unwrap();
     let y = rec.recommend(&raw(&[a, b]), &RecommendOptions::default()).unwrap();
     assert_eq!(x.items.iter().map(|i| i.movie_id).collect::<Vec<_>>(), y.items.iter().map(|i| i.movie_id).collect::<Vec<_>>());
+}
+
+#[test]
+fn similar_movies_are_the_neighbour_table_best_first_and_never_the_movie_itself() {
+    let rec = Recommender::new(common::model());
+    let similar = rec.similar_movies(MovieId(5), 10).unwrap();
+    assert_eq!(similar.len(), 10);
+    assert!(similar.iter().all(|(m, _)| m.movie_id != 5));
+    assert!(similar.windows(2).all(|w| w[0].1 >= w[1].1));
+    assert!(matches!(rec.similar_movies(MovieId(9999), 5), Err(Error::UnknownMovie(9999))));
+    // The item-kNN method recommends neighbours of what was rated, explained by that rating.
+    let out = rec.recommend(&raw(&[(5, 5.0)]), &RecommendOptions { count: 3, method: Method::ItemKnn, ..Default::default() }).unwrap();
+    let top: Vec<u32> = out.items.iter().map(|i| i.movie_id).collect();
+    assert_eq!(top, similar.iter().take(3).map(|(m, _)| m.movie_id).collect::<Vec<_>>());
+    assert!(out.items.iter().all(|i| matches!(&i.reasons[0], Reason::Rated { movie_id: 5, .. })));
+}
+
+#[test]
+fn a_factor_only_model_refuses_item_knn_and_serves_hybrid_as_mf() {
+    let mut model = common::model();
+    model.neighbours = None;
+    let rec = Recommender::new(model);
+    let given = user_ratings(4);
+    let err = rec.recommend(&given, &RecommendOptions { method: Method::ItemKnn, ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("itemKnn"), "{err}");
+    let hybrid = rec.recommend(&given, &RecommendOptions { method: Method::Hybrid, ..Default::default() }).unwrap();
+    let mf = rec.recommend(&given, &RecommendOptions { method: Method::Mf, ..Default::default() }).unwrap();
+    assert_eq!(hybrid, mf);
+}
+
+#[test]
+fn option_field_names_match_what_serde_reads() {
+    let json = serde_json::to_value(RecommendOptions::default()).unwrap();
+    let mut keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    let mut fields = RecommendOptions::FIELDS.to_vec();
+    fields.sort();
+    assert_eq!(keys, fields);
 }

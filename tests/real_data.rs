@@ -38,8 +38,8 @@ fn fold_0_of_the_protocol_beats_popularity() {
     let model = build_model(&ds.name, &ds.movies, &s.train, &TrainSettings::default()).unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
-    let shipped = evaluate(&rec, Method::Personal, &s.test, &clock);
-    let popular = evaluate(&rec, Method::Popular, &s.test, &clock);
+    let shipped = evaluate(&rec, Method::Hybrid, &s.test, &clock).unwrap();
+    let popular = evaluate(&rec, Method::Popular, &s.test, &clock).unwrap();
     assert_eq!(shipped.users, popular.users);
     assert!(shipped.users > 100, "{} users counted", shipped.users);
     assert!(shipped.ndcg > popular.ndcg * 1.3, "NDCG@10 {} vs popularity {}", shipped.ndcg, popular.ndcg);

@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect};
-use movie_recs::model::{ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, Model, ModelInfo, Movie, MovieId};
+use movie_recs::model::{ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
 use movie_recs::wasm::Recommender;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -30,6 +30,15 @@ fn model_bytes() -> Vec<u8> {
         movies,
         explicit: ExplicitFactors { global_mean: 3.5, item_bias: vec![0.0; 6], item_factors: m(FactorStorage::F32), reg_factors: 0.5, reg_bias: 1.0 },
         implicit: Some(ImplicitFactors { item_factors: m(FactorStorage::Int8), reg: 1.0, alpha: 1.0, rating_offset: 0.0, explicit_weight: 0.1, recency_half_life: 0.0 }),
+        // Each movie's neighbours: the other two of its group, the next one most similar.
+        neighbours: Some(ItemNeighbours {
+            offsets: vec![0, 2, 4, 6, 8, 10, 12],
+            neighbour: vec![1, 2, 2, 0, 0, 1, 4, 5, 5, 3, 3, 4],
+            similarity: vec![255, 128, 255, 128, 255, 128, 255, 128, 255, 128, 255, 128],
+            max_similarity: 0.8,
+            shrink: 0.0,
+            hybrid_factor_weight: [0.5, 0.5, 0.5],
+        }),
     }
     .to_bytes()
     .unwrap()
@@ -136,4 +145,27 @@ fn search_lookup_and_metadata() {
     assert_eq!(get(&info, "dataset").as_string().as_deref(), Some("handmade"));
     let popular: Array = rec.popular(3).unwrap().dyn_into().unwrap();
     assert_eq!(popular.length(), 3);
+}
+
+#[wasm_bindgen_test]
+fn methods_and_more_like_this() {
+    let rec = Recommender::new(&model_bytes()).unwrap();
+    let methods: Vec<String> = rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| m.as_string().unwrap()).collect();
+    assert_eq!(methods, vec!["hybrid", "mf", "itemKnn", "popular"]);
+    let similar: Array = rec.similar_movies(4, 5).unwrap().dyn_into().unwrap();
+    let ids: Vec<f64> = similar.iter().map(|s| get(&get(&s, "movie"), "movieId").as_f64().unwrap()).collect();
+    assert_eq!(ids, vec![5.0, 6.0]);
+    assert!((get(&similar.get(0), "similarity").as_f64().unwrap() - 0.8).abs() < 1e-6);
+    let msg = error_message(rec.similar_movies(77, 5).err().unwrap().into());
+    assert!(msg.contains("unknown movie id 77"), "{msg}");
+
+    let opts = Object::new();
+    Reflect::set(&opts, &"method".into(), &"itemKnn".into()).unwrap();
+    let out = rec.recommend(ratings(&[(4.0, 5.0)]), opts.into()).unwrap();
+    let first = Array::from(&get(&out, "items")).get(0);
+    assert_eq!(get(&first, "movieId").as_f64(), Some(5.0));
+    let bad = Object::new();
+    Reflect::set(&bad, &"method".into(), &"magic".into()).unwrap();
+    let msg = error_message(rec.recommend(ratings(&[]), bad.into()).err().unwrap().into());
+    assert!(msg.contains("magic"), "{msg}");
 }

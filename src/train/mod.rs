@@ -98,7 +98,7 @@ impl Default for TrainSettings {
                 recency_half_life: 5.0,
                 seed: 43,
             }),
-            neighbours: Some(NeighbourSettings { k: 20, shrink: 10.0, hybrid_factor_weight: [0.5, 0.5, 0.5] }),
+            neighbours: Some(NeighbourSettings { k: 10, shrink: 0.0, hybrid_factor_weight: [0.9, 0.9, 0.9] }),
             storage: FactorStorage::Int8,
             progress: false,
         }

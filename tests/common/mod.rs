@@ -4,7 +4,7 @@
 use movie_recs::data::MovieRecord;
 use movie_recs::eval::RatingRecord;
 use movie_recs::synthetic::{generate, SyntheticSpec};
-use movie_recs::train::{ExplicitSettings, ImplicitSettings, TrainSettings};
+use movie_recs::train::{ExplicitSettings, ImplicitSettings, NeighbourSettings, TrainSettings};
 use movie_recs::{FactorStorage, Model, MovieId};
 
 pub const GENRES: [&str; 5] = ["Action", "Comedy", "Drama", "Horror", "Sci-Fi"];
@@ -39,6 +39,7 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
     TrainSettings {
         explicit: ExplicitSettings { factors: 8, iterations: 10, reg_factors: 2.0, reg_bias: 2.0, seed: 3 },
         implicit: Some(ImplicitSettings { factors: 8, iterations: 8, reg: 5.0, alpha: 2.0, rating_offset: 0.0, explicit_weight: 0.1, recency_half_life: 0.0, seed: 4 }),
+        neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0, hybrid_factor_weight: [0.5, 0.7, 0.9] }),
         storage,
         progress: false,
     }

@@ -69,6 +69,21 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   const predicted = await page.$$eval('#recommendations .predicted', (els) => els.map((e) => Number(/([\d.]+)★/.exec(e.textContent)[1])));
   assert.ok(predicted.every((p) => p >= 0.5 && p <= 5));
 
+  // Every method re-ranks without a rated movie; "more like this" lists neighbours.
+  for (const method of ['mf', 'itemKnn', 'popular', 'hybrid']) {
+    await page.selectOption('#method', method);
+    const list = await ids(page, 'recommendations');
+    assert.equal(list.length, 12, method);
+    for (const id of rated) assert.ok(!list.includes(id), `${method} recommended rated movie ${id}`);
+  }
+  await page.locator(`#my-ratings li[data-movie-id="${rated[0]}"] button.more`).click();
+  assert.match(await page.textContent('#similar-heading'), /More like Heat/);
+  const similar = await ids(page, 'similar-list');
+  assert.equal(similar.length, 8);
+  assert.ok(!similar.includes(rated[0]));
+  await page.click('#similar-close');
+  assert.equal(await page.isVisible('#similar'), false);
+
   // Change one by keyboard in the list, remove another.
   await page.locator(`#my-ratings .stars[data-movie-id="${rated[3]}"]`).focus();
   await page.keyboard.press('ArrowLeft');

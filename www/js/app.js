@@ -8,6 +8,14 @@ import { starRating } from './stars.js';
 const $ = (id) => document.getElementById(id);
 const store = new RatingStore();
 let recommender = null;
+let similarTo = null;
+
+const METHOD_LABELS = {
+  hybrid: 'Hybrid (best)',
+  mf: 'Matrix factorisation',
+  itemKnn: 'Similar movies (item-based)',
+  popular: 'Most popular',
+};
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -44,6 +52,7 @@ const stars = (n) => `${Number(n).toFixed(1)}★`;
 function reasonText(reasons) {
   const rated = reasons.filter((r) => r.kind === 'rated').map((r) => `${r.title} ${stars(r.rating)}`);
   if (rated.length) return `Because you rated ${rated.join(' and ')}`;
+  if (reasons[0].kind === 'similar') return `Rated alike by the same viewers (similarity ${reasons[0].similarity.toFixed(2)})`;
   const p = reasons[0];
   return `Popular and well rated: ${stars(p.ratingMean)} from ${p.ratingCount} viewers`;
 }
@@ -68,6 +77,11 @@ function movieItem(movie, { predicted, reasons } = {}) {
   control.element.dataset.movieId = String(movie.movieId);
   const row = el('div', 'movie-actions');
   row.append(control.element);
+  const more = el('button', 'more', 'More like this');
+  more.type = 'button';
+  more.setAttribute('aria-label', `More movies like ${movie.title}`);
+  more.addEventListener('click', () => showSimilar(movie.movieId));
+  row.append(more);
   if (rating !== null) {
     const remove = el('button', 'remove', 'Remove');
     remove.type = 'button';
@@ -110,7 +124,7 @@ function filters() {
     return v === '' ? undefined : Number(v);
   };
   const genre = $('genre').value;
-  return { count: 12, genres: genre ? [genre] : [], yearMin: year('year-min'), yearMax: year('year-max') };
+  return { count: 12, genres: genre ? [genre] : [], yearMin: year('year-min'), yearMax: year('year-max'), method: $('method').value };
 }
 
 function renderRecommendations() {
@@ -129,6 +143,32 @@ function renderRecommendations() {
   renderList($('recommendations'), result.items, (m) => ({ predicted: m.predictedRating, reasons: m.reasons }));
 }
 
+function showSimilar(movieId) {
+  similarTo = movieId;
+  renderSimilar();
+  $('similar').scrollIntoView({ block: 'nearest' });
+  $('similar-close').focus();
+}
+
+function renderSimilar() {
+  const box = $('similar');
+  box.hidden = similarTo === null;
+  if (similarTo === null) return;
+  const movie = recommender.movie(similarTo);
+  $('similar-heading').textContent = `More like ${movie?.title ?? `movie ${similarTo}`}`;
+  let list = [];
+  try {
+    list = recommender.similarMovies(similarTo, 8);
+  } catch (err) {
+    $('similar-heading').textContent += ` — ${err.message}`;
+  }
+  renderList(
+    $('similar-list'),
+    list.map((s) => s.movie),
+    (m) => ({ reasons: [{ kind: 'similar', similarity: list.find((s) => s.movie.movieId === m.movieId).similarity }] }),
+  );
+}
+
 function renderSearch() {
   const q = $('search').value;
   renderList($('search-results'), q.trim() ? recommender.search(q, 10) : []);
@@ -142,6 +182,7 @@ function render() {
   renderRatings();
   renderRecommendations();
   renderSearch();
+  renderSimilar();
   renderList($('starter'), recommender.popular(8));
   if (focusedMovie) {
     const selector = `.stars[data-movie-id="${CSS.escape(focusedMovie)}"]`;
@@ -198,6 +239,10 @@ function wire() {
     if (file) await importRatings(file);
   });
   $('clear').addEventListener('click', clearAll);
+  $('similar-close').addEventListener('click', () => {
+    similarTo = null;
+    renderSimilar();
+  });
   window.addEventListener('storage', (e) => {
     if (e.key === store.key) {
       store.load();
@@ -220,6 +265,11 @@ function describeModel() {
     el('p', '', `Model trained on ${info.dataset}: ${info.ratings.toLocaleString('en')} ratings by ${info.users.toLocaleString('en')} viewers, ${info.movies.toLocaleString('en')} movies.`),
     el('p', '', 'Ratings data: MovieLens, GroupLens Research, University of Minnesota (F. M. Harper and J. A. Konstan, 2015), used under its licence; no endorsement is implied.'),
   );
+  for (const m of recommender.methods()) {
+    const opt = el('option', '', METHOD_LABELS[m] ?? m);
+    opt.value = m;
+    $('method').append(opt);
+  }
   for (const g of recommender.genres()) {
     const opt = el('option', '', g);
     opt.value = g;
