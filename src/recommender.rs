@@ -284,6 +284,7 @@ impl Recommender {
         };
         let method = self.resolve(options.method)?;
         let cold_start = visitor.rated.is_empty() && method != Method::Popular;
+        let ranking = if cold_start { None } else { Some(self.rank_all(visitor, method)?) };
         let ranked: Vec<(usize, f32)> = if cold_start {
             let n = self.cold_start_order.len() as f32;
             self.cold_start_order
@@ -295,17 +296,16 @@ impl Recommender {
                 .map(|(i, r)| (r, 1.0 - i as f32 / n))
                 .collect()
         } else {
-            let scores = self.scores(visitor, method)?;
+            let scores = &ranking.as_ref().expect("computed when not cold").scores;
             top_k((0..scores.len()).filter(|&r| keep(r)).map(|r| (r, scores[r])), count, |r| self.model.movies[r].id)
         };
         let items = ranked
             .into_iter()
             .map(|(row, score)| {
                 let m = &self.model.movies[row];
-                let reasons = if cold_start || method == Method::Popular {
-                    vec![self.popular_reason(row)]
-                } else {
-                    self.explain(visitor, row, method)
+                let reasons = match &ranking {
+                    Some(ranking) if method != Method::Popular => self.explain(visitor, row, method, ranking),
+                    _ => vec![self.popular_reason(row)],
                 };
                 Recommendation {
                     movie_id: m.id.0,
@@ -335,16 +335,22 @@ impl Recommender {
 
     /// Ranking scores of every row for a folded-in visitor (rated rows included).
     pub fn scores(&self, visitor: &Visitor, method: Method) -> Result<Vec<f32>> {
+        Ok(self.rank_all(visitor, method)?.scores)
+    }
+
+    fn rank_all(&self, visitor: &Visitor, method: Method) -> Result<Ranking> {
         let movies = &self.model.movies;
+        let plain = |scores| Ranking { scores, factor_scale: 1.0, neighbour_scale: 1.0 };
         Ok(match self.resolve(method)? {
-            Method::Popular => movies.iter().map(|m| m.rating_count as f32 + m.rating_mean * 1e-3).collect(),
-            Method::Mf => self.factor_scores(visitor),
-            Method::ItemKnn => self.neighbour_scores(visitor),
+            Method::Popular => plain(movies.iter().map(|m| m.rating_count as f32 + m.rating_mean * 1e-3).collect()),
+            Method::Mf => plain(self.factor_scores(visitor)),
+            Method::ItemKnn => plain(self.neighbour_scores(visitor)),
             Method::Hybrid => {
                 let w = self.hybrid_weight(visitor);
-                let (f, _) = standardise(self.factor_scores(visitor));
-                let (k, _) = standardise(self.neighbour_scores(visitor));
-                f.iter().zip(&k).map(|(a, b)| w * a + (1.0 - w) * b).collect()
+                let (f, fs) = standardise(self.factor_scores(visitor));
+                let (k, ks) = standardise(self.neighbour_scores(visitor));
+                let scores = f.iter().zip(&k).map(|(a, b)| w * a + (1.0 - w) * b).collect();
+                Ranking { scores, factor_scale: w as f64 / fs as f64, neighbour_scale: (1.0 - w) as f64 / ks as f64 }
             }
         })
     }
@@ -437,26 +443,19 @@ impl Recommender {
     }
 
     /// The rated movies that add most to `row`'s score under `method`, as reasons.
-    fn explain(&self, visitor: &Visitor, row: usize, method: Method) -> Vec<Reason> {
-        let total = match method {
-            Method::Mf => self.factor_contributions(visitor, row),
-            Method::ItemKnn => self.neighbour_contributions(visitor, row),
-            Method::Hybrid => {
-                // The same standardisation as the score, so the parts add up as they rank.
-                let w = self.hybrid_weight(visitor) as f64;
-                let (_, fs) = standardise(self.factor_scores(visitor));
-                let (_, ks) = standardise(self.neighbour_scores(visitor));
-                let mut total = HashMap::new();
-                for (j, c) in self.factor_contributions(visitor, row) {
-                    *total.entry(j).or_insert(0.0) += w * c / fs as f64;
-                }
-                for (j, c) in self.neighbour_contributions(visitor, row) {
-                    *total.entry(j).or_insert(0.0) += (1.0 - w) * c / ks as f64;
-                }
-                total
+    fn explain(&self, visitor: &Visitor, row: usize, method: Method, ranking: &Ranking) -> Vec<Reason> {
+        // Each part is scaled as it enters the score, so the contributions add up as they rank.
+        let mut total: HashMap<usize, f64> = HashMap::new();
+        if matches!(method, Method::Mf | Method::Hybrid) {
+            for (j, c) in self.factor_contributions(visitor, row) {
+                *total.entry(j).or_insert(0.0) += ranking.factor_scale * c;
             }
-            Method::Popular => HashMap::new(),
-        };
+        }
+        if matches!(method, Method::ItemKnn | Method::Hybrid) {
+            for (j, c) in self.neighbour_contributions(visitor, row) {
+                *total.entry(j).or_insert(0.0) += ranking.neighbour_scale * c;
+            }
+        }
         let mut best: Vec<(usize, f64)> = total.into_iter().filter(|&(_, c)| c > 0.0).collect();
         best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let rating_of: HashMap<usize, f32> = visitor.rated.iter().copied().collect();
@@ -554,6 +553,13 @@ impl Recommender {
             tmdb_id: m.tmdb_id,
         }
     }
+}
+
+/// Scores of one method for one visitor, with the factors that scaled each part into them.
+struct Ranking {
+    scores: Vec<f32>,
+    factor_scale: f64,
+    neighbour_scale: f64,
 }
 
 /// Scores minus their mean, divided by their standard deviation (returned; 1 when flat), so that
