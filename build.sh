@@ -7,7 +7,8 @@
 #   build            the wasm module into www/pkg (wasm-bindgen + wasm-opt)
 #   model            retrain the default model www/model.bin from ../shared/data/ml-latest-small
 #   eval DIR [...]   the evaluation protocol (shared/EVAL.md) on a MovieLens folder; flags go to
-#                    `trainer eval` (--folds 0,1 --json FILE --svg FILE ...)
+#                    `trainer eval` (--folds 0,1 --json FILE --svg FILE ...); --peers adds the
+#                    public baselines (implicit, EASE, Surprise) from PyPI on the same split
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -104,8 +105,31 @@ case "$cmd" in
     node --test tests/e2e/
     ;;
   eval)
-    [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE]" >&2; exit 2; }
-    trainer eval "$@"
+    [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [--peers]" >&2; exit 2; }
+    dir=$1
+    peers=0 json="" folds=0,1,2,3,4 args=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --peers) peers=1 ;;
+        --json) json=$2; args+=("$1" "$2"); shift ;;
+        --folds) folds=$2; args+=("$1" "$2"); shift ;;
+        *) args+=("$1") ;;
+      esac
+      shift
+    done
+    if [ "$peers" = 1 ] && [ -z "$json" ]; then
+      json="eval/$(basename "$dir").json"
+      args+=(--json "$json")
+    fi
+    trainer eval "${args[@]}"
+    if [ "$peers" = 1 ]; then
+      # The public baselines, on exactly this split, from PyPI in a virtual environment.
+      [ -x .venv/bin/python ] || python3 -m venv .venv
+      .venv/bin/pip install -q numpy scipy pandas implicit scikit-surprise
+      split="target/split-$(basename "$dir")"
+      trainer split "$dir" --out "$split"
+      .venv/bin/python scripts/peers.py "$split" "$json" --folds "$folds"
+    fi
     ;;
   *)
     sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'

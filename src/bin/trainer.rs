@@ -18,6 +18,7 @@ usage:
                                                          run the protocol of shared/EVAL.md, print the table
   trainer tune DIR [--fold F] --grid 'alpha=1,2 implicit-reg=5,20' [settings]
                                                          grid search on the validation users of a fold's training users
+  trainer split DIR --out OUT                           write each fold's split as CSV for the peer baselines
   trainer synth --out DIR [--users N] [--movies N] [--ratings-per-user N] [--seed N]
                                                          write synthetic ratings.csv + movies.csv (ml-latest layout)
 settings:
@@ -242,6 +243,38 @@ fn cmd_tune(mut args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Writes each fold's split as CSV (`user,movie,rating`, given in time order) so that peers
+/// outside Rust evaluate on exactly the same split.
+fn cmd_split(mut args: Args) -> Result<()> {
+    let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("split needs --out DIR".into()))?);
+    let lenient = args.flag("--lenient");
+    let rest = args.finish()?;
+    let [dir] = rest.as_slice() else { return Err(usage_error("split needs exactly one DATA_DIR".into())) };
+    let ds = read_dataset(Path::new(dir), ReadOptions { lenient })?;
+    for fold in 0..5 {
+        let s = movie_recs::eval::split(&ds.ratings, fold, 5);
+        let mut train = String::from("user,movie,rating\n");
+        for r in &s.train {
+            train += &format!("{},{},{}\n", r.user, r.movie.0, r.rating);
+        }
+        let (mut given, mut hidden) = (String::from("user,movie,rating\n"), String::from("user,movie,rating\n"));
+        for u in &s.test {
+            for g in &u.given {
+                given += &format!("{},{},{}\n", u.user, g.movie_id, g.rating);
+            }
+            for (m, r) in &u.hidden {
+                hidden += &format!("{},{},{}\n", u.user, m.0, r);
+            }
+        }
+        let d = out.join(format!("fold{fold}"));
+        write(&d.join("train.csv"), train.as_bytes())?;
+        write(&d.join("given.csv"), given.as_bytes())?;
+        write(&d.join("hidden.csv"), hidden.as_bytes())?;
+    }
+    eprintln!("wrote 5 folds of {} to {}", ds.name, out.display());
+    Ok(())
+}
+
 fn cmd_synth(mut args: Args) -> Result<()> {
     let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("synth needs --out DIR".into()))?);
     let spec = SyntheticSpec {
@@ -281,6 +314,7 @@ fn main() -> ExitCode {
         "eval" => cmd_eval(args),
         "synth" => cmd_synth(args),
         "tune" => cmd_tune(args),
+        "split" => cmd_split(args),
         other => Err(usage_error(format!("unknown command {other}"))),
     };
     match result {

@@ -130,7 +130,7 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   assert.match(await page.textContent('.notices'), /0 added, 1 updated, 0 unchanged, 3 skipped/);
 
   // Nothing but the static files was requested.
-  const allowed = new Set(['/', '/style.css', '/js/app.js', '/js/recommender.js', '/js/storage.js', '/js/stars.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
+  const allowed = new Set(['/', '/style.css', '/js/app.js', '/js/recommender.js', '/js/storage.js', '/js/stars.js', '/js/render.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
   for (const url of record.requests) {
     if (url.startsWith('blob:') || url.startsWith('data:')) continue;
     const u = new URL(url);

@@ -3,7 +3,7 @@
 
 import { loadRecommender } from './recommender.js';
 import { RatingStore } from './storage.js';
-import { starRating } from './stars.js';
+import { el, keepingFocus, movieItem } from './render.js';
 
 const $ = (id) => document.getElementById(id);
 const store = new RatingStore();
@@ -16,13 +16,6 @@ const METHOD_LABELS = {
   itemKnn: 'Similar movies (item-based)',
   popular: 'Most popular',
 };
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** Shows a dismissable notice; `actions` are `[label, onClick]` pairs. */
 function notice(text, { kind = 'info', actions = [] } = {}) {
@@ -46,51 +39,13 @@ function notice(text, { kind = 'info', actions = [] } = {}) {
   return box;
 }
 
-const stars = (n) => `${Number(n).toFixed(1)}★`;
-
-/** "Because you rated Heat 4.5★ and Fargo 4.0★", or the popularity reason. */
-function reasonText(reasons) {
-  const rated = reasons.filter((r) => r.kind === 'rated').map((r) => `${r.title} ${stars(r.rating)}`);
-  if (rated.length) return `Because you rated ${rated.join(' and ')}`;
-  if (reasons[0].kind === 'similar') return `Rated alike by the same viewers (similarity ${reasons[0].similarity.toFixed(2)})`;
-  const p = reasons[0];
-  return `Popular and well rated: ${stars(p.ratingMean)} from ${p.ratingCount} viewers`;
-}
-
-/** One movie row: title, year, genres, optional prediction and reason, and its star control. */
-function movieItem(movie, { predicted, reasons } = {}) {
-  const li = el('li', 'movie');
-  li.dataset.movieId = String(movie.movieId);
-  const head = el('div', 'movie-head');
-  head.append(el('span', 'title', movie.title));
-  if (movie.year) head.append(el('span', 'year', ` (${movie.year})`));
-  li.append(head);
-  if (movie.genres?.length) li.append(el('div', 'genres', movie.genres.join(' · ')));
-  if (predicted !== undefined) li.append(el('div', 'predicted', `Predicted ${stars(predicted)}`));
-  if (reasons?.length) li.append(el('div', 'reason', reasonText(reasons)));
-  const rating = store.get(movie.movieId);
-  const control = starRating({
-    value: rating,
-    label: `Your rating of ${movie.title}`,
-    onChange: (value) => rate(movie.movieId, value),
+function movieRow(movie, extra = {}) {
+  return movieItem(movie, {
+    rating: store.get(movie.movieId),
+    onRate: (value) => rate(movie.movieId, value),
+    onMore: () => showSimilar(movie.movieId),
+    ...extra,
   });
-  control.element.dataset.movieId = String(movie.movieId);
-  const row = el('div', 'movie-actions');
-  row.append(control.element);
-  const more = el('button', 'more', 'More like this');
-  more.type = 'button';
-  more.setAttribute('aria-label', `More movies like ${movie.title}`);
-  more.addEventListener('click', () => showSimilar(movie.movieId));
-  row.append(more);
-  if (rating !== null) {
-    const remove = el('button', 'remove', 'Remove');
-    remove.type = 'button';
-    remove.setAttribute('aria-label', `Remove your rating of ${movie.title}`);
-    remove.addEventListener('click', () => rate(movie.movieId, null));
-    row.append(remove);
-  }
-  li.append(row);
-  return li;
 }
 
 function rate(movieId, value) {
@@ -103,7 +58,7 @@ function rate(movieId, value) {
 }
 
 function renderList(list, movies, options = () => ({})) {
-  list.replaceChildren(...movies.map((m) => movieItem(m, options(m))));
+  list.replaceChildren(...movies.map((m) => movieRow(m, options(m))));
 }
 
 function renderRatings() {
@@ -176,19 +131,13 @@ function renderSearch() {
 
 /** Re-renders everything that depends on the ratings, keeping keyboard focus on the same control. */
 function render() {
-  const active = document.activeElement;
-  const focusedMovie = active?.classList?.contains('stars') ? active.dataset.movieId : null;
-  const focusedList = focusedMovie ? active.closest('ul, ol')?.id : null;
-  renderRatings();
-  renderRecommendations();
-  renderSearch();
-  renderSimilar();
-  renderList($('starter'), recommender.popular(8));
-  if (focusedMovie) {
-    const selector = `.stars[data-movie-id="${CSS.escape(focusedMovie)}"]`;
-    const again = document.querySelector(`#${focusedList} ${selector}`) ?? document.querySelector(`#my-ratings ${selector}`);
-    again?.focus();
-  }
+  keepingFocus(document, () => {
+    renderRatings();
+    renderRecommendations();
+    renderSearch();
+    renderSimilar();
+    renderList($('starter'), recommender.popular(8));
+  });
 }
 
 function exportRatings() {
