@@ -158,6 +158,48 @@ test('tampered storage keeps what is valid, warns, and backs the original up', a
   await ready(page);
   assert.match(await page.textContent('.notices'), /could not be read/);
   assert.equal((await ids(page, 'recommendations')).length, 12, 'the page still works');
+
+  // Format 0 (a bare array) migrates in place to the current format, silently.
+  await page.evaluate(() => {
+    localStorage.clear();
+    localStorage.setItem('movie-recs:ratings', JSON.stringify([{ movieId: 1, rating: 4 }, { movieId: 2, rating: '3.5' }]));
+  });
+  await page.reload();
+  await ready(page);
+  assert.deepEqual((await ids(page, 'my-ratings')).sort(), [1, 2]);
+  assert.equal(await page.locator('.notice').count(), 0);
+  const migrated = await page.evaluate(() => JSON.parse(localStorage.getItem('movie-recs:ratings')));
+  assert.equal(migrated.version, 1);
+  assert.deepEqual(migrated.ratings.map((r) => [r.movieId, r.rating]), [[1, 4], [2, 3.5]]);
+
+  // A newer format is read as far as possible, never overwritten without a backup.
+  const newer = JSON.stringify({ version: 7, ratings: [{ movieId: 318, rating: 5, extra: 'x' }] });
+  await page.evaluate((v) => {
+    localStorage.clear();
+    localStorage.setItem('movie-recs:ratings', v);
+  }, newer);
+  await page.reload();
+  await ready(page);
+  assert.deepEqual(await ids(page, 'my-ratings'), [318]);
+  assert.match(await page.textContent('.notices'), /newer version/);
+  assert.equal(await page.evaluate(() => localStorage.getItem('movie-recs:ratings:backup')), newer);
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
+test('without storage the page works in memory and says so', async () => {
+  const { page, record, context } = await openPage(browser);
+  await page.addInitScript(() => {
+    Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('storage is disabled', 'SecurityError'); } });
+  });
+  await page.goto(server.origin + '/');
+  await ready(page);
+  assert.match(await page.textContent('.notices'), /kept only until you leave/);
+  await page.fill('#search', 'heat');
+  await page.locator('#search-results .stars').first().focus();
+  await page.keyboard.press('5');
+  assert.equal(await page.textContent('#rating-count'), '(1)');
+  assert.match(await page.textContent('#recs-note'), /Based on your 1 rating/);
   assert.deepEqual(record.errors, []);
   await context.close();
 });

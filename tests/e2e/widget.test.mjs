@@ -1,0 +1,124 @@
+// End-to-end: the embeddable <movie-recs> widget on the example static site (two pages, a strict
+// Content-Security-Policy, hostile page CSS), driven in headless Chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, openPage } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** Movie ids of the first widget's recommendation list ('recs') or search results ('search'). */
+const widgetIds = (page, list) =>
+  page.$eval('movie-recs', (w, sel) => [...w.shadowRoot.querySelectorAll(sel)].map((li) => Number(li.dataset.movieId)), list === 'recs' ? 'ol > li' : 'ul > li');
+
+test('the widget works under a strict CSP, shares ratings across pages, and requests nothing else', async () => {
+  const { page, record, context } = await openPage(browser);
+  await page.goto(`${server.origin}/site/index.html`);
+  await page.waitForSelector('movie-recs[data-ready="true"]');
+  assert.equal((await widgetIds(page, 'recs')).length, 5, 'count="5"');
+
+  // Events and keyboard rating inside the shadow root.
+  await page.evaluate(() => {
+    window.seen = [];
+    document.querySelector('movie-recs').addEventListener('rating', (e) => window.seen.push(['rating', e.detail]));
+    document.querySelector('movie-recs').addEventListener('recommendations', (e) => window.seen.push(['recommendations', e.detail.items.length]));
+  });
+  await page.locator('movie-recs input[type="search"]').fill('heat 1995');
+  const heat = page.locator('movie-recs ul > li', { has: page.locator('.title', { hasText: /^Heat$/ }) }).first();
+  await heat.locator('.stars').focus();
+  await page.keyboard.press('4');
+  await page.keyboard.press('ArrowRight');
+  const seen = await page.evaluate(() => window.seen);
+  assert.deepEqual(seen.filter((e) => e[0] === 'rating').map((e) => e[1]), [{ movieId: 6, rating: 4 }, { movieId: 6, rating: 4.5 }]);
+  assert.ok(seen.some((e) => e[0] === 'recommendations' && e[1] === 5));
+  assert.ok(!(await widgetIds(page, 'recs')).includes(6), 'a rated movie is not recommended');
+
+  // The JS API on the element.
+  await page.evaluate(() => document.querySelector('movie-recs').setRating(1, 5));
+  assert.deepEqual(await page.evaluate(() => document.querySelector('movie-recs').ratings.map((r) => [r.movieId, r.rating])), [[6, 4.5], [1, 5]]);
+  const bad = await page.evaluate(() => {
+    try {
+      document.querySelector('movie-recs').setRating(1, 11);
+      return null;
+    } catch (e) {
+      return e.message;
+    }
+  });
+  assert.match(bad, /outside/);
+
+  // Host CSS does not leak in: the site's `li { font-size: 30px !important }` leaves the widget alone.
+  const fontSize = await page.$eval('movie-recs', (w) => getComputedStyle(w.shadowRoot.querySelector('li')).fontSize);
+  assert.notEqual(fontSize, '30px');
+
+  // The other page's widget, with the same storage key, sees the same ratings.
+  await page.click('nav a');
+  await page.waitForSelector('movie-recs[data-ready="true"]');
+  assert.deepEqual(await page.evaluate(() => document.querySelector('movie-recs').ratings.map((r) => r.movieId)), [6, 1]);
+  assert.equal((await widgetIds(page, 'recs')).length, 3);
+  assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.textContent), /Based on your 2 ratings/);
+
+  // Only the site's own files, the module, the wasm and the model; no cookies; no CSP violation.
+  const widgetFiles = new Set(['/movie-recs.js', '/js/recommender.js', '/js/storage.js', '/js/render.js', '/js/stars.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
+  const siteFiles = new Set(['/site/index.html', '/site/about.html', '/site/site.css', '/site/favicon.svg']);
+  for (const url of record.requests) {
+    const u = new URL(url);
+    assert.equal(u.origin, server.origin, `request to another origin: ${url}`);
+    assert.ok(widgetFiles.has(u.pathname) || siteFiles.has(u.pathname), `unexpected request: ${url}`);
+  }
+  assert.equal(record.requests.filter((u) => u.endsWith('/model.bin')).length, 2, 'one model download per page');
+  assert.deepEqual(await context.cookies(), []);
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
+test('several widgets on one page share one wasm and one model download', async () => {
+  const { page, record, context } = await openPage(browser);
+  await page.goto(`${server.origin}/site/index.html`);
+  await page.evaluate(() => {
+    for (const key of ['a', 'b']) {
+      const w = document.createElement('movie-recs');
+      w.setAttribute('storage-key', key);
+      w.setAttribute('genres', 'Comedy');
+      w.setAttribute('theme', 'dark');
+      document.body.append(w);
+    }
+  });
+  await page.waitForFunction(() => [...document.querySelectorAll('movie-recs')].every((w) => w.dataset.ready === 'true'));
+  assert.equal(record.requests.filter((u) => u.endsWith('.wasm')).length, 1);
+  assert.equal(record.requests.filter((u) => u.endsWith('/model.bin')).length, 1);
+  // Separate storage keys stay separate; genres="Comedy" filters.
+  await page.evaluate(() => document.querySelectorAll('movie-recs')[1].setRating(1, 5));
+  const counts = await page.evaluate(() => [...document.querySelectorAll('movie-recs')].map((w) => w.ratings.length));
+  assert.deepEqual(counts, [0, 1, 0]);
+  const genres = await page.$$eval('movie-recs', (ws) => [...ws[2].shadowRoot.querySelectorAll('ol .genres')].map((g) => g.textContent));
+  assert.ok(genres.length > 0 && genres.every((g) => g.includes('Comedy')), genres.join('; '));
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
+test('a broken model shows a readable message in the widget and retry recovers', async () => {
+  const { page, context } = await openPage(browser);
+  let mode = 'truncated';
+  await page.route('**/model.bin', async (route) => {
+    if (mode === 'ok') return route.continue();
+    const real = await route.fetch();
+    const body = await real.body();
+    return route.fulfill({ status: 200, body: body.subarray(0, 1000) });
+  });
+  await page.goto(`${server.origin}/site/index.html`);
+  await page.waitForFunction(() => document.querySelector('movie-recs').shadowRoot.querySelector('.notice.error'));
+  assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.querySelector('.notice.error').textContent), /truncated/);
+  mode = 'ok';
+  await page.locator('movie-recs .notice.error button').click();
+  await page.waitForSelector('movie-recs[data-ready="true"]');
+  assert.equal((await widgetIds(page, 'recs')).length, 5);
+  await context.close();
+});
