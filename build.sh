@@ -59,7 +59,28 @@ build_wasm() {
   wasm-bindgen --target web --out-dir www/pkg target/wasm32-unknown-unknown/release/movie_recs.wasm
   node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals www/pkg/movie_recs_bg.wasm -o www/pkg/movie_recs_bg.wasm
+  write_pkg_manifest
   printf 'wasm: %s bytes, %s gzip\n' "$(wc -c < www/pkg/movie_recs_bg.wasm)" "$(gzip -9c www/pkg/movie_recs_bg.wasm | wc -c)" >&2
+}
+
+# www/pkg is also an npm package (the one wasm-pack would make), usable in Node and bundlers.
+write_pkg_manifest() {
+  local version
+  version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
+  cp www/pkg-README.md www/pkg/README.md
+  cat > www/pkg/package.json <<JSON
+{
+  "name": "movie-recs",
+  "version": "$version",
+  "description": "Client-side movie recommendations: MovieLens factors folded in with WebAssembly.",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "movie_recs.js",
+  "types": "movie_recs.d.ts",
+  "files": ["movie_recs_bg.wasm", "movie_recs.js", "movie_recs.d.ts", "movie_recs_bg.wasm.d.ts", "README.md"],
+  "keywords": ["recommender", "wasm", "movielens"]
+}
+JSON
 }
 
 trainer() {
