@@ -142,19 +142,24 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
     let mut covered: HashSet<usize> = HashSet::new();
     let mut elapsed = 0.0;
     let movies = &rec.model().movies;
+    // The protocol's catalogue: movies rated by at least one training user (the model may also
+    // carry unrated movies for content-based recommendations).
+    let in_catalogue = |row: usize| movies[row].rating_count > 0;
+    let catalogue_size = movies.iter().filter(|m| m.rating_count > 0).count();
     for user in test {
         let start = now();
         let visitor = rec.fold_in(&user.given);
         let scores = rec.scores(&visitor, method)?;
         let given: HashSet<usize> = user.given.iter().filter_map(|g| rec.row(MovieId(g.movie_id as u32))).collect();
-        let top: Vec<usize> = top_k((0..scores.len()).filter(|r| !given.contains(r)).map(|r| (r, scores[r])), K_MAX, |r| movies[r].id)
+        let candidates = (0..scores.len()).filter(|&r| in_catalogue(r) && !given.contains(&r));
+        let top: Vec<usize> = top_k(candidates.map(|r| (r, scores[r])), K_MAX, |r| movies[r].id)
             .into_iter()
             .map(|(r, _)| r)
             .collect();
         elapsed += now() - start;
         covered.extend(top.iter().take(K));
 
-        let hidden: Vec<(usize, f32)> = user.hidden.iter().filter_map(|&(m, r)| rec.row(m).map(|row| (row, r))).collect();
+        let hidden: Vec<(usize, f32)> = user.hidden.iter().filter_map(|&(m, r)| rec.row(m).filter(|&row| in_catalogue(row)).map(|row| (row, r))).collect();
         let ids: Vec<MovieId> = hidden.iter().map(|&(row, _)| movies[row].id).collect();
         for (pred, &(_, actual)) in rec.predict(&visitor, &ids, method).into_iter().zip(&hidden) {
             let err = (pred.expect("hidden rows are in the catalogue") - actual) as f64;
@@ -192,7 +197,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
         precision: per_user(p_sum),
         recall: per_user(r_sum),
         ndcg: per_user(ndcg_sum),
-        coverage: covered.len() as f64 / movies.len().max(1) as f64,
+        coverage: covered.len() as f64 / catalogue_size.max(1) as f64,
         users,
         ratings: n_ratings,
         ndcg_curve: ndcg_curve.into_iter().map(per_user).collect(),

@@ -31,6 +31,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod content;
 pub mod error;
 pub mod eval;
 pub mod fold_in;

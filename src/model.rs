@@ -12,11 +12,11 @@ use crate::error::{Error, Result};
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A MovieLens movie id, kept apart from dense row indices into the factor matrices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct MovieId(pub u32);
 
 /// Metadata of one movie in the catalogue.
@@ -277,6 +277,10 @@ pub struct Model {
     pub implicit: Option<ImplicitFactors>,
     /// Item-based neighbourhood model and the hybrid's blend weights; absent in factor-only models.
     pub neighbours: Option<ItemNeighbours>,
+    /// Attribute vectors for content-based filtering; absent when built without metadata.
+    pub content: Option<crate::content::ContentFeatures>,
+    /// Blend weights of the hybrid method.
+    pub hybrid: HybridWeights,
 }
 
 /// For every movie its most similar movies (item-based collaborative filtering): shrunk cosine
@@ -293,9 +297,41 @@ pub struct ItemNeighbours {
     pub max_similarity: f32,
     /// How many co-raters a similarity needs to count fully (`n / (n + shrink)`).
     pub shrink: f32,
-    /// Hybrid blend: weight of the (standardised) factor score, by the visitor's rating count
-    /// bucket (see [`ItemNeighbours::bucket`]).
-    pub hybrid_factor_weight: [f32; 3],
+}
+
+/// Weights of the hybrid's standardised parts (factor models, item neighbours, content).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlendWeights {
+    /// Factor models' score.
+    pub factor: f32,
+    /// Item neighbours' score.
+    pub neighbour: f32,
+    /// Content score.
+    pub content: f32,
+}
+
+/// The hybrid's weights by how many ratings the visitor has: few ratings lean on content and
+/// popularity, many on collaborative signals. Learned on validation users.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HybridWeights {
+    /// Weights for under 5 ratings, 5 to 19, and 20 or more.
+    pub buckets: [BlendWeights; 3],
+}
+
+impl HybridWeights {
+    /// The same weights for every bucket.
+    pub fn uniform(w: BlendWeights) -> Self {
+        Self { buckets: [w; 3] }
+    }
+
+    /// Weights for a visitor with `ratings` ratings.
+    pub fn for_ratings(&self, ratings: usize) -> BlendWeights {
+        self.buckets[match ratings {
+            0..=4 => 0,
+            5..=19 => 1,
+            _ => 2,
+        }]
+    }
 }
 
 impl ItemNeighbours {
@@ -304,15 +340,6 @@ impl ItemNeighbours {
         let span = self.offsets[row] as usize..self.offsets[row + 1] as usize;
         let scale = self.max_similarity / 255.0;
         self.neighbour[span.clone()].iter().zip(&self.similarity[span]).map(move |(&n, &q)| (n as usize, q as f32 * scale))
-    }
-
-    /// Rating-count bucket of the hybrid weights: 0 for under 5 ratings, 1 under 20, 2 beyond.
-    pub fn bucket(ratings: usize) -> usize {
-        match ratings {
-            0..=4 => 0,
-            5..=19 => 1,
-            _ => 2,
-        }
     }
 
     fn validate(&self, n: usize) -> Result<()> {
@@ -331,9 +358,6 @@ impl ItemNeighbours {
         }
         if !(self.max_similarity.is_finite() && self.max_similarity >= 0.0 && self.shrink.is_finite() && self.shrink >= 0.0) {
             return bad("neighbour similarity scale or shrinkage is not finite".into());
-        }
-        if self.hybrid_factor_weight.iter().any(|w| !(w.is_finite() && (0.0..=1.0).contains(w))) {
-            return bad(format!("hybrid weights {:?} are not in 0..=1", self.hybrid_factor_weight));
         }
         Ok(())
     }
@@ -439,6 +463,13 @@ impl Model {
         }
         if let Some(nb) = &self.neighbours {
             nb.validate(n)?;
+        }
+        if let Some(c) = &self.content {
+            c.validate(n)?;
+        }
+        let weights = self.hybrid.buckets.iter().flat_map(|b| [b.factor, b.neighbour, b.content]);
+        if weights.clone().any(|w| !(w.is_finite() && w >= 0.0)) || self.hybrid.buckets.iter().any(|b| b.factor + b.neighbour + b.content <= 0.0) {
+            return bad(format!("hybrid weights {:?} must be finite, >= 0, and not all 0 in a bucket", self.hybrid.buckets));
         }
         let mut ids: Vec<u32> = self.movies.iter().map(|m| m.id.0).collect();
         ids.sort_unstable();

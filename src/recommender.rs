@@ -9,13 +9,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::fold_in::{check_ratings, fold_in_explicit, fold_in_implicit, ExplicitUser, ImplicitUser, RawRating, SkippedRating};
-use crate::model::{ItemNeighbours, Model, Movie, MovieId};
+use crate::model::{Model, Movie, MovieId};
 use crate::text::fold;
 
 /// Largest `count` a caller may ask for: the whole list is built as JS objects.
 pub const MAX_COUNT: usize = 1000;
 /// Prior weight (in ratings) of the global mean in the cold-start Bayesian average.
 const COLD_START_PRIOR: f32 = 25.0;
+/// Prior weight (in ratings) of the global mean in the visitor's mean for the content profile.
+const CENTRE_PRIOR: f32 = 3.0;
 /// Most reasons given for one recommendation.
 const MAX_REASONS: usize = 2;
 
@@ -32,13 +34,15 @@ pub enum Method {
     Mf,
     /// Item-based collaborative filtering: movies similar to the ones the visitor rated.
     ItemKnn,
+    /// Content-based: movies whose attributes (genres, tags, keywords, ...) match the visitor's.
+    Content,
     /// Most rated first, the same for everyone: the evaluation's floor.
     Popular,
 }
 
 impl Method {
     /// Every method, in the order the page lists them.
-    pub const ALL: [Method; 4] = [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Popular];
+    pub const ALL: [Method; 5] = [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Content, Method::Popular];
 
     /// The name callers use (`"hybrid"`, `"mf"`, `"itemKnn"`, `"popular"`).
     pub fn name(self) -> &'static str {
@@ -46,6 +50,7 @@ impl Method {
             Method::Hybrid => "hybrid",
             Method::Mf => "mf",
             Method::ItemKnn => "itemKnn",
+            Method::Content => "content",
             Method::Popular => "popular",
         }
     }
@@ -91,6 +96,12 @@ pub enum Reason {
         title: String,
         /// The visitor's stars.
         rating: f32,
+    },
+    /// "Because you like Sci-Fi, time travel": attributes shared with movies the visitor liked.
+    #[serde(rename_all = "camelCase")]
+    Attributes {
+        /// Attribute names, best match first.
+        names: Vec<String>,
     },
     /// Popular and well rated by everyone (cold start, or the popularity method).
     #[serde(rename_all = "camelCase")]
@@ -215,7 +226,7 @@ impl Recommender {
         let bayes = |m: &Movie| {
             (COLD_START_PRIOR * mean + m.rating_count as f32 * m.rating_mean) / (COLD_START_PRIOR + m.rating_count as f32)
         };
-        let mut cold_start_order: Vec<usize> = (0..model.movies.len()).collect();
+        let mut cold_start_order: Vec<usize> = (0..model.movies.len()).filter(|&r| model.movies[r].rating_count > 0).collect();
         cold_start_order.sort_by(|&a, &b| {
             let (ma, mb) = (&model.movies[a], &model.movies[b]);
             bayes(mb).total_cmp(&bayes(ma)).then(ma.id.cmp(&mb.id))
@@ -241,14 +252,16 @@ impl Recommender {
             .filter(|r| r.movie_id.is_finite() && r.movie_id >= 0.0 && r.movie_id <= u32::MAX as f64)
             .filter_map(|r| self.row(MovieId(r.movie_id as u32)))
             .collect();
-        let explicit = fold_in_explicit(&self.model.explicit, &checked.rated);
+        // Movies no training user rated carry no collaborative signal (zero factors, no
+        // neighbours): the collaborative models ignore them, the content model uses them.
+        let collaborative: Vec<(usize, f32)> = checked.rated.iter().copied().filter(|&(row, _)| self.model.movies[row].rating_count > 0).collect();
+        let explicit = fold_in_explicit(&self.model.explicit, &collaborative);
         let implicit = match (&self.model.implicit, &self.gram) {
-            (Some(imp), Some(gram)) => Some(fold_in_implicit(imp, gram, &checked.rated)),
+            (Some(imp), Some(gram)) => Some(fold_in_implicit(imp, gram, &collaborative)),
             _ => None,
         };
-        let n = checked.rated.len();
-        let weights = checked
-            .rated
+        let n = collaborative.len();
+        let weights = collaborative
             .iter()
             .enumerate()
             .map(|(i, &(row, r))| (row, self.model.implicit.as_ref().map_or(1.0, |imp| imp.confidence(r, n - 1 - i))))
@@ -270,6 +283,7 @@ impl Recommender {
             return Err(Error::InvalidOption { name: "count", reason: format!("{count} is not in 1..={MAX_COUNT}") });
         }
         let genre_mask = self.genre_mask(&options.genres)?;
+        let method = self.resolve(options.method)?;
         if let (Some(lo), Some(hi)) = (options.year_min, options.year_max) {
             if lo > hi {
                 return Err(Error::InvalidOption { name: "yearMin", reason: format!("{lo} is after yearMax {hi}") });
@@ -278,11 +292,11 @@ impl Recommender {
         let keep = |row: usize| {
             let m = &self.model.movies[row];
             !visitor.excluded.contains(&row)
+                && (m.rating_count > 0 || method == Method::Content)
                 && (genre_mask == 0 || m.genres & genre_mask != 0)
                 && options.year_min.is_none_or(|lo| m.year.is_some_and(|y| y >= lo))
                 && options.year_max.is_none_or(|hi| m.year.is_some_and(|y| y <= hi))
         };
-        let method = self.resolve(options.method)?;
         let cold_start = visitor.rated.is_empty() && method != Method::Popular;
         let ranking = if cold_start { None } else { Some(self.rank_all(visitor, method)?) };
         let ranked: Vec<(usize, f32)> = if cold_start {
@@ -321,15 +335,21 @@ impl Recommender {
         Ok(Recommendations { items, cold_start, used_ratings: visitor.rated.len(), skipped: visitor.skipped.clone() })
     }
 
-    /// The method actually used: `ItemKnn` needs a neighbour table, `Hybrid` without one is `Mf`.
+    /// The method actually used: `ItemKnn` and `Content` need their tables; `Hybrid` with
+    /// neither is `Mf`.
     pub fn resolve(&self, method: Method) -> Result<Method> {
-        match (method, self.model.neighbours.is_some()) {
-            (Method::ItemKnn, false) => Err(Error::InvalidOption {
+        let (neighbours, content) = (self.model.neighbours.is_some(), self.model.content.is_some());
+        match method {
+            Method::ItemKnn if !neighbours => Err(Error::InvalidOption {
                 name: "method",
                 reason: "itemKnn needs a model with a neighbour table; this one has none".into(),
             }),
-            (Method::Hybrid, false) => Ok(Method::Mf),
-            (m, _) => Ok(m),
+            Method::Content if !content => Err(Error::InvalidOption {
+                name: "method",
+                reason: "content needs a model with movie attributes; this one has none".into(),
+            }),
+            Method::Hybrid if !neighbours && !content => Ok(Method::Mf),
+            m => Ok(m),
         }
     }
 
@@ -340,24 +360,45 @@ impl Recommender {
 
     fn rank_all(&self, visitor: &Visitor, method: Method) -> Result<Ranking> {
         let movies = &self.model.movies;
-        let plain = |scores| Ranking { scores, factor_scale: 1.0, neighbour_scale: 1.0 };
+        let plain = |scores| Ranking { scores, factor_scale: 1.0, neighbour_scale: 1.0, content_profile: None };
         Ok(match self.resolve(method)? {
             Method::Popular => plain(movies.iter().map(|m| m.rating_count as f32 + m.rating_mean * 1e-3).collect()),
             Method::Mf => plain(self.factor_scores(visitor)),
             Method::ItemKnn => plain(self.neighbour_scores(visitor)),
+            Method::Content => {
+                let profile = self.content_profile(visitor);
+                let scores = self.model.content.as_ref().expect("resolved").scores(&profile);
+                Ranking { content_profile: Some(profile), ..plain(scores) }
+            }
             Method::Hybrid => {
-                let w = self.hybrid_weight(visitor);
-                let (f, fs) = standardise(self.factor_scores(visitor));
-                let (k, ks) = standardise(self.neighbour_scores(visitor));
-                let scores = f.iter().zip(&k).map(|(a, b)| w * a + (1.0 - w) * b).collect();
-                Ranking { scores, factor_scale: w as f64 / fs as f64, neighbour_scale: (1.0 - w) as f64 / ks as f64 }
+                let w = self.model.hybrid.for_ratings(visitor.rated.len());
+                let (mut scores, fs) = standardise(self.factor_scores(visitor));
+                scores.iter_mut().for_each(|s| *s *= w.factor);
+                let mut ranking = Ranking { scores, factor_scale: (w.factor / fs) as f64, neighbour_scale: 0.0, content_profile: None };
+                if self.model.neighbours.is_some() {
+                    let (k, ks) = standardise(self.neighbour_scores(visitor));
+                    ranking.scores.iter_mut().zip(&k).for_each(|(s, k)| *s += w.neighbour * k);
+                    ranking.neighbour_scale = (w.neighbour / ks) as f64;
+                }
+                if let Some(content) = &self.model.content {
+                    let profile = self.content_profile(visitor);
+                    let (c, _) = standardise(content.scores(&profile));
+                    ranking.scores.iter_mut().zip(&c).for_each(|(s, c)| *s += w.content * c);
+                    ranking.content_profile = Some(profile);
+                }
+                ranking
             }
         })
     }
 
-    fn hybrid_weight(&self, visitor: &Visitor) -> f32 {
-        let nb = self.model.neighbours.as_ref().expect("resolved to Hybrid only with neighbours");
-        nb.hybrid_factor_weight[ItemNeighbours::bucket(visitor.rated.len())]
+    /// The visitor's attribute profile, ratings centred on their mean shrunk towards the global
+    /// mean (so that one 5-star rating still says "more like this").
+    fn content_profile(&self, visitor: &Visitor) -> Vec<f32> {
+        let content = self.model.content.as_ref().expect("called with content only");
+        let n = visitor.rated.len() as f32;
+        let mu = self.model.explicit.global_mean;
+        let centre = (visitor.rated.iter().map(|r| r.1).sum::<f32>() + CENTRE_PRIOR * mu) / (n + CENTRE_PRIOR);
+        content.profile(&visitor.rated, centre)
     }
 
     /// The factor model's score: implicit `x_u . y_i` plus a little of the explicit prediction.
@@ -396,7 +437,7 @@ impl Recommender {
         let info = &self.model.info;
         let ex = &self.model.explicit;
         let raw = match method {
-            Method::Hybrid | Method::Mf | Method::ItemKnn => ex.global_mean + visitor.explicit.centred_score(ex, row),
+            Method::Hybrid | Method::Mf | Method::ItemKnn | Method::Content => ex.global_mean + visitor.explicit.centred_score(ex, row),
             Method::Popular => {
                 let m = &self.model.movies[row];
                 if m.rating_count > 0 { m.rating_mean } else { ex.global_mean }
@@ -456,6 +497,16 @@ impl Recommender {
                 *total.entry(j).or_insert(0.0) += ranking.neighbour_scale * c;
             }
         }
+        let attributes = || match (&self.model.content, &ranking.content_profile) {
+            (Some(content), Some(profile)) => Some(content.matching(profile, row)).filter(|names| !names.is_empty()),
+            _ => None,
+        };
+        if method == Method::Content {
+            return match attributes() {
+                Some(names) => vec![Reason::Attributes { names }],
+                None => vec![self.popular_reason(row)],
+            };
+        }
         let mut best: Vec<(usize, f64)> = total.into_iter().filter(|&(_, c)| c > 0.0).collect();
         best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let rating_of: HashMap<usize, f32> = visitor.rated.iter().copied().collect();
@@ -467,21 +518,28 @@ impl Recommender {
                 Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating: rating_of[&j] }
             })
             .collect();
-        if reasons.is_empty() {
-            vec![self.popular_reason(row)]
-        } else {
+        if !reasons.is_empty() {
             reasons
+        } else if let Some(names) = attributes() {
+            vec![Reason::Attributes { names }]
+        } else {
+            vec![self.popular_reason(row)]
         }
     }
 
-    /// Movies most similar to `id` by the neighbour table (who rated them alike), best first.
-    pub fn similar_movies(&self, id: MovieId, count: usize) -> Result<Vec<(MovieSummary, f32)>> {
+    /// "More like this": movies most similar to `id`, best first, with the method used — item
+    /// neighbours (rated alike by the same viewers) when the movie has ratings and the model a
+    /// neighbour table, else attribute similarity (works for a movie nobody has rated).
+    pub fn similar_movies(&self, id: MovieId, count: usize) -> Result<(Method, Vec<(MovieSummary, f32)>)> {
         let row = self.row(id).ok_or(Error::UnknownMovie(id.0))?;
-        let nb = self.model.neighbours.as_ref().ok_or(Error::InvalidOption {
+        if let Some(nb) = self.model.neighbours.as_ref().filter(|nb| nb.of(row).next().is_some()) {
+            return Ok((Method::ItemKnn, nb.of(row).take(count).map(|(i, sim)| (self.summary(i), sim)).collect()));
+        }
+        let content = self.model.content.as_ref().ok_or(Error::InvalidOption {
             name: "method",
-            reason: "this model has no neighbour table".into(),
+            reason: format!("movie {} has no neighbours and this model has no attributes", id.0),
         })?;
-        Ok(nb.of(row).take(count).map(|(i, sim)| (self.summary(i), sim)).collect())
+        Ok((Method::Content, content.similar(row, count).into_iter().map(|(i, sim)| (self.summary(i), sim)).collect()))
     }
 
     fn popular_reason(&self, row: usize) -> Reason {
@@ -560,6 +618,7 @@ struct Ranking {
     scores: Vec<f32>,
     factor_scale: f64,
     neighbour_scale: f64,
+    content_profile: Option<Vec<f32>>,
 }
 
 /// Scores minus their mean, divided by their standard deviation (returned; 1 when flat), so that

@@ -84,8 +84,9 @@ impl Recommender {
         }
     }
 
-    /// "More like this": the movies most similar to `movieId` (rated alike by the same viewers),
-    /// as `[{movie, similarity}]`. Throws for an unknown id or a model without neighbours.
+    /// "More like this": `{method, items: [{movie, similarity}]}` — item neighbours ("itemKnn")
+    /// for a rated movie, attribute similarity ("content") for one nobody has rated. Throws for
+    /// an unknown id.
     #[wasm_bindgen(js_name = similarMovies)]
     pub fn similar_movies(&self, movie_id: u32, count: usize) -> Result<JsValue, JsError> {
         #[derive(Serialize)]
@@ -93,8 +94,13 @@ impl Recommender {
             movie: crate::recommender::MovieSummary,
             similarity: f32,
         }
-        let list = self.core.similar_movies(MovieId(movie_id), count).map_err(|e| JsError::new(&e.to_string()))?;
-        to_js(&list.into_iter().map(|(movie, similarity)| Similar { movie, similarity }).collect::<Vec<_>>())
+        #[derive(Serialize)]
+        struct Answer {
+            method: &'static str,
+            items: Vec<Similar>,
+        }
+        let (method, list) = self.core.similar_movies(MovieId(movie_id), count).map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&Answer { method: method.name(), items: list.into_iter().map(|(movie, similarity)| Similar { movie, similarity }).collect() })
     }
 
     /// The ranking methods this model supports, default first.

@@ -75,6 +75,13 @@ fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() 
                         let given_rating = given.iter().find(|g| g.movie_id as u32 == *movie_id).unwrap().rating as f32;
                         assert_eq!(*rating, given_rating);
                     }
+                    Reason::Attributes { names } => {
+                        // Real attributes of the recommended movie.
+                        let row = rec.row(MovieId(item.movie_id)).unwrap();
+                        let content = rec.model().content.as_ref().unwrap();
+                        let own: Vec<&str> = content.of(row).map(|(f, _)| content.display_name(f)).collect();
+                        assert!(!names.is_empty() && names.iter().all(|n| own.contains(&n.as_str())), "{names:?} not among {own:?}");
+                    }
                     Reason::Popular { .. } => {}
                 }
             }
@@ -86,7 +93,7 @@ fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() 
 fn personal_ranking_beats_popularity_on_held_out_ratings_of_the_fixture() {
     let ratings = common::ratings();
     let split = movie_recs::eval::split(&ratings, 0, 5);
-    let model = movie_recs::train::build_model("synthetic", &common::movies(), &split.train, &common::settings(FactorStorage::Int8)).unwrap();
+    let model = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &split.train, &common::settings(FactorStorage::Int8)).unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
     let popular = movie_recs::eval::evaluate(&rec, Method::Popular, &split.test, &clock).unwrap();
@@ -221,14 +228,14 @@ fn training_is_deterministic_for_a_seed() {
     assert_eq!(a, b);
     let mut s = common::settings(FactorStorage::F32);
     s.explicit.seed += 1;
-    let c = movie_recs::train::build_model("synthetic", &common::movies(), &common::ratings(), &s).unwrap().to_bytes().unwrap();
+    let c = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &common::ratings(), &s).unwrap().to_bytes().unwrap();
     assert_ne!(a, c);
 }
 
 #[test]
 fn int8_storage_is_close_to_f32_and_saves_three_bytes_a_value() {
     let f32_model = common::model();
-    let int8 = movie_recs::train::build_model("synthetic", &common::movies(), &common::ratings(), &common::settings(FactorStorage::Int8)).unwrap();
+    let int8 = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &common::ratings(), &common::settings(FactorStorage::Int8)).unwrap();
     let (a, b) = (f32_model.explicit.item_factors.as_slice(), int8.explicit.item_factors.as_slice());
     let max_err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     let max_abs = a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
@@ -281,7 +288,8 @@ fn with_a_half_life_the_latest_ratings_weigh_most() {
 #[test]
 fn similar_movies_are_the_neighbour_table_best_first_and_never_the_movie_itself() {
     let rec = Recommender::new(common::model());
-    let similar = rec.similar_movies(MovieId(5), 10).unwrap();
+    let (method, similar) = rec.similar_movies(MovieId(5), 10).unwrap();
+    assert_eq!(method, Method::ItemKnn);
     assert_eq!(similar.len(), 10);
     assert!(similar.iter().all(|(m, _)| m.movie_id != 5));
     assert!(similar.windows(2).all(|w| w[0].1 >= w[1].1));
@@ -294,13 +302,16 @@ fn similar_movies_are_the_neighbour_table_best_first_and_never_the_movie_itself(
 }
 
 #[test]
-fn a_factor_only_model_refuses_item_knn_and_serves_hybrid_as_mf() {
+fn a_factor_only_model_refuses_item_knn_and_content_and_serves_hybrid_as_mf() {
     let mut model = common::model();
     model.neighbours = None;
+    model.content = None;
     let rec = Recommender::new(model);
     let given = user_ratings(4);
     let err = rec.recommend(&given, &RecommendOptions { method: Method::ItemKnn, ..Default::default() }).unwrap_err();
     assert!(err.to_string().contains("itemKnn"), "{err}");
+    let err = rec.recommend(&given, &RecommendOptions { method: Method::Content, ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("content"), "{err}");
     let hybrid = rec.recommend(&given, &RecommendOptions { method: Method::Hybrid, ..Default::default() }).unwrap();
     let mf = rec.recommend(&given, &RecommendOptions { method: Method::Mf, ..Default::default() }).unwrap();
     assert_eq!(hybrid, mf);
@@ -314,4 +325,37 @@ fn option_field_names_match_what_serde_reads() {
     let mut fields = RecommendOptions::FIELDS.to_vec();
     fields.sort();
     assert_eq!(keys, fields);
+}
+
+#[test]
+fn content_covers_unrated_movies_and_explains_with_their_attributes() {
+    // Movie 201 has metadata but no rating: only the content method can reach it.
+    let mut movies = common::movies();
+    movies.push(movie_recs::data::MovieRecord {
+        id: MovieId(201),
+        title: "Nobody rated me".into(),
+        year: Some(2001),
+        genres: vec!["Horror".into()],
+        keywords: vec!["theme 3".into()],
+        ..Default::default()
+    });
+    let model = movie_recs::train::build_model("synthetic", &movies, &common::tags(), &common::ratings(), &common::settings(FactorStorage::F32)).unwrap();
+    let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
+    let row = rec.row(MovieId(201)).expect("unrated movies are in the catalogue");
+    assert_eq!(rec.model().movies[row].rating_count, 0);
+    // "More like this" for it falls back to content, and finds movies sharing its attributes.
+    let (method, similar) = rec.similar_movies(MovieId(201), 5).unwrap();
+    assert_eq!(method, Method::Content);
+    assert!(similar.iter().all(|(m, _)| m.genres.contains(&"Horror".to_string()) || (m.movie_id % 7 == 3)));
+    // Horror fans get it from the content method, never from the collaborative ones.
+    let horror: Vec<(u32, f32)> = common::movies().iter().filter(|m| m.genres.contains(&"Horror".to_string())).take(6).map(|m| (m.id.0, 5.0)).collect();
+    let all = RecommendOptions { count: 300, ..Default::default() };
+    let content = rec.recommend(&raw(&horror), &RecommendOptions { method: Method::Content, ..all.clone() }).unwrap();
+    assert!(content.items.iter().any(|i| i.movie_id == 201));
+    let reason = &content.items.iter().find(|i| i.movie_id == 201).unwrap().reasons[0];
+    assert!(matches!(reason, Reason::Attributes { names } if names.contains(&"Horror".to_string())), "{reason:?}");
+    for method in [Method::Mf, Method::ItemKnn, Method::Hybrid, Method::Popular] {
+        let out = rec.recommend(&raw(&horror), &RecommendOptions { method, ..all.clone() }).unwrap();
+        assert!(out.items.iter().all(|i| i.movie_id != 201), "{method:?} recommended an unrated movie");
+    }
 }

@@ -29,13 +29,27 @@ fn ml_latest_small_reads_completely() {
     assert_eq!(ds.movies.iter().filter(|m| m.tmdb_id.is_some()).count(), 9_734);
     let heat = ds.movies.iter().find(|m| m.id == MovieId(6)).unwrap();
     assert_eq!((heat.title.as_str(), heat.year), ("Heat", Some(1995)));
+    assert_eq!(ds.tags.len(), 3_683);
+}
+
+#[test]
+fn tmdb_metadata_joins_through_links() {
+    let mut ds = dataset();
+    let path = movie_recs::data::shared_tmdb();
+    assert!(path.is_file(), "TMDB 5000 is missing: expected {}", path.display());
+    let matched = movie_recs::data::join_tmdb(&path, &mut ds.movies, ReadOptions::default()).unwrap();
+    assert_eq!(matched, 3_536);
+    let toy_story = ds.movies.iter().find(|m| m.id == MovieId(1)).unwrap();
+    assert_eq!(toy_story.runtime, Some(81));
+    assert!(toy_story.keywords.iter().any(|k| k == "jealousy"), "{:?}", toy_story.keywords);
+    assert!(toy_story.overview.contains("Woody"), "{}", toy_story.overview);
 }
 
 #[test]
 fn fold_0_of_the_protocol_beats_popularity() {
     let ds = dataset();
     let s = split(&ds.ratings, 0, 5);
-    let model = build_model(&ds.name, &ds.movies, &s.train, &TrainSettings::default()).unwrap();
+    let model = build_model(&ds.name, &ds.movies, &ds.tags, &s.train, &TrainSettings::default()).unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
     let shipped = evaluate(&rec, Method::Hybrid, &s.test, &clock).unwrap();
@@ -52,7 +66,12 @@ fn the_committed_default_model_loads_and_recommends() {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run ./build.sh model)", path.display()));
     let rec = Recommender::from_bytes(&bytes).expect("the committed model is valid for this build");
     assert_eq!(rec.model().info.dataset, "ml-latest-small");
-    assert_eq!(rec.model().movies.len(), 9_724);
+    assert_eq!(rec.model().movies.len(), 9_742, "every movie of movies.csv");
+    assert_eq!(rec.model().movies.iter().filter(|m| m.rating_count > 0).count(), 9_724, "rated ones");
+    let content = rec.model().content.as_ref().expect("the default model has attributes");
+    let row = rec.row(MovieId(1)).unwrap();
+    let names: Vec<&str> = content.of(row).map(|(f, _)| content.display_name(f)).collect();
+    assert!(names.contains(&"Animation") && names.contains(&"toy"), "{names:?}");
     let toy_story_fans = [RawRating { movie_id: 1.0, rating: 5.0 }, RawRating { movie_id: 3114.0, rating: 5.0 }, RawRating { movie_id: 2355.0, rating: 4.5 }];
     let out = rec.recommend(&toy_story_fans, &RecommendOptions { count: 20, genres: vec!["Animation".into()], ..Default::default() }).unwrap();
     assert_eq!(out.items.len(), 20);

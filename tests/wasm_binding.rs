@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect};
-use movie_recs::model::{ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
+use movie_recs::model::{BlendWeights, HybridWeights, ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
 use movie_recs::wasm::Recommender;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -37,8 +37,9 @@ fn model_bytes() -> Vec<u8> {
             similarity: vec![255, 128, 255, 128, 255, 128, 255, 128, 255, 128, 255, 128],
             max_similarity: 0.8,
             shrink: 0.0,
-            hybrid_factor_weight: [0.5, 0.5, 0.5],
         }),
+        content: None,
+        hybrid: HybridWeights::uniform(BlendWeights { factor: 0.5, neighbour: 0.5, content: 0.0 }),
     }
     .to_bytes()
     .unwrap()
@@ -152,7 +153,9 @@ fn methods_and_more_like_this() {
     let rec = Recommender::new(&model_bytes()).unwrap();
     let methods: Vec<String> = rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| m.as_string().unwrap()).collect();
     assert_eq!(methods, vec!["hybrid", "mf", "itemKnn", "popular"]);
-    let similar: Array = rec.similar_movies(4, 5).unwrap().dyn_into().unwrap();
+    let answer = rec.similar_movies(4, 5).unwrap();
+    assert_eq!(get(&answer, "method").as_string().as_deref(), Some("itemKnn"));
+    let similar: Array = get(&answer, "items").dyn_into().unwrap();
     let ids: Vec<f64> = similar.iter().map(|s| get(&get(&s, "movie"), "movieId").as_f64().unwrap()).collect();
     assert_eq!(ids, vec![5.0, 6.0]);
     assert!((get(&similar.get(0), "similarity").as_f64().unwrap() - 0.8).abs() < 1e-6);

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use movie_recs::data::{read_dataset, ReadOptions};
+use movie_recs::data::{join_tmdb, read_dataset, Dataset, ReadOptions};
+use movie_recs::model::{BlendWeights, HybridWeights};
 use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::train::report::evaluate_dataset;
 use movie_recs::train::{build_model, TrainSettings};
@@ -26,8 +27,9 @@ settings:
   --implicit-factors N --implicit-iterations N --implicit-reg F --alpha F --rating-offset F --explicit-weight F
   --half-life F (recency half-life of a rating's confidence, in ratings; 0 = off)
   --no-implicit                                          rank by predicted stars only
-  --neighbours K --shrink F --hybrid-weight W|W0:W1:W2   item kNN and the hybrid's factor weight by rating count (<5, <20, more)
-  --no-neighbours                                        factor models only
+  --neighbours K --shrink F   --no-neighbours            item kNN
+  --content-features N   --no-content   --tmdb FILE       content model (TMDB found beside DIR by default)
+  --blend F:N:C[/F:N:C/F:N:C]                            hybrid weights (factor:neighbour:content) by rating count (<5, 5-19, 20+)
   --storage f32|int8   --seed N   --lenient   --quiet";
 
 struct Args(Vec<String>);
@@ -109,17 +111,18 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     if let Some(nb) = s.neighbours.as_mut() {
         set!("--neighbours", nb.k);
         set!("--shrink", nb.shrink);
-        if let Some(w) = args.value("--hybrid-weight")? {
-            let parts: Vec<f32> = w.split(':').map(|p| p.parse::<f32>()).collect::<std::result::Result<_, _>>().map_err(|_| Error::InvalidSetting { name: "hybrid-weight", value: w.clone(), reason: "W or W0:W1:W2, numbers in 0..=1".into() })?;
-            nb.hybrid_factor_weight = match parts[..] {
-                [a] => [a; 3],
-                [a, b, c] => [a, b, c],
-                _ => return Err(Error::InvalidSetting { name: "hybrid-weight", value: w, reason: "W or W0:W1:W2".into() }),
-            };
-        }
+    }
+    if let Some(c) = s.content.as_mut() {
+        set!("--content-features", c.max_features);
+    }
+    if let Some(b) = args.value("--blend")? {
+        s.hybrid = parse_blend(&b)?;
     }
     if args.flag("--no-neighbours") {
         s.neighbours = None;
+    }
+    if args.flag("--no-content") {
+        s.content = None;
     }
     match args.value("--storage")?.as_deref() {
         None | Some("int8") => s.storage = FactorStorage::Int8,
@@ -128,6 +131,38 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     }
     s.validate()?;
     Ok(s)
+}
+
+/// `F:N:C` (one blend for every bucket) or `F:N:C/F:N:C/F:N:C` (under 5, 5 to 19, 20+ ratings).
+fn parse_blend(text: &str) -> Result<HybridWeights> {
+    let bad = || Error::InvalidSetting { name: "blend", value: text.into(), reason: "F:N:C or F:N:C/F:N:C/F:N:C (factor:neighbour:content weights)".into() };
+    let buckets: Vec<BlendWeights> = text
+        .split('/')
+        .map(|b| {
+            let w: Vec<f32> = b.split(':').map(|x| x.parse::<f32>().map_err(|_| bad())).collect::<Result<_>>()?;
+            match w[..] {
+                [factor, neighbour, content] => Ok(BlendWeights { factor, neighbour, content }),
+                _ => Err(bad()),
+            }
+        })
+        .collect::<Result<_>>()?;
+    match buckets[..] {
+        [one] => Ok(HybridWeights::uniform(one)),
+        [a, b, c] => Ok(HybridWeights { buckets: [a, b, c] }),
+        _ => Err(bad()),
+    }
+}
+
+/// Reads a data set and, when present, joins TMDB metadata (`--tmdb FILE`, or
+/// `DIR/../tmdb-5000/tmdb_5000_movies.csv`).
+fn read_with_metadata(dir: &Path, options: ReadOptions, tmdb: Option<PathBuf>) -> Result<Dataset> {
+    let mut ds = read_dataset(dir, options)?;
+    let tmdb = tmdb.or_else(|| Some(dir.join("../tmdb-5000/tmdb_5000_movies.csv")).filter(|p| p.is_file()));
+    if let Some(path) = tmdb {
+        let matched = join_tmdb(&path, &mut ds.movies, options)?;
+        eprintln!("joined TMDB metadata for {matched} movies from {}", path.display());
+    }
+    Ok(ds)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -141,13 +176,14 @@ fn cmd_model(mut args: Args) -> Result<()> {
     let data = args.value("--data")?.ok_or_else(|| usage_error("model needs --data DIR".into()))?;
     let out = PathBuf::from(args.value("--out")?.unwrap_or_else(|| "www/model.bin".into()));
     let lenient = args.flag("--lenient");
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
     let s = settings(&mut args)?;
     args.finish()?;
     let t = Instant::now();
-    let ds = read_dataset(Path::new(&data), ReadOptions { lenient })?;
+    let ds = read_with_metadata(Path::new(&data), ReadOptions { lenient }, tmdb)?;
     eprintln!("read {} ratings and {} movies from {} in {:.2} s ({} malformed lines skipped)", ds.ratings.len(), ds.movies.len(), data, t.elapsed().as_secs_f64(), ds.skipped_lines);
     let t = Instant::now();
-    let model = build_model(&ds.name, &ds.movies, &ds.ratings, &s)?;
+    let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &s)?;
     let train_s = t.elapsed().as_secs_f64();
     let bytes = model.to_bytes()?;
     write(&out, &bytes)?;
@@ -182,11 +218,12 @@ fn cmd_eval(mut args: Args) -> Result<()> {
     let json = args.value("--json")?.map(PathBuf::from);
     let svg = args.value("--svg")?.map(PathBuf::from);
     let lenient = args.flag("--lenient");
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
     let mut s = settings(&mut args)?;
     s.progress = false;
     let rest = args.finish()?;
     let [dir] = rest.as_slice() else { return Err(usage_error("eval needs exactly one DATA_DIR".into())) };
-    let ds = read_dataset(Path::new(dir), ReadOptions { lenient })?;
+    let ds = read_with_metadata(Path::new(dir), ReadOptions { lenient }, tmdb)?;
     let report = evaluate_dataset(&ds, &folds, &s)?;
     println!("{}", report.table());
     println!("{}", report.json());
@@ -210,6 +247,7 @@ fn cmd_tune(mut args: Args) -> Result<()> {
     let fold: u32 = args.parsed("--fold")?.unwrap_or(0);
     let grid = args.value("--grid")?.unwrap_or_default();
     let lenient = args.flag("--lenient");
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
     let rest = args.0;
     let axes: Vec<(String, Vec<String>)> = grid
         .split_whitespace()
@@ -218,7 +256,7 @@ fn cmd_tune(mut args: Args) -> Result<()> {
             Ok((format!("--{name}"), values.split(',').map(String::from).collect()))
         })
         .collect::<Result<_>>()?;
-    let ds = read_dataset(Path::new(&dir), ReadOptions { lenient })?;
+    let ds = read_with_metadata(Path::new(&dir), ReadOptions { lenient }, tmdb)?;
     let inner: Vec<_> = (0..5).filter(|&g| g != fold).map(|g| movie_recs::eval::validation_split(&ds.ratings, fold, g, 5)).collect();
     eprintln!("fold {fold}: validating on its {} training users, one inner fold at a time", inner.iter().map(|s| s.test.len()).sum::<usize>());
     let mut combos: Vec<Vec<String>> = vec![Vec::new()];
@@ -233,7 +271,7 @@ fn cmd_tune(mut args: Args) -> Result<()> {
         let s = settings(&mut a)?;
         let mut per_inner = Vec::new();
         for split in &inner {
-            let model = build_model(&ds.name, &ds.movies, &split.train, &s)?;
+            let model = build_model(&ds.name, &ds.movies, &ds.tags, &split.train, &s)?;
             let rec = movie_recs::Recommender::from_bytes(&model.to_bytes()?)?;
             per_inner.push(movie_recs::eval::evaluate(&rec, movie_recs::Method::Hybrid, &split.test, &now)?);
         }

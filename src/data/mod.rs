@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::model::MovieId;
 
 /// One movie's metadata as read.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MovieRecord {
     /// MovieLens id.
     pub id: MovieId,
@@ -35,6 +35,23 @@ pub struct MovieRecord {
     pub imdb_id: Option<u32>,
     /// TMDB id.
     pub tmdb_id: Option<u32>,
+    /// TMDB keywords, when joined with [`join_tmdb`].
+    pub keywords: Vec<String>,
+    /// TMDB overview text, when joined.
+    pub overview: String,
+    /// TMDB runtime in minutes, when joined and known.
+    pub runtime: Option<u16>,
+}
+
+/// A free-text tag a user put on a movie (`tags.csv`, `tags.dat`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TagRecord {
+    /// User id.
+    pub user: u32,
+    /// Movie id.
+    pub movie: MovieId,
+    /// The tag as typed.
+    pub tag: String,
 }
 
 /// Which release layout a folder holds.
@@ -66,6 +83,8 @@ pub struct Dataset {
     pub ratings: Vec<RatingRecord>,
     /// Every movie, sorted by id.
     pub movies: Vec<MovieRecord>,
+    /// User tags, when the release has them.
+    pub tags: Vec<TagRecord>,
     /// Malformed lines skipped (lenient reading only).
     pub skipped_lines: u64,
 }
@@ -120,7 +139,12 @@ pub fn read_dataset(dir: &Path, options: ReadOptions) -> Result<Dataset> {
     if let Some(w) = movies.windows(2).find(|w| w[0].id == w[1].id) {
         return Err(Error::NotEnoughData(format!("movie id {} is listed twice", w[0].id.0)));
     }
-    Ok(Dataset { name, layout, ratings, movies, skipped_lines: skipped })
+    let tags = match layout {
+        Layout::Csv if dir.join("tags.csv").is_file() => read_tags_csv(&dir.join("tags.csv"), options, &mut skipped)?,
+        Layout::DoubleColon if dir.join("tags.dat").is_file() => read_tags_dat(&dir.join("tags.dat"), options, &mut skipped)?,
+        _ => Vec::new(),
+    };
+    Ok(Dataset { name, layout, ratings, movies, tags, skipped_lines: skipped })
 }
 
 fn open(path: &Path) -> Result<BufReader<File>> {
@@ -214,7 +238,7 @@ fn movie_record(id: u32, raw_title: &str, genres: impl Iterator<Item = String>) 
         .map(|g| if g == "Children's" { "Children".to_string() } else { g })
         .filter(|g| !g.is_empty() && g != "(no genres listed)" && g != "unknown")
         .collect();
-    MovieRecord { id: MovieId(id), title, year, genres, imdb_id: None, tmdb_id: None }
+    MovieRecord { id: MovieId(id), title, year, genres, ..Default::default() }
 }
 
 fn csv_reader(path: &Path) -> Result<csv::Reader<BufReader<File>>> {
@@ -334,6 +358,94 @@ fn read_u_item(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result<V
         Ok(())
     })?;
     Ok(out)
+}
+
+fn read_tags_csv(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result<Vec<TagRecord>> {
+    let mut out = Vec::new();
+    csv_records(
+        path,
+        |_, rec| {
+            if rec.len() != 4 {
+                return Err(format!("expected 4 fields (userId, movieId, tag, timestamp), got {}", rec.len()));
+            }
+            let user = rec[0].trim().parse::<u32>().map_err(|_| format!("user id {:?} is not a whole number", &rec[0]))?;
+            let movie = rec[1].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", &rec[1]))?;
+            out.push(TagRecord { user, movie: MovieId(movie), tag: rec[2].trim().to_string() });
+            Ok(())
+        },
+        options,
+        skipped,
+    )?;
+    Ok(out)
+}
+
+fn read_tags_dat(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result<Vec<TagRecord>> {
+    let mut out = Vec::new();
+    for_each_line(path, |no, line| {
+        if line.is_empty() {
+            return Ok(());
+        }
+        let parsed = split_str(line, "::", 4).ok_or_else(|| format!("expected 4 fields (UserID::MovieID::Tag::Timestamp), got {line:?}")).and_then(|f| {
+            let user = f[0].trim().parse::<u32>().map_err(|_| format!("user id {:?} is not a whole number", f[0]))?;
+            let movie = f[1].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", f[1]))?;
+            Ok(TagRecord { user, movie: MovieId(movie), tag: f[2].trim().to_string() })
+        });
+        match parsed {
+            Ok(t) => out.push(t),
+            Err(_) if options.lenient => *skipped += 1,
+            Err(reason) => return Err(parse_error(path, no, reason)),
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Joins TMDB 5000 metadata (`tmdb_5000_movies.csv`: keywords, overview, runtime) onto movies
+/// through their TMDB id. Returns how many movies matched.
+pub fn join_tmdb(path: &Path, movies: &mut [MovieRecord], options: ReadOptions) -> Result<usize> {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        name: String,
+    }
+    let mut by_tmdb: std::collections::HashMap<u32, usize> = Default::default();
+    for (i, m) in movies.iter().enumerate() {
+        if let Some(t) = m.tmdb_id {
+            by_tmdb.insert(t, i);
+        }
+    }
+    let mut reader = csv_reader(path)?;
+    let headers = reader.headers().map_err(|e| parse_error(path, 1, e.to_string()))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| parse_error(path, 1, format!("no {name} column")));
+    let (id_col, kw_col, ov_col, rt_col) = (col("id")?, col("keywords")?, col("overview")?, col("runtime")?);
+    let mut matched = 0;
+    let mut skipped = 0u64;
+    for (i, rec) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let parsed = rec.map_err(|e| e.to_string()).and_then(|rec| {
+            let id = rec[id_col].trim().parse::<u32>().map_err(|_| format!("TMDB id {:?} is not a whole number", &rec[id_col]))?;
+            let keywords: Vec<Named> = serde_json::from_str(&rec[kw_col]).map_err(|e| format!("keywords are not a JSON list: {e}"))?;
+            let runtime = rec[rt_col].trim().parse::<f32>().ok().filter(|r| *r > 0.0 && *r < 2000.0).map(|r| r as u16);
+            Ok((id, keywords.into_iter().map(|k| k.name).collect::<Vec<_>>(), rec[ov_col].to_string(), runtime))
+        });
+        match parsed {
+            Ok((id, keywords, overview, runtime)) => {
+                if let Some(&m) = by_tmdb.get(&id) {
+                    let movie = &mut movies[m];
+                    (movie.keywords, movie.overview, movie.runtime) = (keywords, overview, runtime);
+                    matched += 1;
+                }
+            }
+            Err(_) if options.lenient => skipped += 1,
+            Err(reason) => return Err(parse_error(path, line, reason)),
+        }
+    }
+    let _ = skipped;
+    Ok(matched)
+}
+
+/// Path of the TMDB 5000 movies table beside the project, for the content model.
+pub fn shared_tmdb() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tmdb-5000/tmdb_5000_movies.csv")
 }
 
 /// Path of the real ml-latest-small copy beside the project, for tests and the default model.

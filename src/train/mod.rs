@@ -6,6 +6,7 @@
 //! rayon; each row's solve is independent of thread scheduling, so results are deterministic
 //! for a seed.
 
+pub mod content;
 pub mod report;
 
 use std::collections::HashMap;
@@ -17,7 +18,9 @@ use crate::data::MovieRecord;
 use crate::error::{Error, Result};
 use crate::eval::RatingRecord;
 use crate::fold_in::{explicit_row_equations, implicit_row_equations};
-use crate::model::{confidence, ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
+use crate::data::TagRecord;
+use crate::model::{confidence, BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
+use content::{build_content, ContentSettings};
 
 /// Settings of the biased explicit model.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,8 +67,6 @@ pub struct NeighbourSettings {
     pub k: usize,
     /// Shrinkage of similarities by co-rater count `n / (n + shrink)`.
     pub shrink: f32,
-    /// Hybrid weight of the factor score per rating-count bucket (few, some, many ratings).
-    pub hybrid_factor_weight: [f32; 3],
 }
 
 /// Everything the packer needs; validated once by [`TrainSettings::validate`].
@@ -75,8 +76,12 @@ pub struct TrainSettings {
     pub explicit: ExplicitSettings,
     /// Ranking model (None ranks by predicted rating).
     pub implicit: Option<ImplicitSettings>,
-    /// Item neighbours and hybrid blend (None: factor models only).
+    /// Item neighbours (None: no item-kNN method).
     pub neighbours: Option<NeighbourSettings>,
+    /// Attribute vectors (None: no content method).
+    pub content: Option<ContentSettings>,
+    /// The hybrid's blend weights by rating-count bucket.
+    pub hybrid: HybridWeights,
     /// How factors are stored in the file.
     pub storage: FactorStorage,
     /// Print progress to stderr.
@@ -98,7 +103,17 @@ impl Default for TrainSettings {
                 recency_half_life: 5.0,
                 seed: 43,
             }),
-            neighbours: Some(NeighbourSettings { k: 10, shrink: 0.0, hybrid_factor_weight: [0.9, 0.9, 0.9] }),
+            neighbours: Some(NeighbourSettings { k: 10, shrink: 0.0 }),
+            content: Some(ContentSettings::default()),
+            // Buckets 1 and 2 were chosen on validation users (tuning/README.md). No MovieLens user
+            // has under 5 given ratings in the protocol, so bucket 0 leans on content by design.
+            hybrid: HybridWeights {
+                buckets: [
+                    BlendWeights { factor: 0.5, neighbour: 0.1, content: 0.4 },
+                    BlendWeights { factor: 0.7, neighbour: 0.1, content: 0.2 },
+                    BlendWeights { factor: 0.7, neighbour: 0.1, content: 0.2 },
+                ],
+            },
             storage: FactorStorage::Int8,
             progress: false,
         }
@@ -151,8 +166,16 @@ impl TrainSettings {
             if !(nb.shrink.is_finite() && nb.shrink >= 0.0) {
                 return Err(setting_error("shrink", nb.shrink, "must be finite and >= 0"));
             }
-            if nb.hybrid_factor_weight.iter().any(|w| !(0.0..=1.0).contains(w)) {
-                return Err(setting_error("hybrid_weight", format!("{:?}", nb.hybrid_factor_weight), "each must be in 0..=1"));
+        }
+        for b in &self.hybrid.buckets {
+            let w = [b.factor, b.neighbour, b.content];
+            if w.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || w.iter().sum::<f32>() <= 0.0 {
+                return Err(setting_error("blend", format!("{w:?}"), "weights must be >= 0 and not all 0"));
+            }
+        }
+        if let Some(c) = &self.content {
+            if c.max_features == 0 {
+                return Err(setting_error("content_features", c.max_features, "must be >= 1"));
             }
         }
         Ok(())
@@ -172,8 +195,13 @@ impl TrainSettings {
             );
         }
         if let Some(nb) = &self.neighbours {
-            s += &format!("; item kNN k={} shrink={} hybrid factor weight={:?}", nb.k, nb.shrink, nb.hybrid_factor_weight);
+            s += &format!("; item kNN k={} shrink={}", nb.k, nb.shrink);
         }
+        if let Some(c) = &self.content {
+            s += &format!("; content features<={} min movies={}", c.max_features, c.min_movies);
+        }
+        let b = |w: &BlendWeights| format!("{}:{}:{}", w.factor, w.neighbour, w.content);
+        s += &format!("; hybrid blend {}", self.hybrid.buckets.iter().map(b).collect::<Vec<_>>().join("/"));
         s + &format!("; storage={:?}", self.storage)
     }
 }
@@ -425,10 +453,12 @@ pub fn fit_implicit(data: &Interactions, s: &ImplicitSettings, progress: bool) -
     ImplicitFit { user_factors, item_factors }
 }
 
-/// Trains both models on `ratings` and packs them with the metadata of `movies`. The catalogue
-/// is every movie with at least one rating (a factor row needs data); rated ids missing from the
-/// metadata get a placeholder title.
-pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecord], settings: &TrainSettings) -> Result<Model> {
+/// Trains every model on `ratings` and packs them with the metadata of `movies`. The catalogue
+/// is every movie in the metadata plus any rated id missing from it (with a placeholder title);
+/// movies without ratings get zero factors and no neighbours, and are reached by the content
+/// method only. Tags count only when their author is a training user (a held-out user's tags
+/// would leak what they watched).
+pub fn build_model(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[RatingRecord], settings: &TrainSettings) -> Result<Model> {
     settings.validate()?;
     let data = Interactions::new(ratings)?;
     let progress = settings.progress;
@@ -446,6 +476,27 @@ pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecor
         nb
     });
 
+    // Catalogue rows: metadata ids and rated ids, ascending; `rated_row[i]` is item i's row.
+    let mut ids: Vec<MovieId> = movies.iter().map(|m| m.id).chain(data.items.iter().copied()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let row_of: HashMap<MovieId, usize> = ids.iter().enumerate().map(|(r, &id)| (id, r)).collect();
+    let rated_row: Vec<usize> = data.items.iter().map(|id| row_of[id]).collect();
+    let n = ids.len();
+    let spread = |m: &FactorMatrix| -> FactorMatrix {
+        let k = m.cols();
+        let mut out = vec![0.0f32; n * k];
+        for (i, &r) in rated_row.iter().enumerate() {
+            out[r * k..(r + 1) * k].copy_from_slice(m.row(i));
+        }
+        FactorMatrix::new(n, k, out, FactorStorage::F32).expect("copied finite values").with_storage(settings.storage)
+    };
+    let mut item_bias = vec![0.0f32; n];
+    for (i, &r) in rated_row.iter().enumerate() {
+        item_bias[r] = explicit.item_bias[i];
+    }
+    let neighbours = neighbours.map(|nb| remap_neighbours(nb, &rated_row, n));
+
     let (rating_min, rating_max) = ratings.iter().fold((f32::MAX, f32::MIN), |(lo, hi), r| (lo.min(r.rating), hi.max(r.rating)));
     let mut genre_names: Vec<String> = movies.iter().flat_map(|m| m.genres.iter().cloned()).collect();
     genre_names.sort();
@@ -454,12 +505,14 @@ pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecor
         return Err(Error::NotEnoughData(format!("{} genres, at most 32 are supported", genre_names.len())));
     }
     let meta: HashMap<MovieId, &MovieRecord> = movies.iter().map(|m| (m.id, m)).collect();
-    let catalogue = data
-        .items
+    let mut stats = vec![(0u32, 0f64); n];
+    for (i, &r) in rated_row.iter().enumerate() {
+        stats[r] = data.item_ratings(i).fold((0u32, 0f64), |(c, s), (_, x)| (c + 1, s + x as f64));
+    }
+    let catalogue = ids
         .iter()
-        .enumerate()
-        .map(|(row, &id)| {
-            let (count, sum) = data.item_ratings(row).fold((0u32, 0f64), |(c, s), (_, r)| (c + 1, s + r as f64));
+        .zip(&stats)
+        .map(|(&id, &(count, sum))| {
             let rec = meta.get(&id);
             Movie {
                 id,
@@ -475,6 +528,17 @@ pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecor
             }
         })
         .collect();
+    let content = settings.content.as_ref().map(|s| {
+        let training_users: std::collections::HashSet<u32> = data.users.iter().copied().collect();
+        let mut tags_by_row = vec![Vec::new(); n];
+        for t in tags.iter().filter(|t| training_users.contains(&t.user)) {
+            if let Some(&r) = row_of.get(&t.movie) {
+                tags_by_row[r].push(t.tag.clone());
+            }
+        }
+        let metadata: Vec<Option<&MovieRecord>> = ids.iter().map(|id| meta.get(id).copied()).collect();
+        build_content(&metadata, &tags_by_row, s)
+    });
     let model = Model {
         info: ModelInfo {
             dataset: dataset.to_string(),
@@ -488,13 +552,13 @@ pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecor
         movies: catalogue,
         explicit: ExplicitFactors {
             global_mean: explicit.global_mean,
-            item_bias: explicit.item_bias,
-            item_factors: explicit.item_factors.with_storage(settings.storage),
+            item_bias,
+            item_factors: spread(&explicit.item_factors),
             reg_factors: settings.explicit.reg_factors,
             reg_bias: settings.explicit.reg_bias,
         },
         implicit: implicit.map(|(s, fit)| ImplicitFactors {
-            item_factors: fit.item_factors.with_storage(settings.storage),
+            item_factors: spread(&fit.item_factors),
             reg: s.reg,
             alpha: s.alpha,
             rating_offset: s.rating_offset,
@@ -502,9 +566,30 @@ pub fn build_model(dataset: &str, movies: &[MovieRecord], ratings: &[RatingRecor
             recency_half_life: s.recency_half_life,
         }),
         neighbours,
+        content,
+        hybrid: settings.hybrid,
     };
     model.validate()?;
     Ok(model)
+}
+
+/// Re-indexes a neighbour table from rated-item rows to catalogue rows (unrated rows get none).
+fn remap_neighbours(nb: ItemNeighbours, rated_row: &[usize], n: usize) -> ItemNeighbours {
+    let mut lists: Vec<Vec<(u32, u8)>> = vec![Vec::new(); n];
+    for (i, &r) in rated_row.iter().enumerate() {
+        let span = nb.offsets[i] as usize..nb.offsets[i + 1] as usize;
+        lists[r] = nb.neighbour[span.clone()].iter().zip(&nb.similarity[span]).map(|(&j, &q)| (rated_row[j as usize] as u32, q)).collect();
+    }
+    let mut offsets = vec![0u32];
+    let (mut neighbour, mut similarity) = (Vec::new(), Vec::new());
+    for list in lists {
+        for (j, q) in list {
+            neighbour.push(j);
+            similarity.push(q);
+        }
+        offsets.push(neighbour.len() as u32);
+    }
+    ItemNeighbours { offsets, neighbour, similarity, max_similarity: nb.max_similarity, shrink: nb.shrink }
 }
 
 /// For every item its `k` most similar items by shrunk cosine similarity of their raters:
@@ -564,5 +649,5 @@ pub fn item_neighbours(data: &Interactions, s: &NeighbourSettings) -> ItemNeighb
         }
         offsets.push(neighbour.len() as u32);
     }
-    ItemNeighbours { offsets, neighbour, similarity, max_similarity, shrink: s.shrink, hybrid_factor_weight: s.hybrid_factor_weight }
+    ItemNeighbours { offsets, neighbour, similarity, max_similarity, shrink: s.shrink }
 }

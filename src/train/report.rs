@@ -47,16 +47,18 @@ enum Variant {
     Implicit,
     Mf,
     ItemKnn,
+    Content,
     Hybrid,
 }
 
-const VARIANTS: [(Variant, &str); 6] = [
+const VARIANTS: [(Variant, &str); 7] = [
     (Variant::Popularity, "popularity"),
     (Variant::Explicit, "mf-explicit (biased ALS, ranks by predicted stars)"),
     (Variant::Implicit, "mf-implicit (confidence-weighted ALS, recency fold-in)"),
     (Variant::Mf, "mf (implicit rank + explicit stars)"),
     (Variant::ItemKnn, "item-knn (shrunk cosine, top-k neighbours)"),
-    (Variant::Hybrid, "hybrid (mf + item-knn, per-bucket weights)"),
+    (Variant::Content, "content (genres, tags, TMDB keywords/words, TF-IDF)"),
+    (Variant::Hybrid, "hybrid (mf + item-knn + content, per-bucket weights)"),
 ];
 
 /// Runs the protocol on `folds` of `data` with `settings`, printing progress to stderr.
@@ -65,11 +67,12 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
     let mut train_seconds = Vec::new();
     let clock = Instant::now();
     let now = move || clock.elapsed().as_secs_f64() * 1000.0;
-    let shipped_method = if settings.neighbours.is_some() { Method::Hybrid } else { Method::Mf };
+    let has_hybrid = settings.neighbours.is_some() || settings.content.is_some();
+    let shipped_method = if has_hybrid { Method::Hybrid } else { Method::Mf };
     for &fold in folds {
         let s = split(&data.ratings, fold, 5);
         let t = Instant::now();
-        let model = build_model(&data.name, &data.movies, &s.train, settings)?;
+        let model = build_model(&data.name, &data.movies, &data.tags, &s.train, settings)?;
         let bytes = model.to_bytes()?;
         train_seconds.push(t.elapsed().as_secs_f64());
         let full = Recommender::from_bytes(&bytes)?;
@@ -88,8 +91,9 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
                 Variant::Implicit => evaluate(&implicit_only, Method::Mf, &s.test, &now)?,
                 Variant::Mf => evaluate(&full, Method::Mf, &s.test, &now)?,
                 Variant::ItemKnn if settings.neighbours.is_some() => evaluate(&full, Method::ItemKnn, &s.test, &now)?,
-                Variant::Hybrid if settings.neighbours.is_some() => evaluate(&full, Method::Hybrid, &s.test, &now)?,
-                Variant::ItemKnn | Variant::Hybrid => continue,
+                Variant::Content if settings.content.is_some() => evaluate(&full, Method::Content, &s.test, &now)?,
+                Variant::Hybrid if has_hybrid => evaluate(&full, Method::Hybrid, &s.test, &now)?,
+                Variant::ItemKnn | Variant::Content | Variant::Hybrid => continue,
             };
             eprintln!(
                 "fold {fold} {name:<56} RMSE {:.4}  P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  users {}",

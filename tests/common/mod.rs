@@ -4,6 +4,9 @@
 use movie_recs::data::MovieRecord;
 use movie_recs::eval::RatingRecord;
 use movie_recs::synthetic::{generate, SyntheticSpec};
+use movie_recs::data::TagRecord;
+use movie_recs::model::{BlendWeights, HybridWeights};
+use movie_recs::train::content::ContentSettings;
 use movie_recs::train::{ExplicitSettings, ImplicitSettings, NeighbourSettings, TrainSettings};
 use movie_recs::{FactorStorage, Model, MovieId};
 
@@ -30,21 +33,35 @@ pub fn movies() -> Vec<MovieRecord> {
                 g
             },
             imdb_id: Some(100_000 + id),
-            tmdb_id: None,
+            keywords: vec![format!("theme {}", id % 7)],
+            ..Default::default()
         })
         .collect()
+}
+
+/// A tag on every movie ("mood 0".."mood 3"), by training users.
+pub fn tags() -> Vec<TagRecord> {
+    (1..=200u32).map(|id| TagRecord { user: id % 300 + 1, movie: MovieId(id), tag: format!("mood {}", id % 4) }).collect()
 }
 
 pub fn settings(storage: FactorStorage) -> TrainSettings {
     TrainSettings {
         explicit: ExplicitSettings { factors: 8, iterations: 10, reg_factors: 2.0, reg_bias: 2.0, seed: 3 },
         implicit: Some(ImplicitSettings { factors: 8, iterations: 8, reg: 5.0, alpha: 2.0, rating_offset: 0.0, explicit_weight: 0.1, recency_half_life: 0.0, seed: 4 }),
-        neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0, hybrid_factor_weight: [0.5, 0.7, 0.9] }),
+        neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0 }),
+        content: Some(ContentSettings::default()),
+        hybrid: HybridWeights {
+            buckets: [
+                BlendWeights { factor: 0.3, neighbour: 0.2, content: 0.5 },
+                BlendWeights { factor: 0.6, neighbour: 0.2, content: 0.2 },
+                BlendWeights { factor: 0.8, neighbour: 0.1, content: 0.1 },
+            ],
+        },
         storage,
         progress: false,
     }
 }
 
 pub fn model() -> Model {
-    movie_recs::train::build_model("synthetic", &movies(), &ratings(), &settings(FactorStorage::F32)).expect("fixture trains")
+    movie_recs::train::build_model("synthetic", &movies(), &tags(), &ratings(), &settings(FactorStorage::F32)).expect("fixture trains")
 }

@@ -14,6 +14,7 @@ const METHOD_LABELS = {
   hybrid: 'Hybrid (best)',
   mf: 'Matrix factorisation',
   itemKnn: 'Similar movies (item-based)',
+  content: 'Similar attributes (content)',
   popular: 'Most popular',
 };
 
@@ -113,7 +114,7 @@ function renderSimilar() {
   $('similar-heading').textContent = `More like ${movie?.title ?? `movie ${similarTo}`}`;
   let list = [];
   try {
-    list = recommender.similarMovies(similarTo, 8);
+    list = recommender.similarMovies(similarTo, 8).items;
   } catch (err) {
     $('similar-heading').textContent += ` — ${err.message}`;
   }

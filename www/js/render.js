@@ -18,6 +18,7 @@ export function reasonText(reasons) {
   const rated = reasons.filter((r) => r.kind === 'rated').map((r) => `${r.title} ${stars(r.rating)}`);
   if (rated.length) return `Because you rated ${rated.join(' and ')}`;
   const first = reasons[0];
+  if (first.kind === 'attributes') return `Because you like ${first.names.join(', ')}`;
   if (first.kind === 'similar') return `Rated alike by the same viewers (similarity ${first.similarity.toFixed(2)})`;
   return `Popular and well rated: ${stars(first.ratingMean)} from ${first.ratingCount} viewers`;
 }
