@@ -40,6 +40,7 @@ pub mod recommender;
 pub mod solve;
 pub mod synthetic;
 pub mod text;
+pub mod user_knn;
 
 #[cfg(feature = "train")]
 pub mod data;

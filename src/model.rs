@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A MovieLens movie id, kept apart from dense row indices into the factor matrices.
@@ -279,6 +279,8 @@ pub struct Model {
     pub neighbours: Option<ItemNeighbours>,
     /// Attribute vectors for content-based filtering; absent when built without metadata.
     pub content: Option<crate::content::ContentFeatures>,
+    /// Training users for user-based filtering; absent in models built without it.
+    pub users: Option<crate::user_knn::UserPool>,
     /// Blend weights of the hybrid method.
     pub hybrid: HybridWeights,
 }
@@ -308,6 +310,8 @@ pub struct BlendWeights {
     pub neighbour: f32,
     /// Content score.
     pub content: f32,
+    /// User neighbours' score.
+    pub user: f32,
 }
 
 /// The hybrid's weights by how many ratings the visitor has: few ratings lean on content and
@@ -467,8 +471,11 @@ impl Model {
         if let Some(c) = &self.content {
             c.validate(n)?;
         }
-        let weights = self.hybrid.buckets.iter().flat_map(|b| [b.factor, b.neighbour, b.content]);
-        if weights.clone().any(|w| !(w.is_finite() && w >= 0.0)) || self.hybrid.buckets.iter().any(|b| b.factor + b.neighbour + b.content <= 0.0) {
+        if let Some(u) = &self.users {
+            u.validate(n)?;
+        }
+        let weights = self.hybrid.buckets.iter().flat_map(|b| [b.factor, b.neighbour, b.content, b.user]);
+        if weights.clone().any(|w| !(w.is_finite() && w >= 0.0)) || self.hybrid.buckets.iter().any(|b| b.factor + b.neighbour + b.content + b.user <= 0.0) {
             return bad(format!("hybrid weights {:?} must be finite, >= 0, and not all 0 in a bucket", self.hybrid.buckets));
         }
         let mut ids: Vec<u32> = self.movies.iter().map(|m| m.id.0).collect();

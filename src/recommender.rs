@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::fold_in::{check_ratings, fold_in_explicit, fold_in_implicit, ExplicitUser, ImplicitUser, RawRating, SkippedRating};
 use crate::model::{Model, Movie, MovieId};
 use crate::text::fold;
+use crate::user_knn::{Neighbours, UserIndex};
 
 /// Largest `count` a caller may ask for: the whole list is built as JS objects.
 pub const MAX_COUNT: usize = 1000;
@@ -34,6 +35,8 @@ pub enum Method {
     Mf,
     /// Item-based collaborative filtering: movies similar to the ones the visitor rated.
     ItemKnn,
+    /// User-based collaborative filtering: what the visitor's most similar viewers rated highly.
+    UserKnn,
     /// Content-based: movies whose attributes (genres, tags, keywords, ...) match the visitor's.
     Content,
     /// Most rated first, the same for everyone: the evaluation's floor.
@@ -42,7 +45,7 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order the page lists them.
-    pub const ALL: [Method; 5] = [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Content, Method::Popular];
+    pub const ALL: [Method; 6] = [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::UserKnn, Method::Content, Method::Popular];
 
     /// The name callers use (`"hybrid"`, `"mf"`, `"itemKnn"`, `"popular"`).
     pub fn name(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Method {
             Method::Hybrid => "hybrid",
             Method::Mf => "mf",
             Method::ItemKnn => "itemKnn",
+            Method::UserKnn => "userKnn",
             Method::Content => "content",
             Method::Popular => "popular",
         }
@@ -102,6 +106,14 @@ pub enum Reason {
     Attributes {
         /// Attribute names, best match first.
         names: Vec<String>,
+    },
+    /// "12 viewers with taste like yours rated it, 9 above their average".
+    #[serde(rename_all = "camelCase")]
+    SimilarViewers {
+        /// Similar viewers who rated the movie.
+        rated: u32,
+        /// Of those, how many rated it above their own mean.
+        liked: u32,
     },
     /// Popular and well rated by everyone (cold start, or the popularity method).
     #[serde(rename_all = "camelCase")]
@@ -180,6 +192,8 @@ pub struct Visitor {
     /// `(row, weight)` of each rating for the neighbourhood score: the implicit model's
     /// confidence (recency included), or 1.
     weights: Vec<(usize, f32)>,
+    /// The visitor's most similar pool users (empty without a user pool).
+    similar_users: Neighbours,
 }
 
 impl Visitor {
@@ -202,6 +216,7 @@ pub struct Recommender {
     gram: Option<Vec<f64>>,
     folded_titles: Vec<String>,
     cold_start_order: Vec<usize>,
+    user_index: Option<UserIndex>,
 }
 
 impl Recommender {
@@ -231,7 +246,8 @@ impl Recommender {
             let (ma, mb) = (&model.movies[a], &model.movies[b]);
             bayes(mb).total_cmp(&bayes(ma)).then(ma.id.cmp(&mb.id))
         });
-        Self { model, index, gram, folded_titles, cold_start_order }
+        let user_index = model.users.as_ref().map(|pool| pool.index(model.movies.len()));
+        Self { model, index, gram, folded_titles, cold_start_order, user_index }
     }
 
     /// The model behind this recommender.
@@ -266,7 +282,11 @@ impl Recommender {
             .enumerate()
             .map(|(i, &(row, r))| (row, self.model.implicit.as_ref().map_or(1.0, |imp| imp.confidence(r, n - 1 - i))))
             .collect();
-        Visitor { rated: checked.rated, excluded, skipped: checked.skipped, explicit, implicit, weights }
+        let similar_users = match (&self.model.users, &self.user_index) {
+            (Some(pool), Some(index)) => pool.neighbours(index, &collaborative),
+            _ => Vec::new(),
+        };
+        Visitor { rated: checked.rated, excluded, skipped: checked.skipped, explicit, implicit, weights, similar_users }
     }
 
     /// Folds the ratings in and ranks the catalogue: see [`Recommender::recommend_for`].
@@ -338,8 +358,12 @@ impl Recommender {
     /// The method actually used: `ItemKnn` and `Content` need their tables; `Hybrid` with
     /// neither is `Mf`.
     pub fn resolve(&self, method: Method) -> Result<Method> {
-        let (neighbours, content) = (self.model.neighbours.is_some(), self.model.content.is_some());
+        let (neighbours, content, users) = (self.model.neighbours.is_some(), self.model.content.is_some(), self.model.users.is_some());
         match method {
+            Method::UserKnn if !users => Err(Error::InvalidOption {
+                name: "method",
+                reason: "userKnn needs a model with a user pool; this one has none".into(),
+            }),
             Method::ItemKnn if !neighbours => Err(Error::InvalidOption {
                 name: "method",
                 reason: "itemKnn needs a model with a neighbour table; this one has none".into(),
@@ -348,7 +372,7 @@ impl Recommender {
                 name: "method",
                 reason: "content needs a model with movie attributes; this one has none".into(),
             }),
-            Method::Hybrid if !neighbours && !content => Ok(Method::Mf),
+            Method::Hybrid if !neighbours && !content && !users => Ok(Method::Mf),
             m => Ok(m),
         }
     }
@@ -365,6 +389,7 @@ impl Recommender {
             Method::Popular => plain(movies.iter().map(|m| m.rating_count as f32 + m.rating_mean * 1e-3).collect()),
             Method::Mf => plain(self.factor_scores(visitor)),
             Method::ItemKnn => plain(self.neighbour_scores(visitor)),
+            Method::UserKnn => plain(self.user_scores(visitor)),
             Method::Content => {
                 let profile = self.content_profile(visitor);
                 let scores = self.model.content.as_ref().expect("resolved").scores(&profile);
@@ -380,6 +405,10 @@ impl Recommender {
                     ranking.scores.iter_mut().zip(&k).for_each(|(s, k)| *s += w.neighbour * k);
                     ranking.neighbour_scale = (w.neighbour / ks) as f64;
                 }
+                if self.model.users.is_some() {
+                    let (u, _) = standardise(self.user_scores(visitor));
+                    ranking.scores.iter_mut().zip(&u).for_each(|(s, u)| *s += w.user * u);
+                }
                 if let Some(content) = &self.model.content {
                     let profile = self.content_profile(visitor);
                     let (c, _) = standardise(content.scores(&profile));
@@ -389,6 +418,13 @@ impl Recommender {
                 ranking
             }
         })
+    }
+
+    fn user_scores(&self, visitor: &Visitor) -> Vec<f32> {
+        match &self.model.users {
+            Some(pool) => pool.scores(&visitor.similar_users, self.model.movies.len()),
+            None => vec![0.0; self.model.movies.len()],
+        }
     }
 
     /// The visitor's attribute profile, ratings centred on their mean shrunk towards the global
@@ -437,7 +473,7 @@ impl Recommender {
         let info = &self.model.info;
         let ex = &self.model.explicit;
         let raw = match method {
-            Method::Hybrid | Method::Mf | Method::ItemKnn | Method::Content => ex.global_mean + visitor.explicit.centred_score(ex, row),
+            Method::Hybrid | Method::Mf | Method::ItemKnn | Method::UserKnn | Method::Content => ex.global_mean + visitor.explicit.centred_score(ex, row),
             Method::Popular => {
                 let m = &self.model.movies[row];
                 if m.rating_count > 0 { m.rating_mean } else { ex.global_mean }
@@ -501,6 +537,15 @@ impl Recommender {
             (Some(content), Some(profile)) => Some(content.matching(profile, row)).filter(|names| !names.is_empty()),
             _ => None,
         };
+        if method == Method::UserKnn {
+            if let (Some(pool), Some(index)) = (&self.model.users, &self.user_index) {
+                let (rated, liked) = pool.support(index, &visitor.similar_users, row);
+                if rated > 0 {
+                    return vec![Reason::SimilarViewers { rated, liked }];
+                }
+            }
+            return vec![self.popular_reason(row)];
+        }
         if method == Method::Content {
             return match attributes() {
                 Some(names) => vec![Reason::Attributes { names }],

@@ -82,6 +82,7 @@ fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() 
                         let own: Vec<&str> = content.of(row).map(|(f, _)| content.display_name(f)).collect();
                         assert!(!names.is_empty() && names.iter().all(|n| own.contains(&n.as_str())), "{names:?} not among {own:?}");
                     }
+                    Reason::SimilarViewers { rated, liked } => assert!(*rated > 0 && liked <= rated),
                     Reason::Popular { .. } => {}
                 }
             }
@@ -302,16 +303,19 @@ fn similar_movies_are_the_neighbour_table_best_first_and_never_the_movie_itself(
 }
 
 #[test]
-fn a_factor_only_model_refuses_item_knn_and_content_and_serves_hybrid_as_mf() {
+fn a_factor_only_model_refuses_the_other_methods_and_serves_hybrid_as_mf() {
     let mut model = common::model();
     model.neighbours = None;
     model.content = None;
+    model.users = None;
     let rec = Recommender::new(model);
     let given = user_ratings(4);
     let err = rec.recommend(&given, &RecommendOptions { method: Method::ItemKnn, ..Default::default() }).unwrap_err();
     assert!(err.to_string().contains("itemKnn"), "{err}");
     let err = rec.recommend(&given, &RecommendOptions { method: Method::Content, ..Default::default() }).unwrap_err();
     assert!(err.to_string().contains("content"), "{err}");
+    let err = rec.recommend(&given, &RecommendOptions { method: Method::UserKnn, ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("userKnn"), "{err}");
     let hybrid = rec.recommend(&given, &RecommendOptions { method: Method::Hybrid, ..Default::default() }).unwrap();
     let mf = rec.recommend(&given, &RecommendOptions { method: Method::Mf, ..Default::default() }).unwrap();
     assert_eq!(hybrid, mf);
@@ -358,4 +362,25 @@ fn content_covers_unrated_movies_and_explains_with_their_attributes() {
         let out = rec.recommend(&raw(&horror), &RecommendOptions { method, ..all.clone() }).unwrap();
         assert!(out.items.iter().all(|i| i.movie_id != 201), "{method:?} recommended an unrated movie");
     }
+}
+
+#[test]
+fn user_knn_finds_the_visitors_twin_among_training_users() {
+    let rec = Recommender::new(common::model());
+    // Folding in most of user 42's ratings: user 42 is among the nearest viewers, and what the
+    // method recommends is explained by how many similar viewers rated it.
+    let all = user_ratings(42);
+    let given = &all[..all.len() - 5];
+    let out = rec.recommend(given, &RecommendOptions { count: 10, method: Method::UserKnn, ..Default::default() }).unwrap();
+    assert_eq!(out.items.len(), 10);
+    for item in &out.items {
+        assert!(matches!(item.reasons[0], Reason::SimilarViewers { rated, .. } if rated > 0), "{:?}", item.reasons);
+    }
+    let pool = rec.model().users.as_ref().unwrap();
+    let index = pool.index(rec.model().movies.len());
+    let rated: Vec<(usize, f32)> = given.iter().map(|g| (rec.row(MovieId(g.movie_id as u32)).unwrap(), g.rating as f32)).collect();
+    let neighbours = pool.neighbours(&index, &rated);
+    let user_42 = 41; // pool users are the training users in id order
+    assert_eq!(neighbours[0].0, user_42, "the visitor's twin comes first: {:?}", &neighbours[..3]);
+    assert!(neighbours.windows(2).all(|w| w[0].1 >= w[1].1));
 }

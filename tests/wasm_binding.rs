@@ -39,7 +39,8 @@ fn model_bytes() -> Vec<u8> {
             shrink: 0.0,
         }),
         content: None,
-        hybrid: HybridWeights::uniform(BlendWeights { factor: 0.5, neighbour: 0.5, content: 0.0 }),
+        users: None,
+        hybrid: HybridWeights::uniform(BlendWeights { factor: 0.5, neighbour: 0.5, content: 0.0, user: 0.0 }),
     }
     .to_bytes()
     .unwrap()
@@ -152,7 +153,7 @@ fn search_lookup_and_metadata() {
 fn methods_and_more_like_this() {
     let rec = Recommender::new(&model_bytes()).unwrap();
     let methods: Vec<String> = rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| m.as_string().unwrap()).collect();
-    assert_eq!(methods, vec!["hybrid", "mf", "itemKnn", "popular"]);
+    assert_eq!(methods, vec!["hybrid", "mf", "itemKnn", "popular"], "only the methods this model has");
     let answer = rec.similar_movies(4, 5).unwrap();
     assert_eq!(get(&answer, "method").as_string().as_deref(), Some("itemKnn"));
     let similar: Array = get(&answer, "items").dyn_into().unwrap();

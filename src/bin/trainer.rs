@@ -29,7 +29,8 @@ settings:
   --no-implicit                                          rank by predicted stars only
   --neighbours K --shrink F   --no-neighbours            item kNN
   --content-features N   --no-content   --tmdb FILE       content model (TMDB found beside DIR by default)
-  --blend F:N:C[/F:N:C/F:N:C]                            hybrid weights (factor:neighbour:content) by rating count (<5, 5-19, 20+)
+  --user-k K --user-shrink F --user-pool N   --no-users   user kNN (pool: the N most active training users)
+  --blend F:N:C:U[/F:N:C:U/F:N:C:U]                      hybrid weights (factor:item-knn:content:user-knn) by rating count (<5, 5-19, 20+)
   --storage f32|int8   --seed N   --lenient   --quiet";
 
 struct Args(Vec<String>);
@@ -115,6 +116,16 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     if let Some(c) = s.content.as_mut() {
         set!("--content-features", c.max_features);
     }
+    if let Some(u) = s.users.as_mut() {
+        set!("--user-k", u.k);
+        set!("--user-shrink", u.shrink);
+        if let Some(max) = args.parsed::<usize>("--user-pool")? {
+            u.max_users = Some(max);
+        }
+    }
+    if args.flag("--no-users") {
+        s.users = None;
+    }
     if let Some(b) = args.value("--blend")? {
         s.hybrid = parse_blend(&b)?;
     }
@@ -133,15 +144,17 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     Ok(s)
 }
 
-/// `F:N:C` (one blend for every bucket) or `F:N:C/F:N:C/F:N:C` (under 5, 5 to 19, 20+ ratings).
+/// `F:N:C[:U]` (one blend for every bucket) or three of them separated by `/` (under 5, 5 to 19,
+/// 20+ ratings): weights of factor, item-neighbour, content and user-neighbour scores.
 fn parse_blend(text: &str) -> Result<HybridWeights> {
-    let bad = || Error::InvalidSetting { name: "blend", value: text.into(), reason: "F:N:C or F:N:C/F:N:C/F:N:C (factor:neighbour:content weights)".into() };
+    let bad = || Error::InvalidSetting { name: "blend", value: text.into(), reason: "F:N:C[:U] or three of them joined by / (factor:item-neighbour:content:user-neighbour weights)".into() };
     let buckets: Vec<BlendWeights> = text
         .split('/')
         .map(|b| {
             let w: Vec<f32> = b.split(':').map(|x| x.parse::<f32>().map_err(|_| bad())).collect::<Result<_>>()?;
             match w[..] {
-                [factor, neighbour, content] => Ok(BlendWeights { factor, neighbour, content }),
+                [factor, neighbour, content] => Ok(BlendWeights { factor, neighbour, content, user: 0.0 }),
+                [factor, neighbour, content, user] => Ok(BlendWeights { factor, neighbour, content, user }),
                 _ => Err(bad()),
             }
         })

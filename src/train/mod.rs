@@ -21,6 +21,7 @@ use crate::fold_in::{explicit_row_equations, implicit_row_equations};
 use crate::data::TagRecord;
 use crate::model::{confidence, BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
 use content::{build_content, ContentSettings};
+use crate::user_knn::UserPool;
 
 /// Settings of the biased explicit model.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,6 +70,18 @@ pub struct NeighbourSettings {
     pub shrink: f32,
 }
 
+/// Settings of the user pool for user-based kNN.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserPoolSettings {
+    /// Neighbours kept for a visitor.
+    pub k: u32,
+    /// Shrinkage of user similarities by co-rating count.
+    pub shrink: f32,
+    /// Most users shipped; beyond it the most active users are kept (they cover the catalogue
+    /// best per byte). None ships every training user.
+    pub max_users: Option<usize>,
+}
+
 /// Everything the packer needs; validated once by [`TrainSettings::validate`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainSettings {
@@ -80,6 +93,8 @@ pub struct TrainSettings {
     pub neighbours: Option<NeighbourSettings>,
     /// Attribute vectors (None: no content method).
     pub content: Option<ContentSettings>,
+    /// User pool (None: no user-kNN method).
+    pub users: Option<UserPoolSettings>,
     /// The hybrid's blend weights by rating-count bucket.
     pub hybrid: HybridWeights,
     /// How factors are stored in the file.
@@ -105,13 +120,14 @@ impl Default for TrainSettings {
             }),
             neighbours: Some(NeighbourSettings { k: 10, shrink: 0.0 }),
             content: Some(ContentSettings::default()),
+            users: Some(UserPoolSettings { k: 50, shrink: 10.0, max_users: None }),
             // Buckets 1 and 2 were chosen on validation users (tuning/README.md). No MovieLens user
             // has under 5 given ratings in the protocol, so bucket 0 leans on content by design.
             hybrid: HybridWeights {
                 buckets: [
-                    BlendWeights { factor: 0.5, neighbour: 0.1, content: 0.4 },
-                    BlendWeights { factor: 0.7, neighbour: 0.1, content: 0.2 },
-                    BlendWeights { factor: 0.7, neighbour: 0.1, content: 0.2 },
+                    BlendWeights { factor: 0.5, neighbour: 0.05, content: 0.4, user: 0.05 },
+                    BlendWeights { factor: 0.6, neighbour: 0.1, content: 0.2, user: 0.1 },
+                    BlendWeights { factor: 0.6, neighbour: 0.1, content: 0.2, user: 0.1 },
                 ],
             },
             storage: FactorStorage::Int8,
@@ -168,9 +184,14 @@ impl TrainSettings {
             }
         }
         for b in &self.hybrid.buckets {
-            let w = [b.factor, b.neighbour, b.content];
+            let w = [b.factor, b.neighbour, b.content, b.user];
             if w.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || w.iter().sum::<f32>() <= 0.0 {
                 return Err(setting_error("blend", format!("{w:?}"), "weights must be >= 0 and not all 0"));
+            }
+        }
+        if let Some(u) = &self.users {
+            if u.k == 0 || !(u.shrink.is_finite() && u.shrink >= 0.0) || u.max_users == Some(0) {
+                return Err(setting_error("user_pool", format!("{u:?}"), "k and pool size >= 1, shrink finite and >= 0"));
             }
         }
         if let Some(c) = &self.content {
@@ -200,7 +221,10 @@ impl TrainSettings {
         if let Some(c) = &self.content {
             s += &format!("; content features<={} min movies={}", c.max_features, c.min_movies);
         }
-        let b = |w: &BlendWeights| format!("{}:{}:{}", w.factor, w.neighbour, w.content);
+        if let Some(u) = &self.users {
+            s += &format!("; user kNN k={} shrink={} pool={}", u.k, u.shrink, u.max_users.map_or("all".into(), |m| m.to_string()));
+        }
+        let b = |w: &BlendWeights| format!("{}:{}:{}:{}", w.factor, w.neighbour, w.content, w.user);
         s += &format!("; hybrid blend {}", self.hybrid.buckets.iter().map(b).collect::<Vec<_>>().join("/"));
         s + &format!("; storage={:?}", self.storage)
     }
@@ -567,10 +591,31 @@ pub fn build_model(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ra
         }),
         neighbours,
         content,
+        users: settings.users.as_ref().map(|s| user_pool(&data, &rated_row, s)),
         hybrid: settings.hybrid,
     };
     model.validate()?;
     Ok(model)
+}
+
+/// The training users shipped for user-based kNN, their ratings on catalogue rows.
+fn user_pool(data: &Interactions, rated_row: &[usize], s: &UserPoolSettings) -> UserPool {
+    let mut users: Vec<usize> = (0..data.users.len()).collect();
+    if let Some(max) = s.max_users.filter(|&m| m < users.len()) {
+        users.sort_by_key(|&u| (std::cmp::Reverse(data.user_ratings(u).count()), u));
+        users.truncate(max);
+        users.sort_unstable();
+    }
+    let mut offsets = vec![0u32];
+    let (mut rows, mut half_stars) = (Vec::new(), Vec::new());
+    for u in users {
+        for (i, r) in data.user_ratings(u) {
+            rows.push(rated_row[i] as u32);
+            half_stars.push((r * 2.0).round().clamp(0.0, 20.0) as u8);
+        }
+        offsets.push(rows.len() as u32);
+    }
+    UserPool { offsets, rows, half_stars, k: s.k, shrink: s.shrink }
 }
 
 /// Re-indexes a neighbour table from rated-item rows to catalogue rows (unrated rows get none).

@@ -47,18 +47,20 @@ enum Variant {
     Implicit,
     Mf,
     ItemKnn,
+    UserKnn,
     Content,
     Hybrid,
 }
 
-const VARIANTS: [(Variant, &str); 7] = [
+const VARIANTS: [(Variant, &str); 8] = [
     (Variant::Popularity, "popularity"),
     (Variant::Explicit, "mf-explicit (biased ALS, ranks by predicted stars)"),
     (Variant::Implicit, "mf-implicit (confidence-weighted ALS, recency fold-in)"),
     (Variant::Mf, "mf (implicit rank + explicit stars)"),
     (Variant::ItemKnn, "item-knn (shrunk cosine, top-k neighbours)"),
+    (Variant::UserKnn, "user-knn (mean-centred cosine, shrunk, k neighbours)"),
     (Variant::Content, "content (genres, tags, TMDB keywords/words, TF-IDF)"),
-    (Variant::Hybrid, "hybrid (mf + item-knn + content, per-bucket weights)"),
+    (Variant::Hybrid, "hybrid (mf + item-knn + content + user-knn, per-bucket weights)"),
 ];
 
 /// Runs the protocol on `folds` of `data` with `settings`, printing progress to stderr.
@@ -67,7 +69,7 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
     let mut train_seconds = Vec::new();
     let clock = Instant::now();
     let now = move || clock.elapsed().as_secs_f64() * 1000.0;
-    let has_hybrid = settings.neighbours.is_some() || settings.content.is_some();
+    let has_hybrid = settings.neighbours.is_some() || settings.content.is_some() || settings.users.is_some();
     let shipped_method = if has_hybrid { Method::Hybrid } else { Method::Mf };
     for &fold in folds {
         let s = split(&data.ratings, fold, 5);
@@ -91,9 +93,10 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
                 Variant::Implicit => evaluate(&implicit_only, Method::Mf, &s.test, &now)?,
                 Variant::Mf => evaluate(&full, Method::Mf, &s.test, &now)?,
                 Variant::ItemKnn if settings.neighbours.is_some() => evaluate(&full, Method::ItemKnn, &s.test, &now)?,
+                Variant::UserKnn if settings.users.is_some() => evaluate(&full, Method::UserKnn, &s.test, &now)?,
                 Variant::Content if settings.content.is_some() => evaluate(&full, Method::Content, &s.test, &now)?,
                 Variant::Hybrid if has_hybrid => evaluate(&full, Method::Hybrid, &s.test, &now)?,
-                Variant::ItemKnn | Variant::Content | Variant::Hybrid => continue,
+                Variant::ItemKnn | Variant::UserKnn | Variant::Content | Variant::Hybrid => continue,
             };
             eprintln!(
                 "fold {fold} {name:<56} RMSE {:.4}  P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  users {}",

@@ -7,7 +7,7 @@ use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::data::TagRecord;
 use movie_recs::model::{BlendWeights, HybridWeights};
 use movie_recs::train::content::ContentSettings;
-use movie_recs::train::{ExplicitSettings, ImplicitSettings, NeighbourSettings, TrainSettings};
+use movie_recs::train::{ExplicitSettings, ImplicitSettings, NeighbourSettings, TrainSettings, UserPoolSettings};
 use movie_recs::{FactorStorage, Model, MovieId};
 
 pub const GENRES: [&str; 5] = ["Action", "Comedy", "Drama", "Horror", "Sci-Fi"];
@@ -50,11 +50,12 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
         implicit: Some(ImplicitSettings { factors: 8, iterations: 8, reg: 5.0, alpha: 2.0, rating_offset: 0.0, explicit_weight: 0.1, recency_half_life: 0.0, seed: 4 }),
         neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0 }),
         content: Some(ContentSettings::default()),
+        users: Some(UserPoolSettings { k: 20, shrink: 5.0, max_users: None }),
         hybrid: HybridWeights {
             buckets: [
-                BlendWeights { factor: 0.3, neighbour: 0.2, content: 0.5 },
-                BlendWeights { factor: 0.6, neighbour: 0.2, content: 0.2 },
-                BlendWeights { factor: 0.8, neighbour: 0.1, content: 0.1 },
+                BlendWeights { factor: 0.3, neighbour: 0.2, content: 0.5, user: 0.1 },
+                BlendWeights { factor: 0.6, neighbour: 0.2, content: 0.2, user: 0.1 },
+                BlendWeights { factor: 0.8, neighbour: 0.1, content: 0.1, user: 0.1 },
             ],
         },
         storage,

@@ -14,6 +14,7 @@ const METHOD_LABELS = {
   hybrid: 'Hybrid (best)',
   mf: 'Matrix factorisation',
   itemKnn: 'Similar movies (item-based)',
+  userKnn: 'Viewers like you (user-based)',
   content: 'Similar attributes (content)',
   popular: 'Most popular',
 };

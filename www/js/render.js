@@ -19,6 +19,7 @@ export function reasonText(reasons) {
   if (rated.length) return `Because you rated ${rated.join(' and ')}`;
   const first = reasons[0];
   if (first.kind === 'attributes') return `Because you like ${first.names.join(', ')}`;
+  if (first.kind === 'similarViewers') return `${first.rated} viewers with taste like yours rated it, ${first.liked} above their average`;
   if (first.kind === 'similar') return `Rated alike by the same viewers (similarity ${first.similarity.toFixed(2)})`;
   return `Popular and well rated: ${stars(first.ratingMean)} from ${first.ratingCount} viewers`;
 }
