@@ -83,6 +83,14 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   assert.ok(!similar.includes(rated[0]));
   await page.click('#similar-close');
   assert.equal(await page.isVisible('#similar'), false);
+  // A movie nobody has rated (Niagara, 1953) still has "more like this", by its attributes.
+  await page.fill('#search', 'niagara');
+  await page.locator('#search-results li', { has: page.locator('.title', { hasText: /^Niagara$/ }) }).locator('button.more').click();
+  assert.match(await page.textContent('#similar-heading'), /More like Niagara/);
+  assert.equal((await ids(page, 'similar-list')).length, 8);
+  assert.match(await page.textContent('#similar-list .reason'), /Similar genres, tags and themes/);
+  await page.click('#similar-close');
+  await page.fill('#search', '');
 
   // Change one by keyboard in the list, remove another.
   await page.locator(`#my-ratings .stars[data-movie-id="${rated[3]}"]`).focus();

@@ -114,15 +114,16 @@ function renderSimilar() {
   const movie = recommender.movie(similarTo);
   $('similar-heading').textContent = `More like ${movie?.title ?? `movie ${similarTo}`}`;
   let list = [];
+  let method = 'itemKnn';
   try {
-    list = recommender.similarMovies(similarTo, 8).items;
+    ({ items: list, method } = recommender.similarMovies(similarTo, 8));
   } catch (err) {
     $('similar-heading').textContent += ` — ${err.message}`;
   }
   renderList(
     $('similar-list'),
     list.map((s) => s.movie),
-    (m) => ({ reasons: [{ kind: 'similar', similarity: list.find((s) => s.movie.movieId === m.movieId).similarity }] }),
+    (m) => ({ reasons: [{ kind: 'similar', method, similarity: list.find((s) => s.movie.movieId === m.movieId).similarity }] }),
   );
 }
 

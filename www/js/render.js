@@ -20,7 +20,10 @@ export function reasonText(reasons) {
   const first = reasons[0];
   if (first.kind === 'attributes') return `Because you like ${first.names.join(', ')}`;
   if (first.kind === 'similarViewers') return `${first.rated} viewers with taste like yours rated it, ${first.liked} above their average`;
-  if (first.kind === 'similar') return `Rated alike by the same viewers (similarity ${first.similarity.toFixed(2)})`;
+  if (first.kind === 'similar') {
+    const how = first.method === 'content' ? 'Similar genres, tags and themes' : 'Rated alike by the same viewers';
+    return `${how} (similarity ${first.similarity.toFixed(2)})`;
+  }
   return `Popular and well rated: ${stars(first.ratingMean)} from ${first.ratingCount} viewers`;
 }
 
