@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::validate_table;
 
 /// Per-movie attribute vectors. Feature names carry their kind as a prefix ("genre:Sci-Fi",
 /// "tag:time travel", "keyword:dystopia", "word:robot", "decade:1990s", "runtime:long").
@@ -80,19 +81,6 @@ impl ContentFeatures {
 
     /// Checks the table against a catalogue of `n` movies.
     pub fn validate(&self, n: usize) -> Result<()> {
-        let bad = |msg: String| Err(Error::InvalidModel(msg));
-        if self.offsets.len() != n + 1 || self.offsets.first() != Some(&0) {
-            return bad(format!("content table has {} offsets for {n} movies", self.offsets.len()));
-        }
-        if self.offsets.windows(2).any(|w| w[0] > w[1]) || *self.offsets.last().unwrap() as usize != self.feature.len() {
-            return bad("content offsets are not increasing to the table's end".into());
-        }
-        if self.weight.len() != self.feature.len() {
-            return bad(format!("{} content features but {} weights", self.feature.len(), self.weight.len()));
-        }
-        if let Some(&f) = self.feature.iter().find(|&&f| f as usize >= self.names.len()) {
-            return bad(format!("content feature {f} is beyond the {} names", self.names.len()));
-        }
-        Ok(())
+        validate_table("content", &self.offsets, Some(n), &self.feature, self.weight.len(), self.names.len())
     }
 }

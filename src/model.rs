@@ -347,24 +347,32 @@ impl ItemNeighbours {
     }
 
     fn validate(&self, n: usize) -> Result<()> {
-        let bad = |msg: String| Err(Error::InvalidModel(msg));
-        if self.offsets.len() != n + 1 || self.offsets.first() != Some(&0) {
-            return bad(format!("neighbour table has {} offsets for {n} movies", self.offsets.len()));
-        }
-        if self.offsets.windows(2).any(|w| w[0] > w[1]) || *self.offsets.last().unwrap() as usize != self.neighbour.len() {
-            return bad("neighbour offsets are not increasing to the table's end".into());
-        }
-        if self.similarity.len() != self.neighbour.len() {
-            return bad(format!("{} neighbours but {} similarities", self.neighbour.len(), self.similarity.len()));
-        }
-        if let Some(&r) = self.neighbour.iter().find(|&&r| r as usize >= n) {
-            return bad(format!("neighbour row {r} is beyond the {n} movies"));
-        }
+        validate_table("neighbour", &self.offsets, Some(n), &self.neighbour, self.similarity.len(), n)?;
         if !(self.max_similarity.is_finite() && self.max_similarity >= 0.0 && self.shrink.is_finite() && self.shrink >= 0.0) {
-            return bad("neighbour similarity scale or shrinkage is not finite".into());
+            return Err(Error::InvalidModel("neighbour similarity scale or shrinkage is not finite".into()));
         }
         Ok(())
     }
+}
+
+/// Checks a compressed-row table: `offsets` start at 0, never decrease and end at
+/// `entries.len()` (with `rows + 1` of them when `rows` is given), every entry is below `bound`,
+/// and the parallel value array has one value per entry.
+pub(crate) fn validate_table(what: &str, offsets: &[u32], rows: Option<usize>, entries: &[u32], values: usize, bound: usize) -> Result<()> {
+    let bad = |msg: String| Err(Error::InvalidModel(msg));
+    if rows.is_some_and(|n| offsets.len() != n + 1) || offsets.first() != Some(&0) {
+        return bad(format!("{what} table has {} offsets for {} rows", offsets.len(), rows.map_or("its".into(), |n| n.to_string())));
+    }
+    if offsets.windows(2).any(|w| w[0] > w[1]) || offsets.last().map(|&o| o as usize) != Some(entries.len()) {
+        return bad(format!("{what} offsets are not increasing to the table's end"));
+    }
+    if values != entries.len() {
+        return bad(format!("{what} table has {} entries but {values} values", entries.len()));
+    }
+    if let Some(&e) = entries.iter().find(|&&e| e as usize >= bound) {
+        return bad(format!("{what} entry {e} is beyond {bound}"));
+    }
+    Ok(())
 }
 
 /// FNV-1a, 64 bit: a small checksum that catches truncation and bit flips (not tampering).

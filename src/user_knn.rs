@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model::validate_table;
 
 /// The training users the browser compares the visitor with (every training user for a small
 /// data set; a pool chosen to cover the catalogue for a large one).
@@ -130,18 +131,9 @@ impl UserPool {
 
     /// Checks the pool against a catalogue of `n` movies.
     pub fn validate(&self, n: usize) -> Result<()> {
-        let bad = |msg: String| Err(Error::InvalidModel(msg));
-        if self.offsets.first() != Some(&0) || self.offsets.windows(2).any(|w| w[0] > w[1]) || *self.offsets.last().unwrap_or(&0) as usize != self.rows.len() {
-            return bad("user pool offsets are not increasing to the table's end".into());
-        }
-        if self.half_stars.len() != self.rows.len() {
-            return bad(format!("user pool has {} rows but {} ratings", self.rows.len(), self.half_stars.len()));
-        }
-        if let Some(&r) = self.rows.iter().find(|&&r| r as usize >= n) {
-            return bad(format!("user pool row {r} is beyond the {n} movies"));
-        }
+        validate_table("user pool", &self.offsets, None, &self.rows, self.half_stars.len(), n)?;
         if self.half_stars.iter().any(|&h| h > 20) || !(self.shrink.is_finite() && self.shrink >= 0.0) || self.k == 0 {
-            return bad("user pool ratings, shrinkage or k out of range".into());
+            return Err(Error::InvalidModel("user pool ratings, shrinkage or k out of range".into()));
         }
         Ok(())
     }

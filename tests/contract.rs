@@ -220,6 +220,23 @@ fn an_inconsistent_model_is_rejected_on_load() {
     let mut model = common::model();
     model.explicit.item_bias[3] = f32::NAN;
     assert!(Model::from_bytes(&model.to_bytes().unwrap()).is_err());
+
+    // Every side table is bounds-checked on load, so scoring can index without checks.
+    let mut model = common::model();
+    model.neighbours.as_mut().unwrap().neighbour[0] = 99_999;
+    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    assert!(err.contains("neighbour entry 99999"), "{err}");
+    let mut model = common::model();
+    model.content.as_mut().unwrap().offsets.pop();
+    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    assert!(err.contains("content table"), "{err}");
+    let mut model = common::model();
+    model.users.as_mut().unwrap().half_stars.pop();
+    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    assert!(err.contains("user pool"), "{err}");
+    let mut model = common::model();
+    model.hybrid.buckets[1].content = f32::INFINITY;
+    assert!(Model::from_bytes(&model.to_bytes().unwrap()).is_err());
 }
 
 #[test]

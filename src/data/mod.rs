@@ -195,6 +195,30 @@ fn split_str<'a>(line: &'a str, sep: &str, n: usize) -> Option<Vec<&'a str>> {
     (parts.len() == n).then_some(parts)
 }
 
+/// Parses every non-empty line (after an optional header) with `parse`; a line it rejects is an
+/// error naming file and line, or is counted in `skipped` when reading leniently.
+fn parse_lines<T>(
+    path: &Path,
+    has_header: bool,
+    options: ReadOptions,
+    skipped: &mut u64,
+    parse: impl Fn(&str) -> std::result::Result<T, String>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for_each_line(path, |no, line| {
+        if (has_header && no == 1) || line.is_empty() {
+            return Ok(());
+        }
+        match parse(line) {
+            Ok(v) => out.push(v),
+            Err(_) if options.lenient => *skipped += 1,
+            Err(reason) => return Err(parse_error(path, no, reason)),
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 fn read_ratings(
     path: &Path,
     has_header: bool,
@@ -202,22 +226,7 @@ fn read_ratings(
     skipped: &mut u64,
     split: impl Fn(&str) -> Option<Vec<&str>>,
 ) -> Result<Vec<RatingRecord>> {
-    let mut out = Vec::new();
-    for_each_line(path, |no, line| {
-        if (has_header && no == 1) || line.is_empty() {
-            return Ok(());
-        }
-        match parse_rating(line, &split) {
-            Ok(r) => out.push(r),
-            Err(reason) if options.lenient => {
-                let _ = reason;
-                *skipped += 1;
-            }
-            Err(reason) => return Err(parse_error(path, no, reason)),
-        }
-        Ok(())
-    })?;
-    Ok(out)
+    parse_lines(path, has_header, options, skipped, |line| parse_rating(line, &split))
 }
 
 fn parse_rating(line: &str, split: &impl Fn(&str) -> Option<Vec<&str>>) -> std::result::Result<RatingRecord, String> {
@@ -303,25 +312,11 @@ fn apply_links(path: &Path, movies: &mut [MovieRecord], options: ReadOptions, sk
 }
 
 fn read_movies_dat(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result<Vec<MovieRecord>> {
-    let mut out = Vec::new();
-    for_each_line(path, |no, line| {
-        if line.is_empty() {
-            return Ok(());
-        }
-        let parsed = split_str(line, "::", 3)
-            .ok_or_else(|| format!("expected 3 fields (MovieID::Title::Genres), got {line:?}"))
-            .and_then(|f| {
-                let id = f[0].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", f[0]))?;
-                Ok(movie_record(id, f[1], f[2].split('|').map(String::from)))
-            });
-        match parsed {
-            Ok(m) => out.push(m),
-            Err(_) if options.lenient => *skipped += 1,
-            Err(reason) => return Err(parse_error(path, no, reason)),
-        }
-        Ok(())
-    })?;
-    Ok(out)
+    parse_lines(path, false, options, skipped, |line| {
+        let f = split_str(line, "::", 3).ok_or_else(|| format!("expected 3 fields (MovieID::Title::Genres), got {line:?}"))?;
+        let id = f[0].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", f[0]))?;
+        Ok(movie_record(id, f[1], f[2].split('|').map(String::from)))
+    })
 }
 
 /// ml-100k's genre columns, in the order of `u.genre`.
@@ -331,33 +326,20 @@ const ML100K_GENRES: [&str; 19] = [
 ];
 
 fn read_u_item(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result<Vec<MovieRecord>> {
-    let mut out = Vec::new();
-    for_each_line(path, |no, line| {
-        if line.is_empty() {
-            return Ok(());
+    parse_lines(path, false, options, skipped, |line| {
+        let f = split_n(line, '|', 5 + ML100K_GENRES.len())
+            .ok_or_else(|| format!("expected {} |-separated fields, got {line:?}", 5 + ML100K_GENRES.len()))?;
+        let id = f[0].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", f[0]))?;
+        let mut genres = Vec::new();
+        for (g, flag) in ML100K_GENRES.iter().zip(&f[5..]) {
+            match flag.trim() {
+                "1" => genres.push(g.to_string()),
+                "0" => {}
+                other => return Err(format!("genre flag {other:?} for {g} is not 0 or 1")),
+            }
         }
-        let parsed = split_n(line, '|', 5 + ML100K_GENRES.len())
-            .ok_or_else(|| format!("expected {} |-separated fields, got {line:?}", 5 + ML100K_GENRES.len()))
-            .and_then(|f| {
-                let id = f[0].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", f[0]))?;
-                let mut genres = Vec::new();
-                for (g, flag) in ML100K_GENRES.iter().zip(&f[5..]) {
-                    match flag.trim() {
-                        "1" => genres.push(g.to_string()),
-                        "0" => {}
-                        other => return Err(format!("genre flag {other:?} for {g} is not 0 or 1")),
-                    }
-                }
-                Ok(movie_record(id, f[1], genres.into_iter()))
-            });
-        match parsed {
-            Ok(m) => out.push(m),
-            Err(_) if options.lenient => *skipped += 1,
-            Err(reason) => return Err(parse_error(path, no, reason)),
-        }
-        Ok(())
-    })?;
-    Ok(out)
+        Ok(movie_record(id, f[1], genres.into_iter()))
+    })
 }
 
 fn read_tags_csv(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result<Vec<TagRecord>> {
@@ -380,24 +362,12 @@ fn read_tags_csv(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result
 }
 
 fn read_tags_dat(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result<Vec<TagRecord>> {
-    let mut out = Vec::new();
-    for_each_line(path, |no, line| {
-        if line.is_empty() {
-            return Ok(());
-        }
-        let parsed = split_str(line, "::", 4).ok_or_else(|| format!("expected 4 fields (UserID::MovieID::Tag::Timestamp), got {line:?}")).and_then(|f| {
-            let user = f[0].trim().parse::<u32>().map_err(|_| format!("user id {:?} is not a whole number", f[0]))?;
-            let movie = f[1].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", f[1]))?;
-            Ok(TagRecord { user, movie: MovieId(movie), tag: f[2].trim().to_string() })
-        });
-        match parsed {
-            Ok(t) => out.push(t),
-            Err(_) if options.lenient => *skipped += 1,
-            Err(reason) => return Err(parse_error(path, no, reason)),
-        }
-        Ok(())
-    })?;
-    Ok(out)
+    parse_lines(path, false, options, skipped, |line| {
+        let f = split_str(line, "::", 4).ok_or_else(|| format!("expected 4 fields (UserID::MovieID::Tag::Timestamp), got {line:?}"))?;
+        let user = f[0].trim().parse::<u32>().map_err(|_| format!("user id {:?} is not a whole number", f[0]))?;
+        let movie = f[1].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", f[1]))?;
+        Ok(TagRecord { user, movie: MovieId(movie), tag: f[2].trim().to_string() })
+    })
 }
 
 /// Joins TMDB 5000 metadata (`tmdb_5000_movies.csv`: keywords, overview, runtime) onto movies

@@ -4,6 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,4 +48,18 @@ export async function openPage(browser, options = {}) {
   });
   page.on('pageerror', (e) => record.errors.push(e.message));
   return { context, page, record };
+}
+
+/** Starts a server and a browser before the file's tests and stops them after: `env.server`, `env.browser`. */
+export function useBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.stop();
+  });
+  return env;
 }

@@ -1,27 +1,18 @@
 // Figures, not assertions on time: the cost of one recommend call (fold-in + scoring + top-N)
 // in the browser, the time from navigation to the first recommendations, and payload sizes.
 // Chromium coarsens performance.now(), so calls are timed in batches.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { startServer, launch, openPage, ROOT } from './harness.mjs';
+import { openPage, useBrowser, ROOT } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useBrowser();
 
 test('prints browser timings and payload sizes', async () => {
-  const { page, context } = await openPage(browser);
+  const { page, context } = await openPage(env.browser);
   const start = Date.now();
-  await page.goto(server.origin + '/');
+  await page.goto(env.server.origin + '/');
   await page.waitForSelector('#recommendations > li');
   const firstRecsMs = Date.now() - start;
   const figures = await page.evaluate(async () => {

@@ -1,22 +1,13 @@
 // End-to-end: the demo page in headless Chromium, as a visitor uses it.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, launch, openPage, ROOT } from './harness.mjs';
+import { openPage, useBrowser, ROOT } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useBrowser();
 
 const ready = (page) => page.waitForSelector('html[data-ready="true"]');
 const ids = (page, list) => page.$$eval(`#${list} > li`, (lis) => lis.map((li) => Number(li.dataset.movieId)));
@@ -32,8 +23,8 @@ async function rateFromSearch(page, query, title, key) {
 }
 
 test('search, rate, re-rank, filter, reload, export and import', async () => {
-  const { page, record, context } = await openPage(browser);
-  await page.goto(server.origin + '/');
+  const { page, record, context } = await openPage(env.browser);
+  await page.goto(env.server.origin + '/');
   await ready(page);
 
   // Cold start: popular, well-rated picks, labelled.
@@ -142,7 +133,7 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   for (const url of record.requests) {
     if (url.startsWith('blob:') || url.startsWith('data:')) continue;
     const u = new URL(url);
-    assert.equal(u.origin, server.origin, `request to another origin: ${url}`);
+    assert.equal(u.origin, env.server.origin, `request to another origin: ${url}`);
     assert.ok(allowed.has(u.pathname), `unexpected request: ${url}`);
   }
   assert.deepEqual(record.errors, []);
@@ -150,8 +141,8 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
 });
 
 test('tampered storage keeps what is valid, warns, and backs the original up', async () => {
-  const { page, record, context } = await openPage(browser);
-  await page.goto(server.origin + '/');
+  const { page, record, context } = await openPage(env.browser);
+  await page.goto(env.server.origin + '/');
   await ready(page);
   const tampered = JSON.stringify({ version: 1, ratings: [{ movieId: 6, rating: 4.5 }, { movieId: 'x', rating: 3 }, { movieId: 1, rating: 99 }, { movieId: 2, rating: null }] });
   await page.evaluate((v) => localStorage.setItem('movie-recs:ratings', v), tampered);
@@ -196,11 +187,11 @@ test('tampered storage keeps what is valid, warns, and backs the original up', a
 });
 
 test('without storage the page works in memory and says so', async () => {
-  const { page, record, context } = await openPage(browser);
+  const { page, record, context } = await openPage(env.browser);
   await page.addInitScript(() => {
     Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('storage is disabled', 'SecurityError'); } });
   });
-  await page.goto(server.origin + '/');
+  await page.goto(env.server.origin + '/');
   await ready(page);
   assert.match(await page.textContent('.notices'), /kept only until you leave/);
   await page.fill('#search', 'heat');
@@ -213,10 +204,10 @@ test('without storage the page works in memory and says so', async () => {
 });
 
 test('a missing model is a readable message with a retry, not a blank page', async () => {
-  const { page, context } = await openPage(browser);
+  const { page, context } = await openPage(env.browser);
   let fail = true;
   await page.route('**/model.bin', (route) => (fail ? route.fulfill({ status: 404, body: 'not found' }) : route.continue()));
-  await page.goto(server.origin + '/');
+  await page.goto(env.server.origin + '/');
   await page.waitForSelector('.notice.error');
   assert.match(await page.textContent('.notice.error'), /could not download the model .*404/);
   fail = false;
@@ -238,9 +229,9 @@ test('titles and genres with markup render as plain text', async () => {
   execFileSync(`${ROOT}/target/debug/trainer`, ['model', '--data', dir, '--out', out, '--quiet', '--factors', '2', '--implicit-factors', '2']);
   const bytes = await readFile(out);
 
-  const { page, record, context } = await openPage(browser);
+  const { page, record, context } = await openPage(env.browser);
   await page.route('**/model.bin', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: bytes }));
-  await page.goto(server.origin + '/');
+  await page.goto(env.server.origin + '/');
   await ready(page);
   await page.fill('#search', 'img');
   await page.waitForSelector('#search-results > li');

@@ -1,27 +1,18 @@
 // End-to-end: the embeddable <movie-recs> widget on the example static site (two pages, a strict
 // Content-Security-Policy, hostile page CSS), driven in headless Chromium.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage } from './harness.mjs';
+import { openPage, useBrowser } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useBrowser();
 
 /** Movie ids of the first widget's recommendation list ('recs') or search results ('search'). */
 const widgetIds = (page, list) =>
   page.$eval('movie-recs', (w, sel) => [...w.shadowRoot.querySelectorAll(sel)].map((li) => Number(li.dataset.movieId)), list === 'recs' ? 'ol > li' : 'ul > li');
 
 test('the widget works under a strict CSP, shares ratings across pages, and requests nothing else', async () => {
-  const { page, record, context } = await openPage(browser);
-  await page.goto(`${server.origin}/site/index.html`);
+  const { page, record, context } = await openPage(env.browser);
+  await page.goto(`${env.server.origin}/site/index.html`);
   await page.waitForSelector('movie-recs[data-ready="true"]');
   assert.equal((await widgetIds(page, 'recs')).length, 5, 'count="5"');
 
@@ -70,7 +61,7 @@ test('the widget works under a strict CSP, shares ratings across pages, and requ
   const siteFiles = new Set(['/site/index.html', '/site/about.html', '/site/site.css', '/site/favicon.svg']);
   for (const url of record.requests) {
     const u = new URL(url);
-    assert.equal(u.origin, server.origin, `request to another origin: ${url}`);
+    assert.equal(u.origin, env.server.origin, `request to another origin: ${url}`);
     assert.ok(widgetFiles.has(u.pathname) || siteFiles.has(u.pathname), `unexpected request: ${url}`);
   }
   assert.equal(record.requests.filter((u) => u.endsWith('/model.bin')).length, 2, 'one model download per page');
@@ -80,8 +71,8 @@ test('the widget works under a strict CSP, shares ratings across pages, and requ
 });
 
 test('several widgets on one page share one wasm and one model download', async () => {
-  const { page, record, context } = await openPage(browser);
-  await page.goto(`${server.origin}/site/index.html`);
+  const { page, record, context } = await openPage(env.browser);
+  await page.goto(`${env.server.origin}/site/index.html`);
   await page.evaluate(() => {
     for (const key of ['a', 'b']) {
       const w = document.createElement('movie-recs');
@@ -105,7 +96,7 @@ test('several widgets on one page share one wasm and one model download', async 
 });
 
 test('a broken model shows a readable message in the widget and retry recovers', async () => {
-  const { page, context } = await openPage(browser);
+  const { page, context } = await openPage(env.browser);
   let mode = 'truncated';
   await page.route('**/model.bin', async (route) => {
     if (mode === 'ok') return route.continue();
@@ -113,7 +104,7 @@ test('a broken model shows a readable message in the widget and retry recovers',
     const body = await real.body();
     return route.fulfill({ status: 200, body: body.subarray(0, 1000) });
   });
-  await page.goto(`${server.origin}/site/index.html`);
+  await page.goto(`${env.server.origin}/site/index.html`);
   await page.waitForFunction(() => document.querySelector('movie-recs').shadowRoot.querySelector('.notice.error'));
   assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.querySelector('.notice.error').textContent), /truncated/);
   mode = 'ok';
