@@ -200,22 +200,20 @@ fn cmd_model(mut args: Args) -> Result<()> {
     let train_s = t.elapsed().as_secs_f64();
     let bytes = model.to_bytes()?;
     write(&out, &bytes)?;
-    let k_ex = model.explicit.item_factors.cols();
-    let k_im = model.implicit.as_ref().map_or(0, |i| i.item_factors.cols());
-    let per = |k: usize| match s.storage {
-        FactorStorage::F32 => 4 * k,
-        FactorStorage::Int8 => k + 4,
-    };
-    let n = model.movies.len();
-    eprintln!(
-        "trained in {train_s:.2} s; wrote {} ({} bytes: {} movies; explicit factors ~{} B, implicit factors ~{} B, metadata ~{} B)",
-        out.display(),
-        bytes.len(),
-        n,
-        n * (per(k_ex) + 4),
-        if k_im > 0 { n * per(k_im) } else { 0 },
-        bytes.len().saturating_sub(n * (per(k_ex) + 4) + if k_im > 0 { n * per(k_im) } else { 0 })
-    );
+    let size = |part: Result<Vec<u8>>| part.map(|b| b.len()).unwrap_or(0);
+    let enc = |r: std::result::Result<Vec<u8>, postcard::Error>| r.map_err(|e| Error::Decode(e.to_string()));
+    let shares = [
+        ("movie metadata", size(enc(postcard::to_allocvec(&(&model.info, &model.genre_names, &model.movies))))),
+        ("explicit MF (stars)", size(enc(postcard::to_allocvec(&model.explicit)))),
+        ("implicit MF (ranking)", size(enc(postcard::to_allocvec(&model.implicit)))),
+        ("item neighbours", size(enc(postcard::to_allocvec(&model.neighbours)))),
+        ("content attributes", size(enc(postcard::to_allocvec(&model.content)))),
+        ("user pool", size(enc(postcard::to_allocvec(&model.users)))),
+    ];
+    eprintln!("trained in {train_s:.2} s; wrote {} ({} bytes, {} movies). Share of the file:", out.display(), bytes.len(), model.movies.len());
+    for (name, n) in shares {
+        eprintln!("  {name:<24} {n:>9} B  {:>5.1}%", 100.0 * n as f64 / bytes.len() as f64);
+    }
     println!("{}", out.display());
     Ok(())
 }
