@@ -572,19 +572,28 @@ impl Recommender {
         }
     }
 
-    /// "More like this": movies most similar to `id`, best first, with the method used — item
-    /// neighbours (rated alike by the same viewers) when the movie has ratings and the model a
-    /// neighbour table, else attribute similarity (works for a movie nobody has rated).
-    pub fn similar_movies(&self, id: MovieId, count: usize) -> Result<(Method, Vec<(MovieSummary, f32)>)> {
+    /// "More like this": movies most similar to `id`, best first, with the method used.
+    /// `method` `ItemKnn` (rated alike by the same viewers) or `Content` (similar attributes);
+    /// `None` chooses item neighbours when the movie has any, else attributes, so it works for a
+    /// movie nobody has rated.
+    pub fn similar_movies(&self, id: MovieId, count: usize, method: Option<Method>) -> Result<(Method, Vec<(MovieSummary, f32)>)> {
         let row = self.row(id).ok_or(Error::UnknownMovie(id.0))?;
-        if let Some(nb) = self.model.neighbours.as_ref().filter(|nb| nb.of(row).next().is_some()) {
-            return Ok((Method::ItemKnn, nb.of(row).take(count).map(|(i, sim)| (self.summary(i), sim)).collect()));
-        }
-        let content = self.model.content.as_ref().ok_or(Error::InvalidOption {
-            name: "method",
-            reason: format!("movie {} has no neighbours and this model has no attributes", id.0),
-        })?;
-        Ok((Method::Content, content.similar(row, count).into_iter().map(|(i, sim)| (self.summary(i), sim)).collect()))
+        let method = match method {
+            Some(m @ (Method::ItemKnn | Method::Content)) => self.resolve(m)?,
+            Some(other) => {
+                return Err(Error::InvalidOption { name: "method", reason: format!("{} has no \"more like this\"; use itemKnn or content", other.name()) })
+            }
+            None if self.model.neighbours.as_ref().is_some_and(|nb| nb.of(row).next().is_some()) => Method::ItemKnn,
+            None => self.resolve(Method::Content).map_err(|_| Error::InvalidOption {
+                name: "method",
+                reason: format!("movie {} has no neighbours and this model has no attributes", id.0),
+            })?,
+        };
+        let list: Vec<(usize, f32)> = match method {
+            Method::ItemKnn => self.model.neighbours.as_ref().expect("resolved").of(row).take(count).collect(),
+            _ => self.model.content.as_ref().expect("resolved").similar(row, count),
+        };
+        Ok((method, list.into_iter().map(|(i, sim)| (self.summary(i), sim)).collect()))
     }
 
     fn popular_reason(&self, row: usize) -> Reason {

@@ -84,11 +84,12 @@ impl Recommender {
         }
     }
 
-    /// "More like this": `{method, items: [{movie, similarity}]}` — item neighbours ("itemKnn")
-    /// for a rated movie, attribute similarity ("content") for one nobody has rated. Throws for
-    /// an unknown id.
+    /// "More like this": `{method, items: [{movie, similarity}]}`. `method` is "itemKnn" or
+    /// "content"; left out, item neighbours for a rated movie and attributes for one nobody has
+    /// rated. Throws for an unknown id or method.
     #[wasm_bindgen(js_name = similarMovies)]
-    pub fn similar_movies(&self, movie_id: u32, count: usize) -> Result<JsValue, JsError> {
+    pub fn similar_movies(&self, movie_id: u32, count: usize, method: JsValue) -> Result<JsValue, JsError> {
+        let method: Option<crate::Method> = if method.is_undefined() || method.is_null() { None } else { Some(from_js(method, "method")?) };
         #[derive(Serialize)]
         struct Similar {
             movie: crate::recommender::MovieSummary,
@@ -99,7 +100,7 @@ impl Recommender {
             method: &'static str,
             items: Vec<Similar>,
         }
-        let (method, list) = self.core.similar_movies(MovieId(movie_id), count).map_err(|e| JsError::new(&e.to_string()))?;
+        let (method, list) = self.core.similar_movies(MovieId(movie_id), count, method).map_err(|e| JsError::new(&e.to_string()))?;
         to_js(&Answer { method: method.name(), items: list.into_iter().map(|(movie, similarity)| Similar { movie, similarity }).collect() })
     }
 

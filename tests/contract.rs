@@ -306,12 +306,12 @@ fn with_a_half_life_the_latest_ratings_weigh_most() {
 #[test]
 fn similar_movies_are_the_neighbour_table_best_first_and_never_the_movie_itself() {
     let rec = Recommender::new(common::model());
-    let (method, similar) = rec.similar_movies(MovieId(5), 10).unwrap();
+    let (method, similar) = rec.similar_movies(MovieId(5), 10, None).unwrap();
     assert_eq!(method, Method::ItemKnn);
     assert_eq!(similar.len(), 10);
     assert!(similar.iter().all(|(m, _)| m.movie_id != 5));
     assert!(similar.windows(2).all(|w| w[0].1 >= w[1].1));
-    assert!(matches!(rec.similar_movies(MovieId(9999), 5), Err(Error::UnknownMovie(9999))));
+    assert!(matches!(rec.similar_movies(MovieId(9999), 5, None), Err(Error::UnknownMovie(9999))));
     // The item-kNN method recommends neighbours of what was rated, explained by that rating.
     let out = rec.recommend(&raw(&[(5, 5.0)]), &RecommendOptions { count: 3, method: Method::ItemKnn, ..Default::default() }).unwrap();
     let top: Vec<u32> = out.items.iter().map(|i| i.movie_id).collect();
@@ -365,8 +365,12 @@ fn content_covers_unrated_movies_and_explains_with_their_attributes() {
     let row = rec.row(MovieId(201)).expect("unrated movies are in the catalogue");
     assert_eq!(rec.model().movies[row].rating_count, 0);
     // "More like this" for it falls back to content, and finds movies sharing its attributes.
-    let (method, similar) = rec.similar_movies(MovieId(201), 5).unwrap();
+    let (method, similar) = rec.similar_movies(MovieId(201), 5, None).unwrap();
     assert_eq!(method, Method::Content);
+    assert!(rec.similar_movies(MovieId(201), 5, Some(Method::ItemKnn)).unwrap().1.is_empty(), "nobody rated it: no neighbours");
+    assert!(rec.similar_movies(MovieId(5), 5, Some(Method::Mf)).is_err());
+    let (method, by_content) = rec.similar_movies(MovieId(5), 5, Some(Method::Content)).unwrap();
+    assert_eq!((method, by_content.len()), (Method::Content, 5));
     assert!(similar.iter().all(|(m, _)| m.genres.contains(&"Horror".to_string()) || (m.movie_id % 7 == 3)));
     // Horror fans get it from the content method, never from the collaborative ones.
     let horror: Vec<(u32, f32)> = common::movies().iter().filter(|m| m.genres.contains(&"Horror".to_string())).take(6).map(|m| (m.id.0, 5.0)).collect();

@@ -154,13 +154,17 @@ fn methods_and_more_like_this() {
     let rec = Recommender::new(&model_bytes()).unwrap();
     let methods: Vec<String> = rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| m.as_string().unwrap()).collect();
     assert_eq!(methods, vec!["hybrid", "mf", "itemKnn", "popular"], "only the methods this model has");
-    let answer = rec.similar_movies(4, 5).unwrap();
+    let answer = rec.similar_movies(4, 5, JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&answer, "method").as_string().as_deref(), Some("itemKnn"));
     let similar: Array = get(&answer, "items").dyn_into().unwrap();
     let ids: Vec<f64> = similar.iter().map(|s| get(&get(&s, "movie"), "movieId").as_f64().unwrap()).collect();
     assert_eq!(ids, vec![5.0, 6.0]);
     assert!((get(&similar.get(0), "similarity").as_f64().unwrap() - 0.8).abs() < 1e-6);
-    let msg = error_message(rec.similar_movies(77, 5).err().unwrap().into());
+    let msg = error_message(rec.similar_movies(77, 5, JsValue::UNDEFINED).err().unwrap().into());
+    assert!(msg.contains("unknown movie id 77"), "{msg}");
+    let msg = error_message(rec.similar_movies(4, 5, "content".into()).err().unwrap().into());
+    assert!(msg.contains("content"), "{msg}");
+    let msg = error_message(rec.similar_movies(77, 5, JsValue::UNDEFINED).err().unwrap().into());
     assert!(msg.contains("unknown movie id 77"), "{msg}");
 
     let opts = Object::new();

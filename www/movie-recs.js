@@ -116,6 +116,7 @@ export class MovieRecsElement extends HTMLElement {
   }
 
   async start() {
+    this.recommender = null;
     this.store = new RatingStore(this.getAttribute('storage-key') || DEFAULT_KEY);
     this.root.replaceChildren(this.skeleton());
     const model = this.getAttribute('model');
@@ -169,6 +170,8 @@ export class MovieRecsElement extends HTMLElement {
     retry.addEventListener('click', () => this.start());
     box.append(' ', retry);
     p.notices.append(box);
+    // Offline now? Try again by itself when the connection comes back.
+    window.addEventListener('online', () => this.isConnected && !this.recommender && this.start(), { once: true });
   }
 
   reload() {

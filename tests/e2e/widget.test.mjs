@@ -113,3 +113,22 @@ test('a broken model shows a readable message in the widget and retry recovers',
   assert.equal((await widgetIds(page, 'recs')).length, 5);
   await context.close();
 });
+
+test('offline at load, the widget recovers by itself when the connection returns', async () => {
+  const { page, context } = await openPage(env.browser);
+  await page.goto(`${env.server.origin}/site/about.html`);
+  await page.waitForSelector('movie-recs[data-ready="true"]');
+  // A fresh widget while offline: the model fetch fails; back online, it loads without a click.
+  await context.setOffline(true);
+  await page.evaluate(() => {
+    const w = document.createElement('movie-recs');
+    w.setAttribute('model', '/model.bin?second');
+    w.id = 'late';
+    document.body.append(w);
+  });
+  await page.waitForFunction(() => document.getElementById('late').shadowRoot.querySelector('.notice.error'));
+  assert.match(await page.$eval('#late', (w) => w.shadowRoot.querySelector('.notice.error').textContent), /could not download the model/);
+  await context.setOffline(false);
+  await page.waitForSelector('#late[data-ready="true"]');
+  await context.close();
+});

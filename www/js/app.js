@@ -216,6 +216,7 @@ function describeModel() {
   footer.replaceChildren(
     el('p', '', `Model trained on ${info.dataset}: ${info.ratings.toLocaleString('en')} ratings by ${info.users.toLocaleString('en')} viewers, ${info.movies.toLocaleString('en')} movies.`),
     el('p', '', 'Ratings data: MovieLens, GroupLens Research, University of Minnesota (F. M. Harper and J. A. Konstan, 2015), used under its licence; no endorsement is implied.'),
+    el('p', '', 'Movie keywords, overviews and runtimes: TMDB 5000. This product uses the TMDB API but is not endorsed or certified by TMDB.'),
   );
   for (const m of recommender.methods()) {
     const opt = el('option', '', METHOD_LABELS[m] ?? m);
@@ -234,7 +235,13 @@ async function boot() {
     recommender = await loadRecommender();
   } catch (err) {
     $('recs-note').textContent = '';
-    notice(`The recommender could not start: ${err.message}`, { kind: 'error', actions: [['Retry', boot]] });
+    const box = notice(`The recommender could not start: ${err.message}`, { kind: 'error', actions: [['Retry', boot]] });
+    window.addEventListener('online', () => {
+      if (box.isConnected) {
+        box.remove();
+        boot();
+      }
+    }, { once: true });
     return;
   }
   describeModel();
