@@ -152,14 +152,12 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
         let scores = rec.scores(&visitor, method)?;
         let given: HashSet<usize> = user.given.iter().filter_map(|g| rec.row(MovieId(g.movie_id as u32))).collect();
         let candidates = (0..scores.len()).filter(|&r| in_catalogue(r) && !given.contains(&r));
-        let top: Vec<usize> = top_k(candidates.map(|r| (r, scores[r])), K_MAX, |r| movies[r].id)
-            .into_iter()
-            .map(|(r, _)| r)
-            .collect();
+        let top: Vec<usize> = top_k(candidates.map(|r| (r, scores[r])), K_MAX, |r| movies[r].id).into_iter().map(|(r, _)| r).collect();
         elapsed += now() - start;
         covered.extend(top.iter().take(K));
 
-        let hidden: Vec<(usize, f32)> = user.hidden.iter().filter_map(|&(m, r)| rec.row(m).filter(|&row| in_catalogue(row)).map(|row| (row, r))).collect();
+        let hidden: Vec<(usize, f32)> =
+            user.hidden.iter().filter_map(|&(m, r)| rec.row(m).filter(|&row| in_catalogue(row)).map(|row| (row, r))).collect();
         let ids: Vec<MovieId> = hidden.iter().map(|&(row, _)| movies[row].id).collect();
         for (pred, &(_, actual)) in rec.predict(&visitor, &ids, method).into_iter().zip(&hidden) {
             let err = (pred.expect("hidden rows are in the catalogue") - actual) as f64;
@@ -210,7 +208,9 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
 pub fn mean(folds: &[Metrics]) -> Metrics {
     let n = folds.len().max(1) as f64;
     let avg = |f: &dyn Fn(&Metrics) -> f64| folds.iter().map(f).sum::<f64>() / n;
-    let curve = |f: &dyn Fn(&Metrics) -> &Vec<f64>| (0..K_MAX).map(|k| folds.iter().map(|m| f(m).get(k).copied().unwrap_or(0.0)).sum::<f64>() / n).collect();
+    let curve = |f: &dyn Fn(&Metrics) -> &Vec<f64>| {
+        (0..K_MAX).map(|k| folds.iter().map(|m| f(m).get(k).copied().unwrap_or(0.0)).sum::<f64>() / n).collect()
+    };
     Metrics {
         rmse: avg(&|m| m.rmse),
         mae: avg(&|m| m.mae),

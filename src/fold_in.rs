@@ -159,10 +159,7 @@ pub fn fold_in_explicit(model: &ExplicitFactors, rated: &[(usize, f32)]) -> Expl
         }
         None => (0.0, vec![0.0; k]),
     };
-    let targets = rated
-        .iter()
-        .map(|&(row, r)| (row, (r - model.global_mean - model.item_bias[row]) as f64))
-        .collect();
+    let targets = rated.iter().map(|&(row, r)| (row, (r - model.global_mean - model.item_bias[row]) as f64)).collect();
     ExplicitUser { bias, factors, chol, targets }
 }
 
@@ -192,10 +189,7 @@ impl ExplicitUser {
         let Some(chol) = &self.chol else { return Vec::new() };
         let z = with_bias(model.item_factors.row(row));
         let w = chol.solve(&z);
-        self.targets
-            .iter()
-            .map(|&(j, t)| (j, t * w.dot(&with_bias(model.item_factors.row(j)))))
-            .collect()
+        self.targets.iter().map(|&(j, t)| (j, t * w.dot(&with_bias(model.item_factors.row(j))))).collect()
     }
 }
 

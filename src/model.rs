@@ -63,10 +63,7 @@ impl FactorMatrix {
     /// Wraps row-major `data`; fails unless `data.len() == rows * cols` and every value is finite.
     pub fn new(rows: usize, cols: usize, data: Vec<f32>, storage: FactorStorage) -> Result<Self> {
         if data.len() != rows * cols {
-            return Err(Error::InvalidModel(format!(
-                "factor matrix has {} values, expected {rows} x {cols}",
-                data.len()
-            )));
+            return Err(Error::InvalidModel(format!("factor matrix has {} values, expected {rows} x {cols}", data.len())));
         }
         if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
             return Err(Error::InvalidModel(format!(
@@ -168,9 +165,7 @@ impl TryFrom<StoredFactors> for FactorMatrix {
     type Error = Error;
     fn try_from(s: StoredFactors) -> Result<Self> {
         match s {
-            StoredFactors::F32 { rows, cols, values } => {
-                FactorMatrix::new(rows as usize, cols as usize, values, FactorStorage::F32)
-            }
+            StoredFactors::F32 { rows, cols, values } => FactorMatrix::new(rows as usize, cols as usize, values, FactorStorage::F32),
             StoredFactors::Int8 { rows, cols, scales, values } => {
                 let (rows, cols) = (rows as usize, cols as usize);
                 if scales.len() != rows || values.len() != rows * cols {
@@ -424,10 +419,7 @@ impl Model {
         let body_len = read_u64(&bytes[12..20]);
         let expected = (HEADER_LEN as u64).saturating_add(body_len);
         if bytes.len() as u64 != expected {
-            return Err(Error::Truncated {
-                found: bytes.len(),
-                expected: usize::try_from(expected).unwrap_or(usize::MAX),
-            });
+            return Err(Error::Truncated { found: bytes.len(), expected: usize::try_from(expected).unwrap_or(usize::MAX) });
         }
         let body = &bytes[HEADER_LEN..];
         let (stored, found) = (read_u64(&bytes[20..28]), fnv1a64(body));
@@ -452,11 +444,7 @@ impl Model {
         }
         let e = &self.explicit;
         if e.item_bias.len() != n || e.item_factors.rows() != n {
-            return bad(format!(
-                "{n} movies but {} item biases and {} explicit factor rows",
-                e.item_bias.len(),
-                e.item_factors.rows()
-            ));
+            return bad(format!("{n} movies but {} item biases and {} explicit factor rows", e.item_bias.len(), e.item_factors.rows()));
         }
         let finite_nonneg = |v: f32| v.is_finite() && v >= 0.0;
         if !e.global_mean.is_finite() || !finite_nonneg(e.reg_factors) || !finite_nonneg(e.reg_bias) {
@@ -469,7 +457,13 @@ impl Model {
             if imp.item_factors.rows() != n {
                 return bad(format!("{n} movies but {} implicit factor rows", imp.item_factors.rows()));
             }
-            if !(imp.reg.is_finite() && imp.reg > 0.0) || !finite_nonneg(imp.alpha) || !imp.rating_offset.is_finite() || !imp.explicit_weight.is_finite() || !finite_nonneg(imp.recency_half_life) {
+            let settings_ok = imp.reg.is_finite()
+                && imp.reg > 0.0
+                && finite_nonneg(imp.alpha)
+                && imp.rating_offset.is_finite()
+                && imp.explicit_weight.is_finite()
+                && finite_nonneg(imp.recency_half_life);
+            if !settings_ok {
                 return bad("implicit model settings are not finite and positive".into());
             }
         }
@@ -483,7 +477,9 @@ impl Model {
             u.validate(n)?;
         }
         let weights = self.hybrid.buckets.iter().flat_map(|b| [b.factor, b.neighbour, b.content, b.user]);
-        if weights.clone().any(|w| !(w.is_finite() && w >= 0.0)) || self.hybrid.buckets.iter().any(|b| b.factor + b.neighbour + b.content + b.user <= 0.0) {
+        if weights.clone().any(|w| !(w.is_finite() && w >= 0.0))
+            || self.hybrid.buckets.iter().any(|b| b.factor + b.neighbour + b.content + b.user <= 0.0)
+        {
             return bad(format!("hybrid weights {:?} must be finite, >= 0, and not all 0 in a bucket", self.hybrid.buckets));
         }
         let mut ids: Vec<u32> = self.movies.iter().map(|m| m.id.0).collect();
@@ -505,11 +501,6 @@ impl Model {
 
     /// Names of the genres set in `mask`, in table order.
     pub fn genre_list(&self, mask: u32) -> Vec<&str> {
-        self.genre_names
-            .iter()
-            .enumerate()
-            .filter(|(g, _)| mask & (1 << g) != 0)
-            .map(|(_, s)| s.as_str())
-            .collect()
+        self.genre_names.iter().enumerate().filter(|(g, _)| mask & (1 << g) != 0).map(|(_, s)| s.as_str()).collect()
     }
 }

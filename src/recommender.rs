@@ -238,9 +238,8 @@ impl Recommender {
             })
             .collect();
         let mean = model.explicit.global_mean;
-        let bayes = |m: &Movie| {
-            (COLD_START_PRIOR * mean + m.rating_count as f32 * m.rating_mean) / (COLD_START_PRIOR + m.rating_count as f32)
-        };
+        let bayes =
+            |m: &Movie| (COLD_START_PRIOR * mean + m.rating_count as f32 * m.rating_mean) / (COLD_START_PRIOR + m.rating_count as f32);
         let mut cold_start_order: Vec<usize> = (0..model.movies.len()).filter(|&r| model.movies[r].rating_count > 0).collect();
         cold_start_order.sort_by(|&a, &b| {
             let (ma, mb) = (&model.movies[a], &model.movies[b]);
@@ -270,7 +269,8 @@ impl Recommender {
             .collect();
         // Movies no training user rated carry no collaborative signal (zero factors, no
         // neighbours): the collaborative models ignore them, the content model uses them.
-        let collaborative: Vec<(usize, f32)> = checked.rated.iter().copied().filter(|&(row, _)| self.model.movies[row].rating_count > 0).collect();
+        let collaborative: Vec<(usize, f32)> =
+            checked.rated.iter().copied().filter(|&(row, _)| self.model.movies[row].rating_count > 0).collect();
         let explicit = fold_in_explicit(&self.model.explicit, &collaborative);
         let implicit = match (&self.model.implicit, &self.gram) {
             (Some(imp), Some(gram)) => Some(fold_in_implicit(imp, gram, &collaborative)),
@@ -360,10 +360,9 @@ impl Recommender {
     pub fn resolve(&self, method: Method) -> Result<Method> {
         let (neighbours, content, users) = (self.model.neighbours.is_some(), self.model.content.is_some(), self.model.users.is_some());
         match method {
-            Method::UserKnn if !users => Err(Error::InvalidOption {
-                name: "method",
-                reason: "userKnn needs a model with a user pool; this one has none".into(),
-            }),
+            Method::UserKnn if !users => {
+                Err(Error::InvalidOption { name: "method", reason: "userKnn needs a model with a user pool; this one has none".into() })
+            }
             Method::ItemKnn if !neighbours => Err(Error::InvalidOption {
                 name: "method",
                 reason: "itemKnn needs a model with a neighbour table; this one has none".into(),
@@ -473,10 +472,16 @@ impl Recommender {
         let info = &self.model.info;
         let ex = &self.model.explicit;
         let raw = match method {
-            Method::Hybrid | Method::Mf | Method::ItemKnn | Method::UserKnn | Method::Content => ex.global_mean + visitor.explicit.centred_score(ex, row),
+            Method::Hybrid | Method::Mf | Method::ItemKnn | Method::UserKnn | Method::Content => {
+                ex.global_mean + visitor.explicit.centred_score(ex, row)
+            }
             Method::Popular => {
                 let m = &self.model.movies[row];
-                if m.rating_count > 0 { m.rating_mean } else { ex.global_mean }
+                if m.rating_count > 0 {
+                    m.rating_mean
+                } else {
+                    ex.global_mean
+                }
             }
         };
         raw.clamp(info.rating_min, info.rating_max)
@@ -581,7 +586,10 @@ impl Recommender {
         let method = match method {
             Some(m @ (Method::ItemKnn | Method::Content)) => self.resolve(m)?,
             Some(other) => {
-                return Err(Error::InvalidOption { name: "method", reason: format!("{} has no \"more like this\"; use itemKnn or content", other.name()) })
+                return Err(Error::InvalidOption {
+                    name: "method",
+                    reason: format!("{} has no \"more like this\"; use itemKnn or content", other.name()),
+                })
             }
             None if self.model.neighbours.as_ref().is_some_and(|nb| nb.of(row).next().is_some()) => Method::ItemKnn,
             None => self.resolve(Method::Content).map_err(|_| Error::InvalidOption {
@@ -602,14 +610,12 @@ impl Recommender {
     }
 
     fn genre_mask(&self, names: &[String]) -> Result<u32> {
-        names.iter().try_fold(0u32, |mask, name| {
-            match self.model.genre_names.iter().position(|g| g.eq_ignore_ascii_case(name)) {
-                Some(g) => Ok(mask | 1 << g),
-                None => Err(Error::InvalidOption {
-                    name: "genres",
-                    reason: format!("unknown genre {name:?} (known: {})", self.model.genre_names.join(", ")),
-                }),
-            }
+        names.iter().try_fold(0u32, |mask, name| match self.model.genre_names.iter().position(|g| g.eq_ignore_ascii_case(name)) {
+            Some(g) => Ok(mask | 1 << g),
+            None => Err(Error::InvalidOption {
+                name: "genres",
+                reason: format!("unknown genre {name:?} (known: {})", self.model.genre_names.join(", ")),
+            }),
         })
     }
 
@@ -638,7 +644,9 @@ impl Recommender {
             })
             .collect();
         let movies = &self.model.movies;
-        hits.sort_by(|a, b| a.0.cmp(&b.0).then(movies[b.1].rating_count.cmp(&movies[a.1].rating_count)).then(movies[a.1].id.cmp(&movies[b.1].id)));
+        hits.sort_by(|a, b| {
+            a.0.cmp(&b.0).then(movies[b.1].rating_count.cmp(&movies[a.1].rating_count)).then(movies[a.1].id.cmp(&movies[b.1].id))
+        });
         hits.into_iter().take(limit).map(|(_, row)| self.summary(row)).collect()
     }
 

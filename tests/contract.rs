@@ -25,7 +25,13 @@ fn folding_in_a_training_user_reproduces_their_trained_vector_and_top_items() {
     let data = Interactions::new(&ratings).unwrap();
     let s = common::settings(FactorStorage::F32).explicit;
     let fit = fit_explicit(&data, &s, false);
-    let model = ExplicitFactors { global_mean: fit.global_mean, item_bias: fit.item_bias.clone(), item_factors: fit.item_factors.clone(), reg_factors: s.reg_factors, reg_bias: s.reg_bias };
+    let model = ExplicitFactors {
+        global_mean: fit.global_mean,
+        item_bias: fit.item_bias.clone(),
+        item_factors: fit.item_factors.clone(),
+        reg_factors: s.reg_factors,
+        reg_bias: s.reg_bias,
+    };
     let k = s.factors;
     for u in [0usize, 17, 123, 299] {
         let rated: Vec<(usize, f32)> = data.user_ratings(u).collect();
@@ -94,7 +100,14 @@ fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() 
 fn personal_ranking_beats_popularity_on_held_out_ratings_of_the_fixture() {
     let ratings = common::ratings();
     let split = movie_recs::eval::split(&ratings, 0, 5);
-    let model = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &split.train, &common::settings(FactorStorage::Int8)).unwrap();
+    let model = movie_recs::train::build_model(
+        "synthetic",
+        &common::movies(),
+        &common::tags(),
+        &split.train,
+        &common::settings(FactorStorage::Int8),
+    )
+    .unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
     let popular = movie_recs::eval::evaluate(&rec, Method::Popular, &split.test, &clock).unwrap();
@@ -121,7 +134,14 @@ fn bad_ratings_are_skipped_and_reported_and_the_last_duplicate_wins() {
     let reasons: Vec<SkipReason> = visitor.skipped().iter().map(|s| s.reason).collect();
     assert_eq!(
         reasons,
-        vec![SkipReason::UnknownMovie, SkipReason::NotFinite, SkipReason::OutOfRange, SkipReason::InvalidId, SkipReason::InvalidId, SkipReason::Duplicate]
+        vec![
+            SkipReason::UnknownMovie,
+            SkipReason::NotFinite,
+            SkipReason::OutOfRange,
+            SkipReason::InvalidId,
+            SkipReason::InvalidId,
+            SkipReason::Duplicate
+        ]
     );
     assert_eq!(visitor.skipped()[5].rating, 4.0, "the superseded rating is reported");
     // The duplicate's later value is the one used: same as rating movie 1 with 2.0 only.
@@ -151,7 +171,8 @@ fn no_ratings_gives_a_labelled_popular_cold_start() {
 fn genre_and_year_filters_still_fill_the_list() {
     let rec = Recommender::new(common::model());
     let given = user_ratings(9);
-    let opts = RecommendOptions { count: 10, genres: vec!["horror".into()], year_min: Some(1960), year_max: Some(1990), ..Default::default() };
+    let opts =
+        RecommendOptions { count: 10, genres: vec!["horror".into()], year_min: Some(1960), year_max: Some(1990), ..Default::default() };
     let out = rec.recommend(&given, &opts).unwrap();
     let model = rec.model();
     let horror = model.genre_names.iter().position(|g| g == "Horror").unwrap();
@@ -246,14 +267,24 @@ fn training_is_deterministic_for_a_seed() {
     assert_eq!(a, b);
     let mut s = common::settings(FactorStorage::F32);
     s.explicit.seed += 1;
-    let c = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &common::ratings(), &s).unwrap().to_bytes().unwrap();
+    let c = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &common::ratings(), &s)
+        .unwrap()
+        .to_bytes()
+        .unwrap();
     assert_ne!(a, c);
 }
 
 #[test]
 fn int8_storage_is_close_to_f32_and_saves_three_bytes_a_value() {
     let f32_model = common::model();
-    let int8 = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &common::ratings(), &common::settings(FactorStorage::Int8)).unwrap();
+    let int8 = movie_recs::train::build_model(
+        "synthetic",
+        &common::movies(),
+        &common::tags(),
+        &common::ratings(),
+        &common::settings(FactorStorage::Int8),
+    )
+    .unwrap();
     let (a, b) = (f32_model.explicit.item_factors.as_slice(), int8.explicit.item_factors.as_slice());
     let max_err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     let max_abs = a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
@@ -360,7 +391,9 @@ fn content_covers_unrated_movies_and_explains_with_their_attributes() {
         keywords: vec!["theme 3".into()],
         ..Default::default()
     });
-    let model = movie_recs::train::build_model("synthetic", &movies, &common::tags(), &common::ratings(), &common::settings(FactorStorage::F32)).unwrap();
+    let model =
+        movie_recs::train::build_model("synthetic", &movies, &common::tags(), &common::ratings(), &common::settings(FactorStorage::F32))
+            .unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let row = rec.row(MovieId(201)).expect("unrated movies are in the catalogue");
     assert_eq!(rec.model().movies[row].rating_count, 0);
@@ -373,7 +406,8 @@ fn content_covers_unrated_movies_and_explains_with_their_attributes() {
     assert_eq!((method, by_content.len()), (Method::Content, 5));
     assert!(similar.iter().all(|(m, _)| m.genres.contains(&"Horror".to_string()) || (m.movie_id % 7 == 3)));
     // Horror fans get it from the content method, never from the collaborative ones.
-    let horror: Vec<(u32, f32)> = common::movies().iter().filter(|m| m.genres.contains(&"Horror".to_string())).take(6).map(|m| (m.id.0, 5.0)).collect();
+    let horror: Vec<(u32, f32)> =
+        common::movies().iter().filter(|m| m.genres.contains(&"Horror".to_string())).take(6).map(|m| (m.id.0, 5.0)).collect();
     let all = RecommendOptions { count: 300, ..Default::default() };
     let content = rec.recommend(&raw(&horror), &RecommendOptions { method: Method::Content, ..all.clone() }).unwrap();
     assert!(content.items.iter().any(|i| i.movie_id == 201));

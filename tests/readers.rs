@@ -23,13 +23,17 @@ fn latin1(s: &str) -> Vec<u8> {
     s.chars().map(|c| u8::try_from(c as u32).expect("latin-1 text")).collect()
 }
 
-const LATEST_RATINGS: &str = "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.5,964981247\r\n2,1,3.5,1445714835\r\n2,6,5.0,1445714900\r\n";
+const LATEST_RATINGS: &str =
+    "userId,movieId,rating,timestamp\r\n1,1,4.0,964982703\r\n1,3,4.5,964981247\r\n2,1,3.5,1445714835\r\n2,6,5.0,1445714900\r\n";
 const LATEST_MOVIES: &str = "movieId,title,genres\r\n1,Toy Story (1995),Adventure|Animation|Children|Comedy|Fantasy\r\n3,\"American President, The (1995)\",Comedy|Drama|Romance\r\n6,\"Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)\",Comedy|Romance\r\n7,Unrated (2001),(no genres listed)\r\n";
 const LATEST_LINKS: &str = "movieId,imdbId,tmdbId\r\n1,0114709,862\r\n3,0112346,\r\n6,0211915,194\r\n";
 
 #[test]
 fn reads_ml_latest_csv_with_crlf_quotes_and_links() {
-    let dir = fixture_dir("latest", &[("ratings.csv", LATEST_RATINGS.as_bytes()), ("movies.csv", LATEST_MOVIES.as_bytes()), ("links.csv", LATEST_LINKS.as_bytes())]);
+    let dir = fixture_dir(
+        "latest",
+        &[("ratings.csv", LATEST_RATINGS.as_bytes()), ("movies.csv", LATEST_MOVIES.as_bytes()), ("links.csv", LATEST_LINKS.as_bytes())],
+    );
     let ds = read_dataset(&dir, ReadOptions::default()).unwrap();
     assert_eq!(ds.layout, Layout::Csv);
     assert_eq!(ds.ratings.len(), 4);

@@ -72,8 +72,13 @@ fn the_committed_default_model_loads_and_recommends() {
     let row = rec.row(MovieId(1)).unwrap();
     let names: Vec<&str> = content.of(row).map(|(f, _)| content.display_name(f)).collect();
     assert!(names.contains(&"Animation") && names.contains(&"toy"), "{names:?}");
-    let toy_story_fans = [RawRating { movie_id: 1.0, rating: 5.0 }, RawRating { movie_id: 3114.0, rating: 5.0 }, RawRating { movie_id: 2355.0, rating: 4.5 }];
-    let out = rec.recommend(&toy_story_fans, &RecommendOptions { count: 20, genres: vec!["Animation".into()], ..Default::default() }).unwrap();
+    let toy_story_fans = [
+        RawRating { movie_id: 1.0, rating: 5.0 },
+        RawRating { movie_id: 3114.0, rating: 5.0 },
+        RawRating { movie_id: 2355.0, rating: 4.5 },
+    ];
+    let out =
+        rec.recommend(&toy_story_fans, &RecommendOptions { count: 20, genres: vec!["Animation".into()], ..Default::default() }).unwrap();
     assert_eq!(out.items.len(), 20);
     assert!(out.items.iter().all(|i| i.genres.iter().any(|g| g == "Animation")));
     assert!(rec.search("toy story", 5).iter().any(|m| m.movie_id == 1));

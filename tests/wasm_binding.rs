@@ -3,7 +3,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect};
-use movie_recs::model::{BlendWeights, HybridWeights, ExplicitFactors, FactorMatrix, FactorStorage, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
+use movie_recs::model::{
+    BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie,
+    MovieId,
+};
 use movie_recs::wasm::Recommender;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -28,8 +31,21 @@ fn model_bytes() -> Vec<u8> {
         info: ModelInfo { dataset: "handmade".into(), users: 3, ratings: 210, rating_min: 0.5, rating_max: 5.0, trainer: "by hand".into() },
         genre_names: vec!["Drama".into(), "Horror".into()],
         movies,
-        explicit: ExplicitFactors { global_mean: 3.5, item_bias: vec![0.0; 6], item_factors: m(FactorStorage::F32), reg_factors: 0.5, reg_bias: 1.0 },
-        implicit: Some(ImplicitFactors { item_factors: m(FactorStorage::Int8), reg: 1.0, alpha: 1.0, rating_offset: 0.0, explicit_weight: 0.1, recency_half_life: 0.0 }),
+        explicit: ExplicitFactors {
+            global_mean: 3.5,
+            item_bias: vec![0.0; 6],
+            item_factors: m(FactorStorage::F32),
+            reg_factors: 0.5,
+            reg_bias: 1.0,
+        },
+        implicit: Some(ImplicitFactors {
+            item_factors: m(FactorStorage::Int8),
+            reg: 1.0,
+            alpha: 1.0,
+            rating_offset: 0.0,
+            explicit_weight: 0.1,
+            recency_half_life: 0.0,
+        }),
         // Each movie's neighbours: the other two of its group, the next one most similar.
         neighbours: Some(ItemNeighbours {
             offsets: vec![0, 2, 4, 6, 8, 10, 12],

@@ -78,8 +78,7 @@ fn usage_error(msg: String) -> Error {
 }
 
 fn settings(args: &mut Args) -> Result<TrainSettings> {
-    let mut s = TrainSettings::default();
-    s.progress = !args.flag("--quiet");
+    let mut s = TrainSettings { progress: !args.flag("--quiet"), ..TrainSettings::default() };
     macro_rules! set {
         ($flag:literal, $target:expr) => {
             if let Some(v) = args.parsed($flag)? {
@@ -147,7 +146,11 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
 /// `F:N:C[:U]` (one blend for every bucket) or three of them separated by `/` (under 5, 5 to 19,
 /// 20+ ratings): weights of factor, item-neighbour, content and user-neighbour scores.
 fn parse_blend(text: &str) -> Result<HybridWeights> {
-    let bad = || Error::InvalidSetting { name: "blend", value: text.into(), reason: "F:N:C[:U] or three of them joined by / (factor:item-neighbour:content:user-neighbour weights)".into() };
+    let bad = || Error::InvalidSetting {
+        name: "blend",
+        value: text.into(),
+        reason: "F:N:C[:U] or three of them joined by / (factor:item-neighbour:content:user-neighbour weights)".into(),
+    };
     let buckets: Vec<BlendWeights> = text
         .split('/')
         .map(|b| {
@@ -194,7 +197,14 @@ fn cmd_model(mut args: Args) -> Result<()> {
     args.finish()?;
     let t = Instant::now();
     let ds = read_with_metadata(Path::new(&data), ReadOptions { lenient }, tmdb)?;
-    eprintln!("read {} ratings and {} movies from {} in {:.2} s ({} malformed lines skipped)", ds.ratings.len(), ds.movies.len(), data, t.elapsed().as_secs_f64(), ds.skipped_lines);
+    eprintln!(
+        "read {} ratings and {} movies from {} in {:.2} s ({} malformed lines skipped)",
+        ds.ratings.len(),
+        ds.movies.len(),
+        data,
+        t.elapsed().as_secs_f64(),
+        ds.skipped_lines
+    );
     let t = Instant::now();
     let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &s)?;
     let train_s = t.elapsed().as_secs_f64();
@@ -210,7 +220,12 @@ fn cmd_model(mut args: Args) -> Result<()> {
         ("content attributes", size(enc(postcard::to_allocvec(&model.content)))),
         ("user pool", size(enc(postcard::to_allocvec(&model.users)))),
     ];
-    eprintln!("trained in {train_s:.2} s; wrote {} ({} bytes, {} movies). Share of the file:", out.display(), bytes.len(), model.movies.len());
+    eprintln!(
+        "trained in {train_s:.2} s; wrote {} ({} bytes, {} movies). Share of the file:",
+        out.display(),
+        bytes.len(),
+        model.movies.len()
+    );
     for (name, n) in shares {
         eprintln!("  {name:<24} {n:>9} B  {:>5.1}%", 100.0 * n as f64 / bytes.len() as f64);
     }
@@ -222,7 +237,13 @@ fn cmd_eval(mut args: Args) -> Result<()> {
     let folds: Vec<u32> = match args.value("--folds")? {
         Some(v) => v
             .split(',')
-            .map(|f| f.trim().parse::<u32>().ok().filter(|&f| f < 5).ok_or_else(|| Error::InvalidSetting { name: "folds", value: v.clone(), reason: "a comma-separated list of 0..=4".into() }))
+            .map(|f| {
+                f.trim().parse::<u32>().ok().filter(|&f| f < 5).ok_or_else(|| Error::InvalidSetting {
+                    name: "folds",
+                    value: v.clone(),
+                    reason: "a comma-separated list of 0..=4".into(),
+                })
+            })
             .collect::<Result<_>>()?,
         None => vec![0, 1, 2, 3, 4],
     };
@@ -269,7 +290,10 @@ fn cmd_tune(mut args: Args) -> Result<()> {
         .collect::<Result<_>>()?;
     let ds = read_with_metadata(Path::new(&dir), ReadOptions { lenient }, tmdb)?;
     let inner: Vec<_> = (0..5).filter(|&g| g != fold).map(|g| movie_recs::eval::validation_split(&ds.ratings, fold, g, 5)).collect();
-    eprintln!("fold {fold}: validating on its {} training users, one inner fold at a time", inner.iter().map(|s| s.test.len()).sum::<usize>());
+    eprintln!(
+        "fold {fold}: validating on its {} training users, one inner fold at a time",
+        inner.iter().map(|s| s.test.len()).sum::<usize>()
+    );
     let mut combos: Vec<Vec<String>> = vec![Vec::new()];
     for (flag, values) in &axes {
         combos = combos.into_iter().flat_map(|c| values.iter().map(move |v| [c.clone(), vec![flag.clone(), v.clone()]].concat())).collect();
@@ -343,7 +367,8 @@ fn cmd_synth(mut args: Args) -> Result<()> {
     let mut movies = String::from("movieId,title,genres\n");
     const GENRES: [&str; 6] = ["Action", "Comedy", "Drama", "Sci-Fi", "Romance", "Thriller"];
     for m in 1..=spec.movies {
-        movies += &format!("{m},\"Synthetic Movie {m}, The ({})\",{}|{}\n", 1950 + m % 70, GENRES[m as usize % 6], GENRES[(m as usize / 6) % 6]);
+        movies +=
+            &format!("{m},\"Synthetic Movie {m}, The ({})\",{}|{}\n", 1950 + m % 70, GENRES[m as usize % 6], GENRES[(m as usize / 6) % 6]);
     }
     write(&out.join("movies.csv"), movies.as_bytes())?;
     eprintln!("wrote {} ratings for {} users and {} movies to {}", ratings.len(), spec.users, spec.movies, out.display());

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 pub use title::parse_title;
 
-pub use crate::eval::RatingRecord;
 use crate::error::{Error, Result};
+pub use crate::eval::RatingRecord;
 use crate::model::MovieId;
 
 /// One movie's metadata as read.
@@ -161,9 +161,7 @@ fn for_each_line(path: &Path, mut f: impl FnMut(u64, &str) -> Result<()>) -> Res
     let mut line_no = 0u64;
     loop {
         buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
+        let n = reader.read_until(b'\n', &mut buf).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })?;
         if n == 0 {
             return Ok(());
         }
@@ -254,7 +252,12 @@ fn csv_reader(path: &Path) -> Result<csv::Reader<BufReader<File>>> {
     Ok(csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(open(path)?))
 }
 
-fn csv_records(path: &Path, mut f: impl FnMut(u64, &csv::StringRecord) -> std::result::Result<(), String>, options: ReadOptions, skipped: &mut u64) -> Result<()> {
+fn csv_records(
+    path: &Path,
+    mut f: impl FnMut(u64, &csv::StringRecord) -> std::result::Result<(), String>,
+    options: ReadOptions,
+    skipped: &mut u64,
+) -> Result<()> {
     let mut reader = csv_reader(path)?;
     for (i, rec) in reader.records().enumerate() {
         let line = rec.as_ref().ok().and_then(|r| r.position()).map(|p| p.line()).unwrap_or(i as u64 + 2);
@@ -298,7 +301,13 @@ fn apply_links(path: &Path, movies: &mut [MovieRecord], options: ReadOptions, sk
                 return Err(format!("expected 3 fields (movieId, imdbId, tmdbId), got {}", rec.len()));
             }
             let id = rec[0].trim().parse::<u32>().map_err(|_| format!("movie id {:?} is not a whole number", &rec[0]))?;
-            let opt = |s: &str| if s.trim().is_empty() { Ok(None) } else { s.trim().parse::<u32>().map(Some).map_err(|_| format!("id {s:?} is not a whole number")) };
+            let opt = |s: &str| {
+                if s.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    s.trim().parse::<u32>().map(Some).map_err(|_| format!("id {s:?} is not a whole number"))
+                }
+            };
             let (imdb, tmdb) = (opt(&rec[1])?, opt(&rec[2])?);
             if let Ok(i) = movies.binary_search_by_key(&MovieId(id), |m| m.id) {
                 movies[i].imdb_id = imdb;
@@ -321,8 +330,25 @@ fn read_movies_dat(path: &Path, options: ReadOptions, skipped: &mut u64) -> Resu
 
 /// ml-100k's genre columns, in the order of `u.genre`.
 const ML100K_GENRES: [&str; 19] = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
-    "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ];
 
 fn read_u_item(path: &Path, options: ReadOptions, skipped: &mut u64) -> Result<Vec<MovieRecord>> {

@@ -24,11 +24,11 @@ impl Default for ContentSettings {
 /// Common English words that say nothing about a movie.
 const STOPWORDS: &[&str] = &[
     "the", "and", "for", "with", "his", "her", "their", "they", "from", "that", "this", "who", "when", "into", "after", "but", "are",
-    "has", "have", "was", "were", "will", "one", "two", "about", "while", "its", "it's", "him", "she", "he", "them", "out", "new",
-    "must", "life", "find", "finds", "where", "what", "which", "over", "can", "more", "been", "being", "also", "than", "then", "all",
-    "only", "own", "other", "most", "some", "such", "up", "down", "an", "a", "of", "to", "in", "on", "at", "by", "is", "as", "be",
-    "not", "no", "so", "if", "or", "before", "between", "through", "during", "under", "again", "just", "very", "even", "year", "years",
-    "young", "man", "woman", "world", "story", "film", "movie", "becomes", "get", "gets", "take", "takes", "make", "makes", "back",
+    "has", "have", "was", "were", "will", "one", "two", "about", "while", "its", "it's", "him", "she", "he", "them", "out", "new", "must",
+    "life", "find", "finds", "where", "what", "which", "over", "can", "more", "been", "being", "also", "than", "then", "all", "only",
+    "own", "other", "most", "some", "such", "up", "down", "an", "a", "of", "to", "in", "on", "at", "by", "is", "as", "be", "not", "no",
+    "so", "if", "or", "before", "between", "through", "during", "under", "again", "just", "very", "even", "year", "years", "young", "man",
+    "woman", "world", "story", "film", "movie", "becomes", "get", "gets", "take", "takes", "make", "makes", "back",
 ];
 
 /// Field weights: how much one attribute of each kind counts before TF-IDF.
@@ -97,7 +97,9 @@ pub fn build_content(movies: &[Option<&MovieRecord>], tags: &[Vec<String>], s: &
     for r in &rows {
         let mut v: Vec<(u32, f32)> = r
             .iter()
-            .filter_map(|(name, tf)| index.get(name.as_str()).map(|&f| (f, tf * ((n + 1.0) / (df[name.as_str()] as f32 + 1.0)).ln().max(0.0) + tf * 0.01)))
+            .filter_map(|(name, tf)| {
+                index.get(name.as_str()).map(|&f| (f, tf * ((n + 1.0) / (df[name.as_str()] as f32 + 1.0)).ln().max(0.0) + tf * 0.01))
+            })
             .collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         // Per kind, the strongest `max_features` (fewer overview words: they are the noisiest).

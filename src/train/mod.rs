@@ -15,13 +15,16 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::data::MovieRecord;
+use crate::data::TagRecord;
 use crate::error::{Error, Result};
 use crate::eval::RatingRecord;
 use crate::fold_in::{explicit_row_equations, implicit_row_equations};
-use crate::data::TagRecord;
-use crate::model::{confidence, BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie, MovieId};
-use content::{build_content, ContentSettings};
+use crate::model::{
+    confidence, BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model,
+    ModelInfo, Movie, MovieId,
+};
 use crate::user_knn::UserPool;
+use content::{build_content, ContentSettings};
 
 /// Settings of the biased explicit model.
 #[derive(Clone, Debug, PartialEq)]
@@ -172,7 +175,11 @@ impl TrainSettings {
                 return Err(setting_error("recency_half_life", i.recency_half_life, "must be finite and >= 0"));
             }
             if !i.rating_offset.is_finite() || !i.explicit_weight.is_finite() {
-                return Err(setting_error("rating_offset/explicit_weight", format!("{}/{}", i.rating_offset, i.explicit_weight), "must be finite"));
+                return Err(setting_error(
+                    "rating_offset/explicit_weight",
+                    format!("{}/{}", i.rating_offset, i.explicit_weight),
+                    "must be finite",
+                ));
             }
         }
         if let Some(nb) = &self.neighbours {
@@ -205,10 +212,7 @@ impl TrainSettings {
     /// One line describing the settings, stored in the model.
     pub fn describe(&self) -> String {
         let e = &self.explicit;
-        let mut s = format!(
-            "explicit ALS k={} iters={} reg={}/{} seed={}",
-            e.factors, e.iterations, e.reg_factors, e.reg_bias, e.seed
-        );
+        let mut s = format!("explicit ALS k={} iters={} reg={}/{} seed={}", e.factors, e.iterations, e.reg_factors, e.reg_bias, e.seed);
         if let Some(i) = &self.implicit {
             s += &format!(
                 "; implicit ALS k={} iters={} reg={} alpha={} offset={} explicit_weight={} half_life={} seed={}",
@@ -296,8 +300,7 @@ impl Interactions {
         items.dedup();
         let user_row: HashMap<u32, u32> = users.iter().enumerate().map(|(i, &u)| (u, i as u32)).collect();
         let item_row: HashMap<MovieId, u32> = items.iter().enumerate().map(|(i, &m)| (m, i as u32)).collect();
-        let mut triples: Vec<(u32, u32, f32)> =
-            latest.into_iter().map(|((u, m), (_, r))| (user_row[&u], item_row[&m], r)).collect();
+        let mut triples: Vec<(u32, u32, f32)> = latest.into_iter().map(|((u, m), (_, r))| (user_row[&u], item_row[&m], r)).collect();
         triples.sort_unstable_by_key(|t| (t.0, t.1));
         let by_user = Csr::build(users.len(), &triples);
         let swapped: Vec<(u32, u32, f32)> = triples.iter().map(|&(u, i, r)| (i, u, r)).collect();
@@ -419,8 +422,20 @@ pub fn fit_explicit(data: &Interactions, s: &ExplicitSettings, progress: bool) -
         (item_bias, item_factors) =
             explicit_half_step(data.items.len(), &|i| data.item_ratings(i).collect(), mu, &user_bias, &user_factors, s);
         if progress {
-            let fit = ExplicitFit { global_mean: mu, user_bias: user_bias.clone(), user_factors: user_factors.clone(), item_bias: item_bias.clone(), item_factors: item_factors.clone() };
-            eprintln!("  explicit ALS {}/{}: train RMSE {:.4} ({:.2} s)", it + 1, s.iterations, train_rmse(data, &fit), t.elapsed().as_secs_f64());
+            let fit = ExplicitFit {
+                global_mean: mu,
+                user_bias: user_bias.clone(),
+                user_factors: user_factors.clone(),
+                item_bias: item_bias.clone(),
+                item_factors: item_factors.clone(),
+            };
+            eprintln!(
+                "  explicit ALS {}/{}: train RMSE {:.4} ({:.2} s)",
+                it + 1,
+                s.iterations,
+                train_rmse(data, &fit),
+                t.elapsed().as_secs_f64()
+            );
         }
     }
     ExplicitFit { global_mean: mu, user_bias, user_factors, item_bias, item_factors }
@@ -431,7 +446,10 @@ pub fn train_rmse(data: &Interactions, fit: &ExplicitFit) -> f64 {
     let mut se = 0.0f64;
     for u in 0..data.users.len() {
         for (i, r) in data.user_ratings(u) {
-            let p = fit.global_mean + fit.user_bias[u] + fit.item_bias[i] + crate::fold_in::dot(fit.user_factors.row(u), fit.item_factors.row(i));
+            let p = fit.global_mean
+                + fit.user_bias[u]
+                + fit.item_bias[i]
+                + crate::fold_in::dot(fit.user_factors.row(u), fit.item_factors.row(i));
             se += ((p - r) as f64).powi(2);
         }
     }
@@ -482,7 +500,13 @@ pub fn fit_implicit(data: &Interactions, s: &ImplicitSettings, progress: bool) -
 /// movies without ratings get zero factors and no neighbours, and are reached by the content
 /// method only. Tags count only when their author is a training user (a held-out user's tags
 /// would leak what they watched).
-pub fn build_model(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[RatingRecord], settings: &TrainSettings) -> Result<Model> {
+pub fn build_model(
+    dataset: &str,
+    movies: &[MovieRecord],
+    tags: &[TagRecord],
+    ratings: &[RatingRecord],
+    settings: &TrainSettings,
+) -> Result<Model> {
     settings.validate()?;
     let data = Interactions::new(ratings)?;
     let progress = settings.progress;

@@ -178,12 +178,21 @@ impl EvalReport {
             }
             for i in 0..=4 {
                 let v = ymax * i as f64 / 4.0;
-                g += &format!("<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{v:.2}</text>\n", px(1) - 4.0, py(v) + 3.0);
+                g += &format!(
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{v:.2}</text>\n",
+                    px(1) - 4.0,
+                    py(v) + 3.0
+                );
             }
             g += &format!("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">k</text>\n", x0 + w / 2.0, h - 8.0);
             for (i, m) in self.models.iter().enumerate() {
                 let pts: Vec<String> = curve(m).iter().enumerate().map(|(k, &v)| format!("{:.1},{:.1}", px(k + 1), py(v))).collect();
-                g += &format!("<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" points=\"{}\"/>\n", COLOURS[i % COLOURS.len()], if m.shipped { 2.5 } else { 1.5 }, pts.join(" "));
+                g += &format!(
+                    "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" points=\"{}\"/>\n",
+                    COLOURS[i % COLOURS.len()],
+                    if m.shipped { 2.5 } else { 1.5 },
+                    pts.join(" ")
+                );
             }
             g
         };

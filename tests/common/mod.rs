@@ -2,10 +2,10 @@
 #![allow(dead_code)]
 
 use movie_recs::data::MovieRecord;
-use movie_recs::eval::RatingRecord;
-use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::data::TagRecord;
+use movie_recs::eval::RatingRecord;
 use movie_recs::model::{BlendWeights, HybridWeights};
+use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::train::content::ContentSettings;
 use movie_recs::train::{ExplicitSettings, ImplicitSettings, NeighbourSettings, TrainSettings, UserPoolSettings};
 use movie_recs::{FactorStorage, Model, MovieId};
@@ -47,7 +47,16 @@ pub fn tags() -> Vec<TagRecord> {
 pub fn settings(storage: FactorStorage) -> TrainSettings {
     TrainSettings {
         explicit: ExplicitSettings { factors: 8, iterations: 10, reg_factors: 2.0, reg_bias: 2.0, seed: 3 },
-        implicit: Some(ImplicitSettings { factors: 8, iterations: 8, reg: 5.0, alpha: 2.0, rating_offset: 0.0, explicit_weight: 0.1, recency_half_life: 0.0, seed: 4 }),
+        implicit: Some(ImplicitSettings {
+            factors: 8,
+            iterations: 8,
+            reg: 5.0,
+            alpha: 2.0,
+            rating_offset: 0.0,
+            explicit_weight: 0.1,
+            recency_half_life: 0.0,
+            seed: 4,
+        }),
         neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0 }),
         content: Some(ContentSettings::default()),
         users: Some(UserPoolSettings { k: 20, shrink: 5.0, max_users: None }),
