@@ -57,7 +57,7 @@ build_wasm() {
   log "building the wasm module"
   cargo build --release --target wasm32-unknown-unknown --lib
   wasm-bindgen --target web --out-dir www/pkg target/wasm32-unknown-unknown/release/movie_recs.wasm
-  node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals www/pkg/movie_recs_bg.wasm -o www/pkg/movie_recs_bg.wasm
   write_pkg_manifest
   printf 'wasm: %s bytes, %s gzip\n' "$(wc -c < www/pkg/movie_recs_bg.wasm)" "$(gzip -9c www/pkg/movie_recs_bg.wasm | wc -c)" >&2
@@ -117,6 +117,8 @@ case "$cmd" in
     ensure_wasm_bindgen
     ensure_npm
     ensure_chromium
+    log "formatting"
+    cargo fmt --check
     log "native tests (core, readers, trainer, real data)"
     cargo test --features train
     log "wasm binding tests (wasm-bindgen-test in Node)"

@@ -193,3 +193,14 @@ fn methods_and_more_like_this() {
     let msg = error_message(rec.recommend(ratings(&[]), bad.into()).err().unwrap().into());
     assert!(msg.contains("magic"), "{msg}");
 }
+
+#[wasm_bindgen_test]
+fn simd_dot_product_matches_the_plain_sum_at_every_length() {
+    for n in [0usize, 1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 65, 128] {
+        let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos() - 0.2).collect();
+        let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        let fast = movie_recs::fold_in::dot(&a, &b);
+        assert!((fast - plain).abs() <= 1e-4 * (1.0 + plain.abs()), "n {n}: {fast} vs {plain}");
+    }
+}
