@@ -6,6 +6,7 @@
 #   test             every test: native (core, readers, trainer, real data), wasm binding, browser
 #   build            the wasm module into www/pkg (wasm-bindgen + wasm-opt)
 #   model            retrain the default model www/model.bin from ../shared/data/ml-latest-small
+#   bench [--quick]  speed and size figures: native vs browser vs the implicit peer, roofline
 #   eval DIR [...]   the evaluation protocol (shared/EVAL.md) on a MovieLens folder; flags go to
 #                    `trainer eval` (--folds 0,1 --json FILE --svg FILE ...); --peers adds the
 #                    public baselines (implicit, EASE, Surprise) from PyPI on the same split
@@ -127,6 +128,22 @@ case "$cmd" in
     log "browser end-to-end tests (headless chromium)"
     node --test tests/e2e/
     ;;
+  bench)
+    # Speed and size figures (printed, never asserted): native and in-browser recommend calls at
+    # the real and at ML-25M/ML-32M-size synthetic catalogues, the implicit peer, the roofline.
+    quick=""
+    [ "${1:-}" = "--quick" ] && quick="--quick"
+    build_wasm
+    ensure_chromium
+    log "native recommend timings (and synthetic models for the browser run)"
+    trainer bench --models target/bench-models --json target/bench-native.json $quick
+    log "the implicit peer on the same shapes (single-threaded, like the browser)"
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install -q numpy scipy implicit
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/implicit_peer.py target/bench-peer.json $quick
+    log "browser timings in headless chromium"
+    node bench/browser.mjs target/bench-native.json target/bench-models target/bench.json target/bench-peer.json
+    ;;
   eval)
     [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [--peers]" >&2; exit 2; }
     dir=$1
@@ -155,7 +172,7 @@ case "$cmd" in
     fi
     ;;
   *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$cmd" ] && exit 2 || { echo "unknown command: $cmd" >&2; exit 2; }
     ;;
 esac

@@ -78,3 +78,53 @@ pub fn generate(spec: &SyntheticSpec) -> Vec<RatingRecord> {
     }
     out
 }
+
+/// A random factor model of `movies` movies with `factors` latent factors (explicit and
+/// implicit), for timing the browser and native calls at catalogue sizes the real data does not
+/// reach. Its recommendations mean nothing; its cost is that of a trained model of that shape.
+pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::Model {
+    use crate::model::{BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, Model, ModelInfo, Movie};
+    let mut rng = Rng(seed);
+    let mut matrix = |scale: f64| {
+        let data = (0..movies * factors).map(|_| (rng.normal() * scale) as f32).collect();
+        FactorMatrix::new(movies, factors, data, FactorStorage::F32).expect("finite").with_storage(FactorStorage::Int8)
+    };
+    let (explicit, implicit) = (matrix(0.3), matrix(0.1));
+    let catalogue = (0..movies)
+        .map(|i| Movie {
+            id: MovieId(i as u32 + 1),
+            title: format!("Synthetic movie {}", i + 1),
+            year: Some(1950 + (i % 70) as u16),
+            genres: 1 << (i % 4),
+            imdb_id: None,
+            tmdb_id: None,
+            rating_count: (1_000_000 / (i + 10)) as u32,
+            rating_mean: 3.5,
+        })
+        .collect();
+    Model {
+        info: ModelInfo {
+            dataset: format!("synthetic-{movies}x{factors}"),
+            users: 0,
+            ratings: 0,
+            rating_min: 0.5,
+            rating_max: 5.0,
+            trainer: "random factors (benchmark only)".into(),
+        },
+        genre_names: vec!["Action".into(), "Comedy".into(), "Drama".into(), "Sci-Fi".into()],
+        movies: catalogue,
+        explicit: ExplicitFactors { global_mean: 3.5, item_bias: vec![0.0; movies], item_factors: explicit, reg_factors: 8.0, reg_bias: 2.0 },
+        implicit: Some(ImplicitFactors {
+            item_factors: implicit,
+            reg: 20.0,
+            alpha: 0.5,
+            rating_offset: 0.0,
+            explicit_weight: 0.05,
+            recency_half_life: 5.0,
+        }),
+        neighbours: None,
+        content: None,
+        users: None,
+        hybrid: HybridWeights::uniform(BlendWeights { factor: 1.0, neighbour: 0.0, content: 0.0, user: 0.0 }),
+    }
+}

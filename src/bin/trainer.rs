@@ -20,6 +20,7 @@ usage:
   trainer tune DIR [--fold F] --grid 'alpha=1,2 implicit-reg=5,20' [settings]
                                                          grid search on the validation users of a fold's training users
   trainer split DIR --out OUT                           write each fold's split as CSV for the peer baselines
+  trainer bench [--models DIR] [--json FILE] [--quick]   native recommend timings; writes synthetic models for the browser run
   trainer synth --out DIR [--users N] [--movies N] [--ratings-per-user N] [--seed N]
                                                          write synthetic ratings.csv + movies.csv (ml-latest layout)
 settings:
@@ -348,6 +349,55 @@ fn cmd_split(mut args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Native timings of one recommend call (fold-in + scoring + top 10 + reasons), the same
+/// methodology as the browser benchmark: batches of 10 calls, median and p95 of 15 batches.
+/// Writes the synthetic models it times to `--models DIR` for the browser run.
+fn cmd_bench(mut args: Args) -> Result<()> {
+    let models_dir = PathBuf::from(args.value("--models")?.unwrap_or_else(|| "target/bench-models".into()));
+    let json = args.value("--json")?.map(PathBuf::from);
+    let quick = args.flag("--quick");
+    args.finish()?;
+    let mut cases: Vec<(String, Vec<u8>)> = vec![("ml-latest-small (default model)".into(), std::fs::read("www/model.bin").map_err(|e| Error::Io { path: "www/model.bin".into(), reason: e.to_string() })?)];
+    let sizes: &[(usize, &str)] = if quick { &[(62_423, "ML-25M size")] } else { &[(62_423, "ML-25M size"), (87_585, "ML-32M size")] };
+    let factor_counts: &[usize] = if quick { &[64] } else { &[32, 64, 128] };
+    for &(movies, label) in sizes {
+        for &k in factor_counts {
+            let name = format!("synthetic-{movies}x{k}.bin");
+            let bytes = movie_recs::synthetic::factor_model(movies, k, 7).to_bytes()?;
+            write(&models_dir.join(&name), &bytes)?;
+            cases.push((format!("{label}, {k} factors ({name})"), bytes));
+        }
+    }
+    let mut rows = Vec::new();
+    for (name, bytes) in &cases {
+        let rec = movie_recs::Recommender::from_bytes(bytes)?;
+        let popular: Vec<u32> = rec.popular(400).iter().map(|m| m.movie_id).collect();
+        let k = rec.model().explicit.item_factors.cols() + rec.model().implicit.as_ref().map_or(0, |i| i.item_factors.cols());
+        for n in [1usize, 20, 200] {
+            let ratings: Vec<movie_recs::RawRating> =
+                popular.iter().take(n).enumerate().map(|(i, &m)| movie_recs::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0 }).collect();
+            let opts = movie_recs::RecommendOptions { count: 10, method: movie_recs::Method::Mf, ..Default::default() };
+            let mut batches: Vec<f64> = (0..15)
+                .map(|_| {
+                    let t = Instant::now();
+                    for _ in 0..10 {
+                        std::hint::black_box(rec.recommend(&ratings, &opts).expect("valid options"));
+                    }
+                    t.elapsed().as_secs_f64() * 100.0 // ms per call
+                })
+                .collect();
+            batches.sort_by(f64::total_cmp);
+            let (median, p95) = (batches[7], batches[14]);
+            println!("{name:<56} {n:>4} ratings: median {median:.3} ms, p95 {p95:.3} ms");
+            rows.push(serde_json::json!({"case": name, "movies": rec.model().movies.len(), "factors": k, "ratings": n, "native_median_ms": median, "native_p95_ms": p95, "macs_per_call": rec.model().movies.len() * k}));
+        }
+    }
+    if let Some(path) = json {
+        write(&path, serde_json::to_string_pretty(&rows).expect("plain data").as_bytes())?;
+    }
+    Ok(())
+}
+
 fn cmd_synth(mut args: Args) -> Result<()> {
     let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("synth needs --out DIR".into()))?);
     let spec = SyntheticSpec {
@@ -389,6 +439,7 @@ fn main() -> ExitCode {
         "synth" => cmd_synth(args),
         "tune" => cmd_tune(args),
         "split" => cmd_split(args),
+        "bench" => cmd_bench(args),
         other => Err(usage_error(format!("unknown command {other}"))),
     };
     match result {

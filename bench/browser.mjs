@@ -1,0 +1,93 @@
+// The browser half of `./build.sh bench`: one recommend call (fold-in + scoring + top 10 +
+// reasons, method "mf") in headless Chromium on the default model and on the synthetic models
+// that `trainer bench` wrote, the roofline peak of a plain simd128 dot loop, the time from
+// navigation to the first recommendations, and payload sizes. Merges the native figures
+// (NATIVE_JSON) and the implicit peer's (PEER_JSON, optional) into one table and one JSON.
+//
+//   node bench/browser.mjs NATIVE_JSON MODELS_DIR OUT_JSON [PEER_JSON]
+import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { startServer, launch, ROOT } from '../tests/e2e/harness.mjs';
+
+const [nativePath, modelsDir, outPath, peerPath] = process.argv.slice(2);
+const native = JSON.parse(readFileSync(nativePath, 'utf8'));
+const peer = peerPath && existsSync(peerPath) ? JSON.parse(readFileSync(peerPath, 'utf8')) : [];
+execFileSync(`${ROOT}/node_modules/.bin/wasm-as`, ['--enable-simd', `${ROOT}/bench/peak.wat`, '-o', `${ROOT}/target/peak.wasm`]);
+const peakWasm = readFileSync(`${ROOT}/target/peak.wasm`);
+
+const server = await startServer();
+const browser = await launch();
+const page = await browser.newPage();
+await page.route('**/bench-models/*', (route) => {
+  const name = new URL(route.request().url()).pathname.split('/').pop();
+  route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(`${modelsDir}/${name}`) });
+});
+await page.route('**/peak.wasm', (route) => route.fulfill({ status: 200, contentType: 'application/wasm', body: peakWasm }));
+
+const firstRecs = [];
+for (let i = 0; i < 5; i++) {
+  const t = Date.now();
+  await page.goto(`${server.origin}/?run=${i}`);
+  await page.waitForSelector('#recommendations > li');
+  firstRecs.push(Date.now() - t);
+}
+firstRecs.sort((a, b) => a - b);
+
+const cases = [...new Set(native.map((r) => r.case))];
+const browserRows = await page.evaluate(async (cases) => {
+  const { loadRecommender, DEFAULT_MODEL_URL } = await import('./js/recommender.js');
+  const out = [];
+  for (const name of cases) {
+    const file = /\((synthetic-[^)]+)\)/.exec(name)?.[1];
+    const rec = await loadRecommender(file ? new URL(`/bench-models/${file}`, location.href) : DEFAULT_MODEL_URL);
+    const popular = rec.popular(400).map((m) => m.movieId);
+    for (const n of [1, 20, 200]) {
+      const ratings = popular.slice(0, n).map((movieId, i) => ({ movieId, rating: 0.5 + (i % 10) / 2 }));
+      for (let w = 0; w < 5; w++) rec.recommend(ratings, { count: 10, method: 'mf' });
+      const batches = [];
+      for (let b = 0; b < 15; b++) {
+        const t = performance.now();
+        for (let i = 0; i < 10; i++) rec.recommend(ratings, { count: 10, method: 'mf' });
+        batches.push((performance.now() - t) / 10);
+      }
+      batches.sort((a, b) => a - b);
+      out.push({ case: name, ratings: n, wasm_median_ms: batches[7], wasm_p95_ms: batches[14] });
+    }
+    if (file) rec.free();
+  }
+  const peak = await WebAssembly.instantiateStreaming(fetch('/peak.wasm'));
+  let best = 0;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    peak.instance.exports.run(1024, 20000);
+    best = Math.max(best, (4 * 1024 * 20000) / (performance.now() - t) / 1e6);
+  }
+  return { rows: out, peakGmacs: best };
+}, cases);
+await browser.close();
+server.stop();
+
+const size = (p) => {
+  const bytes = readFileSync(`${ROOT}/www/${p}`);
+  return { raw: statSync(`${ROOT}/www/${p}`).size, gzip: gzipSync(bytes, { level: 9 }).length };
+};
+const payload = { wasm: size('pkg/movie_recs_bg.wasm'), model: size('model.bin'), js: size('pkg/movie_recs.js') };
+const peakGmacs = browserRows.peakGmacs;
+const rows = native.map((n) => {
+  const b = browserRows.rows.find((r) => r.case === n.case && r.ratings === n.ratings);
+  const p = peer.find((r) => r.movies === n.movies && r.factors === n.factors / 2 && r.ratings === n.ratings);
+  const roofline = n.macs_per_call / (peakGmacs * 1e6);
+  return { ...n, ...b, wasm_over_native: b.wasm_median_ms / n.native_median_ms, roofline_ms: roofline, over_roofline: b.wasm_median_ms / roofline, implicit_ms: p?.median_ms ?? null, speedup_vs_implicit: p ? p.median_ms / b.wasm_median_ms : null };
+});
+const report = { machine: `${process.platform} ${process.arch}, Chromium headless`, peak_simd_gmacs: peakGmacs, first_recommendations_ms: firstRecs[2], payload, rows };
+writeFileSync(outPath, JSON.stringify(report, null, 2));
+const f = (x, d = 3) => (x === null || x === undefined ? '–' : x.toFixed(d));
+console.log(`\npeak simd128 dot in this browser: ${peakGmacs.toFixed(1)} GMAC/s; first recommendations ${firstRecs[2]} ms after navigation (median of 5, local server)`);
+console.log(`payload: wasm ${payload.wasm.raw} B (${payload.wasm.gzip} gzip), model ${payload.model.raw} B (${payload.model.gzip} gzip), js ${payload.js.raw} B (${payload.js.gzip} gzip)\n`);
+console.log('| case | ratings | wasm median ms | wasm p95 ms | native median ms | wasm/native | roofline ms | x roofline | implicit ms | speed-up vs implicit |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.case} | ${r.ratings} | ${f(r.wasm_median_ms)} | ${f(r.wasm_p95_ms)} | ${f(r.native_median_ms)} | ${f(r.wasm_over_native, 2)} | ${f(r.roofline_ms)} | ${f(r.over_roofline, 1)} | ${f(r.implicit_ms)} | ${f(r.speedup_vs_implicit, 2)} |`);
+}
+console.log(`\nJSON: ${outPath}`);
