@@ -220,45 +220,4 @@ fn with_bias(q: &[f32]) -> DVector<f64> {
     DVector::from_iterator(q.len() + 1, std::iter::once(1.0).chain(q.iter().map(|&v| v as f64)))
 }
 
-/// Dot product of two equally long slices, in four lanes so the compiler vectorises it.
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for l in 0..4 {
-            acc[l] += x[l] * y[l];
-        }
-    }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc[0] + acc[1] + acc[2] + acc[3] + tail
-}
-
-/// Dot product with wasm simd128: the scoring loop's hot spot (one call per movie and model).
-/// LLVM does not vectorise the portable version for wasm, so the lanes are spelled out.
-#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    use core::arch::wasm32::{f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, v128, v128_load};
-    let n = a.len().min(b.len());
-    let (mut acc0, mut acc1) = (f32x4_splat(0.0), f32x4_splat(0.0));
-    let mut i = 0;
-    // SAFETY: every load reads four f32 at offsets i..i + 4 (i + 8 for the pair) with the bound
-    // checked against `n`, the shorter length; v128_load has no alignment requirement.
-    unsafe {
-        while i + 8 <= n {
-            let (pa, pb) = (a.as_ptr().add(i) as *const v128, b.as_ptr().add(i) as *const v128);
-            acc0 = f32x4_add(acc0, f32x4_mul(v128_load(pa), v128_load(pb)));
-            acc1 = f32x4_add(acc1, f32x4_mul(v128_load(pa.add(1)), v128_load(pb.add(1))));
-            i += 8;
-        }
-        if i + 4 <= n {
-            let (pa, pb) = (a.as_ptr().add(i) as *const v128, b.as_ptr().add(i) as *const v128);
-            acc0 = f32x4_add(acc0, f32x4_mul(v128_load(pa), v128_load(pb)));
-            i += 4;
-        }
-    }
-    let acc = f32x4_add(acc0, acc1);
-    let lanes = f32x4_extract_lane::<0>(acc) + f32x4_extract_lane::<1>(acc) + f32x4_extract_lane::<2>(acc) + f32x4_extract_lane::<3>(acc);
-    lanes + a[i..n].iter().zip(&b[i..n]).map(|(x, y)| x * y).sum::<f32>()
-}
+pub use crate::kernels::dot;

@@ -35,6 +35,7 @@ pub mod content;
 pub mod error;
 pub mod eval;
 pub mod fold_in;
+pub mod kernels;
 pub mod model;
 pub mod recommender;
 pub mod solve;

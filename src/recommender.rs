@@ -439,13 +439,26 @@ impl Recommender {
     /// The factor model's score: implicit `x_u . y_i` plus a little of the explicit prediction.
     fn factor_scores(&self, visitor: &Visitor) -> Vec<f32> {
         let ex = &self.model.explicit;
-        let n = self.model.movies.len();
+        // The hot loop: whole-catalogue dot products through the stored (int8) rows.
+        let centred = |w: f32, into: &mut [f32]| {
+            let dots = ex.item_factors.dot_all(&visitor.explicit.factors);
+            for ((s, d), b) in into.iter_mut().zip(dots).zip(&ex.item_bias) {
+                *s += w * (b + visitor.explicit.bias + d);
+            }
+        };
         match (&self.model.implicit, &visitor.implicit) {
             (Some(imp), Some(user)) => {
-                let w = imp.explicit_weight;
-                (0..n).map(|r| user.score(imp, r) + if w != 0.0 { w * visitor.explicit.centred_score(ex, r) } else { 0.0 }).collect()
+                let mut scores = imp.item_factors.dot_all(&user.factors);
+                if imp.explicit_weight != 0.0 {
+                    centred(imp.explicit_weight, &mut scores);
+                }
+                scores
             }
-            _ => (0..n).map(|r| visitor.explicit.centred_score(ex, r)).collect(),
+            _ => {
+                let mut scores = vec![0.0; self.model.movies.len()];
+                centred(1.0, &mut scores);
+                scores
+            }
         }
     }
 

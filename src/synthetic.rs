@@ -83,7 +83,9 @@ pub fn generate(spec: &SyntheticSpec) -> Vec<RatingRecord> {
 /// implicit), for timing the browser and native calls at catalogue sizes the real data does not
 /// reach. Its recommendations mean nothing; its cost is that of a trained model of that shape.
 pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::Model {
-    use crate::model::{BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, Model, ModelInfo, Movie};
+    use crate::model::{
+        BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, Model, ModelInfo, Movie,
+    };
     let mut rng = Rng(seed);
     let mut matrix = |scale: f64| {
         let data = (0..movies * factors).map(|_| (rng.normal() * scale) as f32).collect();
@@ -113,7 +115,13 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
         },
         genre_names: vec!["Action".into(), "Comedy".into(), "Drama".into(), "Sci-Fi".into()],
         movies: catalogue,
-        explicit: ExplicitFactors { global_mean: 3.5, item_bias: vec![0.0; movies], item_factors: explicit, reg_factors: 8.0, reg_bias: 2.0 },
+        explicit: ExplicitFactors {
+            global_mean: 3.5,
+            item_bias: vec![0.0; movies],
+            item_factors: explicit,
+            reg_factors: 8.0,
+            reg_bias: 2.0,
+        },
         implicit: Some(ImplicitFactors {
             item_factors: implicit,
             reg: 20.0,

@@ -439,3 +439,24 @@ fn user_knn_finds_the_visitors_twin_among_training_users() {
     assert_eq!(neighbours[0].0, user_42, "the visitor's twin comes first: {:?}", &neighbours[..3]);
     assert!(neighbours.windows(2).all(|w| w[0].1 >= w[1].1));
 }
+
+#[test]
+fn int8_scoring_matches_the_f32_dot_products() {
+    let model = movie_recs::train::build_model(
+        "synthetic",
+        &common::movies(),
+        &common::tags(),
+        &common::ratings(),
+        &common::settings(FactorStorage::Int8),
+    )
+    .unwrap();
+    let m = &model.implicit.as_ref().unwrap().item_factors;
+    let v: Vec<f32> = (0..m.cols()).map(|i| (i as f32 * 0.9).sin()).collect();
+    let fast = m.dot_all(&v);
+    let max = (0..m.rows()).map(|r| movie_recs::fold_in::dot(m.row(r), &v).abs()).fold(0.0f32, f32::max);
+    for (r, f) in fast.iter().enumerate() {
+        let exact = movie_recs::fold_in::dot(m.row(r), &v);
+        assert!((f - exact).abs() <= 1e-3 * max, "row {r}: {f} vs {exact}");
+    }
+    assert!(m.dot_all(&vec![0.0; m.cols()]).iter().all(|&x| x == 0.0));
+}

@@ -357,7 +357,10 @@ fn cmd_bench(mut args: Args) -> Result<()> {
     let json = args.value("--json")?.map(PathBuf::from);
     let quick = args.flag("--quick");
     args.finish()?;
-    let mut cases: Vec<(String, Vec<u8>)> = vec![("ml-latest-small (default model)".into(), std::fs::read("www/model.bin").map_err(|e| Error::Io { path: "www/model.bin".into(), reason: e.to_string() })?)];
+    let mut cases: Vec<(String, Vec<u8>)> = vec![(
+        "ml-latest-small (default model)".into(),
+        std::fs::read("www/model.bin").map_err(|e| Error::Io { path: "www/model.bin".into(), reason: e.to_string() })?,
+    )];
     let sizes: &[(usize, &str)] = if quick { &[(62_423, "ML-25M size")] } else { &[(62_423, "ML-25M size"), (87_585, "ML-32M size")] };
     let factor_counts: &[usize] = if quick { &[64] } else { &[32, 64, 128] };
     for &(movies, label) in sizes {
@@ -374,8 +377,12 @@ fn cmd_bench(mut args: Args) -> Result<()> {
         let popular: Vec<u32> = rec.popular(400).iter().map(|m| m.movie_id).collect();
         let k = rec.model().explicit.item_factors.cols() + rec.model().implicit.as_ref().map_or(0, |i| i.item_factors.cols());
         for n in [1usize, 20, 200] {
-            let ratings: Vec<movie_recs::RawRating> =
-                popular.iter().take(n).enumerate().map(|(i, &m)| movie_recs::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0 }).collect();
+            let ratings: Vec<movie_recs::RawRating> = popular
+                .iter()
+                .take(n)
+                .enumerate()
+                .map(|(i, &m)| movie_recs::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0 })
+                .collect();
             let opts = movie_recs::RecommendOptions { count: 10, method: movie_recs::Method::Mf, ..Default::default() };
             let mut batches: Vec<f64> = (0..15)
                 .map(|_| {
