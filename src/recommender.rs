@@ -3,7 +3,7 @@
 //! explain, predict, search.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -185,7 +185,8 @@ pub struct MovieSummary {
 #[derive(Clone, Debug)]
 pub struct Visitor {
     rated: Vec<(usize, f32)>,
-    excluded: HashSet<usize>,
+    /// `excluded[row]`: the visitor rated the movie (even with an unusable value).
+    excluded: Vec<bool>,
     skipped: Vec<SkippedRating>,
     explicit: ExplicitUser,
     implicit: Option<ImplicitUser>,
@@ -262,11 +263,12 @@ impl Recommender {
     /// Folds raw ratings in: checks them, then solves for the visitor's bias and vectors.
     pub fn fold_in(&self, raw: &[RawRating]) -> Visitor {
         let checked = check_ratings(&self.model, &self.index, raw);
-        let excluded = raw
-            .iter()
-            .filter(|r| r.movie_id.is_finite() && r.movie_id >= 0.0 && r.movie_id <= u32::MAX as f64)
-            .filter_map(|r| self.row(MovieId(r.movie_id as u32)))
-            .collect();
+        let mut excluded = vec![false; self.model.movies.len()];
+        for r in raw.iter().filter(|r| r.movie_id.is_finite() && r.movie_id >= 0.0 && r.movie_id <= u32::MAX as f64) {
+            if let Some(row) = self.row(MovieId(r.movie_id as u32)) {
+                excluded[row] = true;
+            }
+        }
         // Movies no training user rated carry no collaborative signal (zero factors, no
         // neighbours): the collaborative models ignore them, the content model uses them.
         let collaborative: Vec<(usize, f32)> =
@@ -311,7 +313,7 @@ impl Recommender {
         }
         let keep = |row: usize| {
             let m = &self.model.movies[row];
-            !visitor.excluded.contains(&row)
+            !visitor.excluded[row]
                 && (m.rating_count > 0 || method == Method::Content)
                 && (genre_mask == 0 || m.genres & genre_mask != 0)
                 && options.year_min.is_none_or(|lo| m.year.is_some_and(|y| y >= lo))
@@ -711,13 +713,57 @@ fn standardise(mut scores: Vec<f32>) -> (Vec<f32>, f32) {
 
 /// The `k` best `(row, score)` pairs, best first; ties broken by ascending movie id so results
 /// are deterministic.
+///
+/// Streams: candidates below the current k-th best score are dropped on a single comparison,
+/// and the kept set is cut back to k whenever it doubles, so memory stays O(k).
 pub fn top_k(candidates: impl Iterator<Item = (usize, f32)>, k: usize, id: impl Fn(usize) -> MovieId) -> Vec<(usize, f32)> {
     let order = |a: &(usize, f32), b: &(usize, f32)| -> Ordering { b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(&id(b.0))) };
-    let mut all: Vec<(usize, f32)> = candidates.collect();
-    if all.len() > k {
-        all.select_nth_unstable_by(k, order);
-        all.truncate(k);
+    if k == 0 {
+        return Vec::new();
     }
-    all.sort_by(order);
-    all
+    let mut best: Vec<(usize, f32)> = Vec::with_capacity(2 * k);
+    let mut threshold = f32::NEG_INFINITY;
+    for c in candidates {
+        // Equal scores may still win on the id tie-break, so only strictly lower ones are dropped.
+        if c.1 < threshold {
+            continue;
+        }
+        best.push(c);
+        if best.len() == 2 * k {
+            best.select_nth_unstable_by(k - 1, order);
+            best.truncate(k);
+            threshold = best[k - 1].1;
+        }
+    }
+    if best.len() > k {
+        best.select_nth_unstable_by(k - 1, order);
+        best.truncate(k);
+    }
+    best.sort_by(order);
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaming_top_k_equals_a_full_sort_with_ties() {
+        let mut seed = 12345u64;
+        for n in [0usize, 1, 5, 10, 11, 57, 1000] {
+            for k in [1usize, 3, 10, 64] {
+                let scores: Vec<(usize, f32)> = (0..n)
+                    .map(|r| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        (r, ((seed >> 33) % 17) as f32) // few distinct values: many ties
+                    })
+                    .collect();
+                let id = |r: usize| MovieId(1000 - r as u32);
+                let mut expected = scores.clone();
+                expected.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(&id(b.0))));
+                expected.truncate(k);
+                assert_eq!(top_k(scores.into_iter(), k, id), expected, "n {n} k {k}");
+            }
+        }
+    }
 }
