@@ -135,6 +135,12 @@ case "$cmd" in
     [ "${1:-}" = "--quick" ] && quick="--quick"
     build_wasm
     ensure_chromium
+    log "criterion: native recommend calls on random factor models (target/criterion has the details)"
+    if [ -n "$quick" ]; then
+      cargo bench --bench recommend -- --warm-up-time 0.5 --measurement-time 1 "87585x64"
+    else
+      cargo bench --bench recommend -- --warm-up-time 0.5 --measurement-time 2
+    fi
     log "native recommend timings (and synthetic models for the browser run)"
     trainer bench --models target/bench-models --json target/bench-native.json $quick
     log "the implicit peer on the same shapes (single-threaded, like the browser)"

@@ -136,3 +136,13 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
         hybrid: HybridWeights::uniform(BlendWeights { factor: 1.0, neighbour: 0.0, content: 0.0, user: 0.0 }),
     }
 }
+
+/// A visitor for timing: the first `n` of `movie_ids`, rated 0.5 to 5 stars in turn.
+pub fn sample_ratings(movie_ids: &[u32], n: usize) -> Vec<crate::fold_in::RawRating> {
+    movie_ids
+        .iter()
+        .take(n)
+        .enumerate()
+        .map(|(i, &m)| crate::fold_in::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0 })
+        .collect()
+}

@@ -377,12 +377,7 @@ fn cmd_bench(mut args: Args) -> Result<()> {
         let popular: Vec<u32> = rec.popular(400).iter().map(|m| m.movie_id).collect();
         let k = rec.model().explicit.item_factors.cols() + rec.model().implicit.as_ref().map_or(0, |i| i.item_factors.cols());
         for n in [1usize, 20, 200] {
-            let ratings: Vec<movie_recs::RawRating> = popular
-                .iter()
-                .take(n)
-                .enumerate()
-                .map(|(i, &m)| movie_recs::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0 })
-                .collect();
+            let ratings = movie_recs::synthetic::sample_ratings(&popular, n);
             let opts = movie_recs::RecommendOptions { count: 10, method: movie_recs::Method::Mf, ..Default::default() };
             let mut batches: Vec<f64> = (0..15)
                 .map(|_| {
