@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A MovieLens movie id, kept apart from dense row indices into the factor matrices.
@@ -328,6 +328,10 @@ pub struct ItemNeighbours {
     pub max_similarity: f32,
     /// How many co-raters a similarity needs to count fully (`n / (n + shrink)`).
     pub shrink: f32,
+    /// Weight of the neighbourhood correction of predicted stars (0 turns it off).
+    pub rating_weight: f32,
+    /// Shrinkage of that correction towards 0 when few neighbours were rated.
+    pub rating_shrink: f32,
 }
 
 /// Weights of the hybrid's standardised parts (factor models, item neighbours, content).
@@ -377,7 +381,13 @@ impl ItemNeighbours {
 
     fn validate(&self, n: usize) -> Result<()> {
         validate_table("neighbour", &self.offsets, Some(n), &self.neighbour, self.similarity.len(), n)?;
-        if !(self.max_similarity.is_finite() && self.max_similarity >= 0.0 && self.shrink.is_finite() && self.shrink >= 0.0) {
+        let nonneg = |v: f32| v.is_finite() && v >= 0.0;
+        if !(nonneg(self.max_similarity)
+            && nonneg(self.shrink)
+            && nonneg(self.rating_weight)
+            && self.rating_shrink.is_finite()
+            && self.rating_shrink > 0.0)
+        {
             return Err(Error::InvalidModel("neighbour similarity scale or shrinkage is not finite".into()));
         }
         Ok(())

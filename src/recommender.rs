@@ -195,6 +195,8 @@ pub struct Visitor {
     weights: Vec<(usize, f32)>,
     /// The visitor's most similar pool users (empty without a user pool).
     similar_users: Neighbours,
+    /// The collaborative ratings sorted by row, for lookups.
+    rated_by_row: Vec<(usize, f32)>,
 }
 
 impl Visitor {
@@ -288,7 +290,9 @@ impl Recommender {
             (Some(pool), Some(index)) => pool.neighbours(index, &collaborative),
             _ => Vec::new(),
         };
-        Visitor { rated: checked.rated, excluded, skipped: checked.skipped, explicit, implicit, weights, similar_users }
+        let mut rated_by_row = collaborative;
+        rated_by_row.sort_unstable_by_key(|&(row, _)| row);
+        Visitor { rated: checked.rated, excluded, skipped: checked.skipped, explicit, implicit, weights, similar_users, rated_by_row }
     }
 
     /// Folds the ratings in and ranks the catalogue: see [`Recommender::recommend_for`].
@@ -488,7 +492,8 @@ impl Recommender {
         let ex = &self.model.explicit;
         let raw = match method {
             Method::Hybrid | Method::Mf | Method::ItemKnn | Method::UserKnn | Method::Content => {
-                ex.global_mean + visitor.explicit.centred_score(ex, row)
+                let mf = ex.global_mean + visitor.explicit.centred_score(ex, row);
+                mf + self.neighbour_correction(visitor, row)
             }
             Method::Popular => {
                 let m = &self.model.movies[row];
@@ -537,6 +542,24 @@ impl Recommender {
             }
         }
         total
+    }
+
+    /// Item-neighbourhood correction of the predicted stars: how the visitor rated `row`'s
+    /// neighbours relative to what the factor model predicts for them,
+    /// `weight * sum(s_ij (r_j - pred_j)) / (sum(s_ij) + shrink)` (Koren's neighbourhood model on
+    /// the factor model's residuals). Zero without a neighbour table or rated neighbours.
+    fn neighbour_correction(&self, visitor: &Visitor, row: usize) -> f32 {
+        let Some(nb) = self.model.neighbours.as_ref().filter(|nb| nb.rating_weight > 0.0) else { return 0.0 };
+        let ex = &self.model.explicit;
+        let (mut num, mut den) = (0.0f32, 0.0f32);
+        for (j, sim) in nb.of(row) {
+            if let Ok(at) = visitor.rated_by_row.binary_search_by_key(&j, |&(r, _)| r) {
+                let r = visitor.rated_by_row[at].1;
+                num += sim * (r - ex.global_mean - visitor.explicit.centred_score(ex, j));
+                den += sim;
+            }
+        }
+        nb.rating_weight * num / (den + nb.rating_shrink)
     }
 
     /// The rated movies that add most to `row`'s score under `method`, as reasons.

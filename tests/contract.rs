@@ -460,3 +460,23 @@ fn int8_scoring_matches_the_f32_dot_products() {
     }
     assert!(m.dot_all(&vec![0.0; m.cols()]).iter().all(|&x| x == 0.0));
 }
+
+#[test]
+fn the_neighbour_correction_moves_predicted_stars_towards_how_the_neighbours_were_rated() {
+    let mut model = common::model();
+    let target = MovieId(5);
+    let row = model.movies.iter().position(|m| m.id == target).unwrap();
+    let neighbour_ids: Vec<u32> = model.neighbours.as_ref().unwrap().of(row).take(5).map(|(j, _)| model.movies[j].id.0).collect();
+    let loved: Vec<(u32, f32)> = neighbour_ids.iter().map(|&m| (m, 5.0)).collect();
+    let hated: Vec<(u32, f32)> = neighbour_ids.iter().map(|&m| (m, 0.5)).collect();
+    let predict = |model: &Model, ratings: &[(u32, f32)]| {
+        let rec = Recommender::new(model.clone());
+        rec.predict(&rec.fold_in(&raw(ratings)), &[target], Method::Mf)[0].unwrap()
+    };
+    let (with_love, with_hate) = (predict(&model, &loved), predict(&model, &hated));
+    model.neighbours.as_mut().unwrap().rating_weight = 0.0;
+    let (plain_love, plain_hate) = (predict(&model, &loved), predict(&model, &hated));
+    assert!(with_love >= plain_love, "{with_love} < {plain_love}");
+    assert!(with_hate <= plain_hate, "{with_hate} > {plain_hate}");
+    assert!(with_love - with_hate > plain_love - plain_hate);
+}

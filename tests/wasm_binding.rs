@@ -53,6 +53,8 @@ fn model_bytes() -> Vec<u8> {
             similarity: vec![255, 128, 255, 128, 255, 128, 255, 128, 255, 128, 255, 128],
             max_similarity: 0.8,
             shrink: 0.0,
+            rating_weight: 0.0,
+            rating_shrink: 1.0,
         }),
         content: None,
         users: None,

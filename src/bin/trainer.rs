@@ -29,6 +29,7 @@ settings:
   --half-life F (recency half-life of a rating's confidence, in ratings; 0 = off)
   --no-implicit                                          rank by predicted stars only
   --neighbours K --shrink F   --no-neighbours            item kNN
+  --knn-rating-weight F --knn-rating-shrink F            item-neighbour correction of predicted stars (0 = off)
   --content-features N   --no-content   --tmdb FILE       content model (TMDB found beside DIR by default)
   --user-k K --user-shrink F --user-pool N   --no-users   user kNN (pool: the N most active training users)
   --blend F:N:C:U[/F:N:C:U/F:N:C:U]                      hybrid weights (factor:item-knn:content:user-knn) by rating count (<5, 5-19, 20+)
@@ -112,6 +113,8 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     if let Some(nb) = s.neighbours.as_mut() {
         set!("--neighbours", nb.k);
         set!("--shrink", nb.shrink);
+        set!("--knn-rating-weight", nb.rating_weight);
+        set!("--knn-rating-shrink", nb.rating_shrink);
     }
     if let Some(c) = s.content.as_mut() {
         set!("--content-features", c.max_features);

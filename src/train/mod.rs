@@ -71,6 +71,10 @@ pub struct NeighbourSettings {
     pub k: usize,
     /// Shrinkage of similarities by co-rater count `n / (n + shrink)`.
     pub shrink: f32,
+    /// Weight of the neighbourhood correction of predicted stars.
+    pub rating_weight: f32,
+    /// Shrinkage of that correction.
+    pub rating_shrink: f32,
 }
 
 /// Settings of the user pool for user-based kNN.
@@ -121,7 +125,7 @@ impl Default for TrainSettings {
                 recency_half_life: 5.0,
                 seed: 43,
             }),
-            neighbours: Some(NeighbourSettings { k: 10, shrink: 0.0 }),
+            neighbours: Some(NeighbourSettings { k: 30, shrink: 0.0, rating_weight: 0.6, rating_shrink: 1.0 }),
             content: Some(ContentSettings::default()),
             users: Some(UserPoolSettings { k: 50, shrink: 10.0, max_users: None }),
             // Buckets 1 and 2 were chosen on validation users (tuning/README.md). No MovieLens user
@@ -189,6 +193,9 @@ impl TrainSettings {
             if !(nb.shrink.is_finite() && nb.shrink >= 0.0) {
                 return Err(setting_error("shrink", nb.shrink, "must be finite and >= 0"));
             }
+            if !(nb.rating_weight.is_finite() && nb.rating_weight >= 0.0 && nb.rating_shrink.is_finite() && nb.rating_shrink > 0.0) {
+                return Err(setting_error("knn_rating", format!("{}/{}", nb.rating_weight, nb.rating_shrink), "weight >= 0, shrink > 0"));
+            }
         }
         for b in &self.hybrid.buckets {
             let w = [b.factor, b.neighbour, b.content, b.user];
@@ -220,7 +227,7 @@ impl TrainSettings {
             );
         }
         if let Some(nb) = &self.neighbours {
-            s += &format!("; item kNN k={} shrink={}", nb.k, nb.shrink);
+            s += &format!("; item kNN k={} shrink={} star correction {}/{}", nb.k, nb.shrink, nb.rating_weight, nb.rating_shrink);
         }
         if let Some(c) = &self.content {
             s += &format!("; content features<={} min movies={}", c.max_features, c.min_movies);
@@ -658,7 +665,7 @@ fn remap_neighbours(nb: ItemNeighbours, rated_row: &[usize], n: usize) -> ItemNe
         }
         offsets.push(neighbour.len() as u32);
     }
-    ItemNeighbours { offsets, neighbour, similarity, max_similarity: nb.max_similarity, shrink: nb.shrink }
+    ItemNeighbours { offsets, neighbour, similarity, ..nb }
 }
 
 /// For every item its `k` most similar items by shrunk cosine similarity of their raters:
@@ -718,5 +725,13 @@ pub fn item_neighbours(data: &Interactions, s: &NeighbourSettings) -> ItemNeighb
         }
         offsets.push(neighbour.len() as u32);
     }
-    ItemNeighbours { offsets, neighbour, similarity, max_similarity, shrink: s.shrink }
+    ItemNeighbours {
+        offsets,
+        neighbour,
+        similarity,
+        max_similarity,
+        shrink: s.shrink,
+        rating_weight: s.rating_weight,
+        rating_shrink: s.rating_shrink,
+    }
 }

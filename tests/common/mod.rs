@@ -57,7 +57,7 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
             recency_half_life: 0.0,
             seed: 4,
         }),
-        neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0 }),
+        neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0, rating_weight: 0.5, rating_shrink: 1.0 }),
         content: Some(ContentSettings::default()),
         users: Some(UserPoolSettings { k: 20, shrink: 5.0, max_users: None }),
         hybrid: HybridWeights {
