@@ -277,14 +277,7 @@ fn training_is_deterministic_for_a_seed() {
 #[test]
 fn int8_storage_is_close_to_f32_and_saves_three_bytes_a_value() {
     let f32_model = common::model();
-    let int8 = movie_recs::train::build_model(
-        "synthetic",
-        &common::movies(),
-        &common::tags(),
-        &common::ratings(),
-        &common::settings(FactorStorage::Int8),
-    )
-    .unwrap();
+    let int8 = common::model_stored(FactorStorage::Int8);
     let (a, b) = (f32_model.explicit.item_factors.as_slice(), int8.explicit.item_factors.as_slice());
     let max_err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     let max_abs = a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
@@ -442,14 +435,7 @@ fn user_knn_finds_the_visitors_twin_among_training_users() {
 
 #[test]
 fn int8_scoring_matches_the_f32_dot_products() {
-    let model = movie_recs::train::build_model(
-        "synthetic",
-        &common::movies(),
-        &common::tags(),
-        &common::ratings(),
-        &common::settings(FactorStorage::Int8),
-    )
-    .unwrap();
+    let model = common::model_stored(FactorStorage::Int8);
     let m = &model.implicit.as_ref().unwrap().item_factors;
     let v: Vec<f32> = (0..m.cols()).map(|i| (i as f32 * 0.9).sin()).collect();
     let fast = m.dot_all(&v);

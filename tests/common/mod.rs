@@ -73,5 +73,10 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
 }
 
 pub fn model() -> Model {
-    movie_recs::train::build_model("synthetic", &movies(), &tags(), &ratings(), &settings(FactorStorage::F32)).expect("fixture trains")
+    model_stored(FactorStorage::F32)
+}
+
+/// The fixture model with its factors stored as `storage`.
+pub fn model_stored(storage: FactorStorage) -> Model {
+    movie_recs::train::build_model("synthetic", &movies(), &tags(), &ratings(), &settings(storage)).expect("fixture trains")
 }
