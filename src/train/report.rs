@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::eval::{evaluate, mean, split, Metrics, K_MAX};
+use crate::model::FactorStorage;
 use crate::recommender::{Method, Recommender};
 use crate::train::{build_model, TrainSettings};
 
@@ -50,9 +51,10 @@ enum Variant {
     UserKnn,
     Content,
     Hybrid,
+    HybridF32,
 }
 
-const VARIANTS: [(Variant, &str); 8] = [
+const VARIANTS: [(Variant, &str); 9] = [
     (Variant::Popularity, "popularity"),
     (Variant::Explicit, "mf-explicit (biased ALS, ranks by predicted stars)"),
     (Variant::Implicit, "mf-implicit (confidence-weighted ALS, recency fold-in)"),
@@ -61,6 +63,7 @@ const VARIANTS: [(Variant, &str); 8] = [
     (Variant::UserKnn, "user-knn (mean-centred cosine, shrunk, k neighbours)"),
     (Variant::Content, "content (genres, tags, TMDB keywords/words, TF-IDF)"),
     (Variant::Hybrid, "hybrid (mf + item-knn + content + user-knn, per-bucket weights)"),
+    (Variant::HybridF32, "hybrid with f32 factors (what int8 storage costs)"),
 ];
 
 /// Runs the protocol on `folds` of `data` with `settings`, printing progress to stderr.
@@ -74,10 +77,19 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
     for &fold in folds {
         let s = split(&data.ratings, fold, 5);
         let t = Instant::now();
-        let model = build_model(&data.name, &data.movies, &data.tags, &s.train, settings)?;
+        // Trained with exact f32 factors, then stored as the settings say: the same training run
+        // gives the shipped row and the f32 row, so the table shows what quantisation costs.
+        let exact_settings = TrainSettings { storage: FactorStorage::F32, ..settings.clone() };
+        let exact = build_model(&data.name, &data.movies, &data.tags, &s.train, &exact_settings)?;
+        let mut model = exact.clone();
+        model.explicit.item_factors = model.explicit.item_factors.with_storage(settings.storage);
+        if let Some(imp) = model.implicit.as_mut() {
+            imp.item_factors = imp.item_factors.clone().with_storage(settings.storage);
+        }
         let bytes = model.to_bytes()?;
         train_seconds.push(t.elapsed().as_secs_f64());
         let full = Recommender::from_bytes(&bytes)?;
+        let exact = Recommender::from_bytes(&exact.to_bytes()?)?;
         let mut explicit_only = full.model().clone();
         explicit_only.implicit = None;
         let explicit_only = Recommender::new(explicit_only);
@@ -96,7 +108,10 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
                 Variant::UserKnn if settings.users.is_some() => evaluate(&full, Method::UserKnn, &s.test, &now)?,
                 Variant::Content if settings.content.is_some() => evaluate(&full, Method::Content, &s.test, &now)?,
                 Variant::Hybrid if has_hybrid => evaluate(&full, Method::Hybrid, &s.test, &now)?,
-                Variant::ItemKnn | Variant::UserKnn | Variant::Content | Variant::Hybrid => continue,
+                Variant::HybridF32 if has_hybrid && settings.storage != FactorStorage::F32 => {
+                    evaluate(&exact, Method::Hybrid, &s.test, &now)?
+                }
+                Variant::ItemKnn | Variant::UserKnn | Variant::Content | Variant::Hybrid | Variant::HybridF32 => continue,
             };
             eprintln!(
                 "fold {fold} {name:<56} RMSE {:.4}  P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  users {}",
