@@ -83,3 +83,13 @@ fn the_committed_default_model_loads_and_recommends() {
     assert!(out.items.iter().all(|i| i.genres.iter().any(|g| g == "Animation")));
     assert!(rec.search("toy story", 5).iter().any(|m| m.movie_id == 1));
 }
+
+#[test]
+fn the_committed_model_is_what_build_sh_model_makes() {
+    let mut ds = dataset();
+    movie_recs::data::join_tmdb(&movie_recs::data::shared_tmdb(), &mut ds.movies, ReadOptions::default()).unwrap();
+    let settings = TrainSettings { progress: false, ..TrainSettings::default() };
+    let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &settings).unwrap();
+    let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("www/model.bin")).unwrap();
+    assert!(model.to_bytes().unwrap() == committed, "www/model.bin is stale or training is not deterministic: run ./build.sh model");
+}

@@ -127,7 +127,9 @@ impl Default for TrainSettings {
             }),
             neighbours: Some(NeighbourSettings { k: 30, shrink: 0.0, rating_weight: 0.6, rating_shrink: 1.0 }),
             content: Some(ContentSettings::default()),
-            users: Some(UserPoolSettings { k: 50, shrink: 10.0, max_users: None }),
+            // Every training user of a small data set; the 1,000 most active of a large one (all of
+            // ML-25M would be tens of MB; see tuning/README.md for the pool-size trade-off).
+            users: Some(UserPoolSettings { k: 50, shrink: 10.0, max_users: Some(1000) }),
             // Buckets 1 and 2 were chosen on validation users (tuning/README.md). No MovieLens user
             // has under 5 given ratings in the protocol, so bucket 0 leans on content by design.
             hybrid: HybridWeights {
