@@ -193,8 +193,9 @@ pub struct Visitor {
     /// `(row, weight)` of each rating for the neighbourhood score: the implicit model's
     /// confidence (recency included), or 1.
     weights: Vec<(usize, f32)>,
-    /// The visitor's most similar pool users (empty without a user pool).
-    similar_users: Neighbours,
+    /// The visitor's most similar pool users, found on first use (only the user-based and
+    /// hybrid methods need them).
+    similar_users: std::cell::OnceCell<Neighbours>,
     /// The collaborative ratings sorted by row, for lookups.
     rated_by_row: Vec<(usize, f32)>,
 }
@@ -286,13 +287,18 @@ impl Recommender {
             .enumerate()
             .map(|(i, &(row, r))| (row, self.model.implicit.as_ref().map_or(1.0, |imp| imp.confidence(r, n - 1 - i))))
             .collect();
-        let similar_users = match (&self.model.users, &self.user_index) {
-            (Some(pool), Some(index)) => pool.neighbours(index, &collaborative),
-            _ => Vec::new(),
-        };
         let mut rated_by_row = collaborative;
         rated_by_row.sort_unstable_by_key(|&(row, _)| row);
-        Visitor { rated: checked.rated, excluded, skipped: checked.skipped, explicit, implicit, weights, similar_users, rated_by_row }
+        Visitor {
+            rated: checked.rated,
+            excluded,
+            skipped: checked.skipped,
+            explicit,
+            implicit,
+            weights,
+            similar_users: std::cell::OnceCell::new(),
+            rated_by_row,
+        }
     }
 
     /// Folds the ratings in and ranks the catalogue: see [`Recommender::recommend_for`].
@@ -427,9 +433,17 @@ impl Recommender {
 
     fn user_scores(&self, visitor: &Visitor) -> Vec<f32> {
         match &self.model.users {
-            Some(pool) => pool.scores(&visitor.similar_users, self.model.movies.len()),
+            Some(pool) => pool.scores(self.similar_users(visitor), self.model.movies.len()),
             None => vec![0.0; self.model.movies.len()],
         }
+    }
+
+    /// The visitor's nearest pool users (computed once per visitor; empty without a pool).
+    fn similar_users<'v>(&self, visitor: &'v Visitor) -> &'v Neighbours {
+        visitor.similar_users.get_or_init(|| match (&self.model.users, &self.user_index) {
+            (Some(pool), Some(index)) => pool.neighbours(index, &visitor.rated_by_row),
+            _ => Vec::new(),
+        })
     }
 
     /// The visitor's attribute profile, ratings centred on their mean shrunk towards the global
@@ -582,7 +596,7 @@ impl Recommender {
         };
         if method == Method::UserKnn {
             if let (Some(pool), Some(index)) = (&self.model.users, &self.user_index) {
-                let (rated, liked) = pool.support(index, &visitor.similar_users, row);
+                let (rated, liked) = pool.support(index, self.similar_users(visitor), row);
                 if rated > 0 {
                     return vec![Reason::SimilarViewers { rated, liked }];
                 }
