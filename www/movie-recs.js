@@ -118,6 +118,7 @@ export class MovieRecsElement extends HTMLElement {
   async start() {
     this.recommender = null;
     this.store = new RatingStore(this.getAttribute('storage-key') || DEFAULT_KEY);
+    this.store.onWarning = (warning) => this.parts?.notices.append(el('p', 'notice', warning));
     this.root.replaceChildren(this.skeleton());
     const model = this.getAttribute('model');
     try {

@@ -186,6 +186,30 @@ test('tampered storage keeps what is valid, warns, and backs the original up', a
   await context.close();
 });
 
+test('when storage fills up, ratings go on in memory with a notice and the saved ones stay', async () => {
+  const { page, record, context } = await openPage(env.browser);
+  await page.goto(env.server.origin + '/');
+  await ready(page);
+  await page.fill('#search', 'heat');
+  await page.locator('#search-results .stars').first().focus();
+  await page.keyboard.press('5');
+  const saved = await page.evaluate(() => localStorage.getItem('movie-recs:ratings'));
+  await page.evaluate(() => {
+    Storage.prototype.setItem = function () {
+      throw new DOMException('the quota has been exceeded', 'QuotaExceededError');
+    };
+  });
+  await page.fill('#search', 'toy story');
+  await page.locator('#search-results .stars').first().focus();
+  await page.keyboard.press('4');
+  assert.match(await page.textContent('.notices'), /storage is full/);
+  assert.equal(await page.textContent('#rating-count'), '(2)');
+  assert.match(await page.textContent('#recs-note'), /Based on your 2 ratings/);
+  assert.equal(await page.evaluate(() => localStorage.getItem('movie-recs:ratings')), saved, 'what was saved stays');
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
 test('without storage the page works in memory and says so', async () => {
   const { page, record, context } = await openPage(env.browser);
   await page.addInitScript(() => {

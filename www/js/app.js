@@ -7,6 +7,7 @@ import { el, keepingFocus, movieItem } from './render.js';
 
 const $ = (id) => document.getElementById(id);
 const store = new RatingStore();
+store.onWarning = (warning) => notice(warning, { kind: 'warning' });
 let recommender = null;
 let similarTo = null;
 

@@ -75,6 +75,8 @@ export class RatingStore {
     this.storage = probeStorage();
     this.warnings = [];
     this.ratings = new Map();
+    /** Called with each warning that arises after loading (storage filling up, say). */
+    this.onWarning = null;
     this.load();
   }
 
@@ -134,7 +136,9 @@ export class RatingStore {
       this.storage.setItem(this.key, body);
       return true;
     } catch {
-      this.warnings.push('Browser storage is full: ratings are kept only until you leave.');
+      const warning = 'Browser storage is full: new ratings are kept only until you leave (what was saved before stays saved).';
+      this.warnings.push(warning);
+      this.onWarning?.(warning);
       this.storage = null;
       return false;
     }
