@@ -196,11 +196,6 @@ impl ExplicitUser {
 }
 
 impl ImplicitUser {
-    /// Ranking score `x_u . y_i`.
-    pub fn score(&self, model: &ImplicitFactors, row: usize) -> f32 {
-        dot(&self.factors, model.item_factors.row(row))
-    }
-
     /// How much each folded-in rating adds to the score of `row`: `c_j y_i^T W^-1 y_j`.
     pub fn contributions(&self, model: &ImplicitFactors, row: usize) -> Vec<(usize, f64)> {
         let Some(chol) = &self.chol else { return Vec::new() };

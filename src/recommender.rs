@@ -432,9 +432,9 @@ impl Recommender {
     }
 
     fn user_scores(&self, visitor: &Visitor) -> Vec<f32> {
-        match &self.model.users {
-            Some(pool) => pool.scores(self.similar_users(visitor), self.model.movies.len()),
-            None => vec![0.0; self.model.movies.len()],
+        match (&self.model.users, &self.user_index) {
+            (Some(pool), Some(index)) => pool.scores(index, self.similar_users(visitor), self.model.movies.len()),
+            _ => vec![0.0; self.model.movies.len()],
         }
     }
 

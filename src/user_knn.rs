@@ -30,6 +30,8 @@ pub struct UserIndex {
     offsets: Vec<u32>,
     user: Vec<u32>,
     deviation: Vec<f32>,
+    /// Each pool user's mean rating.
+    means: Vec<f32>,
 }
 
 /// The visitor's neighbours: `(pool user, similarity)`, most similar first.
@@ -53,9 +55,11 @@ impl UserPool {
         let mut fill = count.clone();
         let total = self.rows.len();
         let (mut user, mut deviation) = (vec![0u32; total], vec![0f32; total]);
+        let mut means = Vec::with_capacity(self.users());
         for v in 0..self.users() {
             let span = self.offsets[v] as usize..self.offsets[v + 1] as usize;
             let mean = self.half_stars[span.clone()].iter().map(|&h| h as f32 / 2.0).sum::<f32>() / span.len().max(1) as f32;
+            means.push(mean);
             for at in span {
                 let r = self.rows[at] as usize;
                 let to = fill[r] as usize;
@@ -64,7 +68,7 @@ impl UserPool {
                 fill[r] += 1;
             }
         }
-        UserIndex { offsets: count, user, deviation }
+        UserIndex { offsets: count, user, deviation, means }
     }
 
     /// The `k` pool users most similar to a visitor with ratings `rated` (`(row, stars)`).
@@ -104,12 +108,11 @@ impl UserPool {
 
     /// Scores of all `n` rows: the similarity-weighted sum of the neighbours' deviations from
     /// their mean, plus a small bonus for having been rated at all (what similar viewers watch).
-    pub fn scores(&self, neighbours: &Neighbours, n: usize) -> Vec<f32> {
+    pub fn scores(&self, index: &UserIndex, neighbours: &Neighbours, n: usize) -> Vec<f32> {
         let mut scores = vec![0f32; n];
         for &(v, sim) in neighbours {
-            let span = self.offsets[v] as usize..self.offsets[v + 1] as usize;
-            let mean = self.half_stars[span.clone()].iter().map(|&h| h as f32 / 2.0).sum::<f32>() / span.len().max(1) as f32;
-            for at in span {
+            let mean = index.means[v];
+            for at in self.offsets[v] as usize..self.offsets[v + 1] as usize {
                 scores[self.rows[at] as usize] += sim * (1.0 + (self.half_stars[at] as f32 / 2.0 - mean));
             }
         }

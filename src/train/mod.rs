@@ -23,6 +23,7 @@ use crate::model::{
     confidence, BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model,
     ModelInfo, Movie, MovieId,
 };
+use crate::recommender::top_k;
 use crate::user_knn::UserPool;
 use content::{build_content, ContentSettings};
 
@@ -677,7 +678,7 @@ fn remap_neighbours(nb: ItemNeighbours, rated_row: &[usize], n: usize) -> ItemNe
 pub fn item_neighbours(data: &Interactions, s: &NeighbourSettings) -> ItemNeighbours {
     let n = data.items.len();
     let counts: Vec<f32> = (0..n).map(|i| data.item_ratings(i).count() as f32).collect();
-    let lists: Vec<Vec<(u32, f32)>> = (0..n)
+    let lists: Vec<Vec<(usize, f32)>> = (0..n)
         .into_par_iter()
         .map_init(
             || (vec![0u32; n], Vec::new()),
@@ -692,24 +693,19 @@ pub fn item_neighbours(data: &Interactions, s: &NeighbourSettings) -> ItemNeighb
                         }
                     }
                 }
-                let mut sims: Vec<(u32, f32)> = touched
+                let sims: Vec<(usize, f32)> = touched
                     .iter()
                     .map(|&j| {
                         let c = co[j] as f32;
-                        (j as u32, c / (counts[i] * counts[j]).sqrt() * c / (c + s.shrink))
+                        (j, c / (counts[i] * counts[j]).sqrt() * c / (c + s.shrink))
                     })
                     .collect();
                 for &j in touched.iter() {
                     co[j] = 0;
                 }
                 touched.clear();
-                let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-                if sims.len() > s.k {
-                    sims.select_nth_unstable_by(s.k, order);
-                    sims.truncate(s.k);
-                }
-                sims.sort_by(order);
-                sims
+                // Most similar first, ties by row (rows ascend with movie ids).
+                top_k(sims.into_iter(), s.k, |j| MovieId(j as u32))
             },
         )
         .collect();
@@ -721,7 +717,7 @@ pub fn item_neighbours(data: &Interactions, s: &NeighbourSettings) -> ItemNeighb
         for (j, v) in list {
             let q = if max_similarity > 0.0 { (v / max_similarity * 255.0).round() as u8 } else { 0 };
             if q > 0 {
-                neighbour.push(j);
+                neighbour.push(j as u32);
                 similarity.push(q);
             }
         }

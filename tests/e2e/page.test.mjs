@@ -190,18 +190,14 @@ test('when storage fills up, ratings go on in memory with a notice and the saved
   const { page, record, context } = await openPage(env.browser);
   await page.goto(env.server.origin + '/');
   await ready(page);
-  await page.fill('#search', 'heat');
-  await page.locator('#search-results .stars').first().focus();
-  await page.keyboard.press('5');
+  await rateFromSearch(page, 'heat 1995', 'Heat', '5');
   const saved = await page.evaluate(() => localStorage.getItem('movie-recs:ratings'));
   await page.evaluate(() => {
     Storage.prototype.setItem = function () {
       throw new DOMException('the quota has been exceeded', 'QuotaExceededError');
     };
   });
-  await page.fill('#search', 'toy story');
-  await page.locator('#search-results .stars').first().focus();
-  await page.keyboard.press('4');
+  await rateFromSearch(page, 'toy story', 'Toy Story', '4');
   assert.match(await page.textContent('.notices'), /storage is full/);
   assert.equal(await page.textContent('#rating-count'), '(2)');
   assert.match(await page.textContent('#recs-note'), /Based on your 2 ratings/);
@@ -218,9 +214,7 @@ test('without storage the page works in memory and says so', async () => {
   await page.goto(env.server.origin + '/');
   await ready(page);
   assert.match(await page.textContent('.notices'), /kept only until you leave/);
-  await page.fill('#search', 'heat');
-  await page.locator('#search-results .stars').first().focus();
-  await page.keyboard.press('5');
+  await rateFromSearch(page, 'heat 1995', 'Heat', '5');
   assert.equal(await page.textContent('#rating-count'), '(1)');
   assert.match(await page.textContent('#recs-note'), /Based on your 1 rating/);
   assert.deepEqual(record.errors, []);
