@@ -37,6 +37,7 @@ pub mod eval;
 pub mod fold_in;
 pub mod kernels;
 pub mod model;
+pub mod neural;
 pub mod recommender;
 pub mod solve;
 pub mod synthetic;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A MovieLens movie id, kept apart from dense row indices into the factor matrices.
@@ -310,6 +310,8 @@ pub struct Model {
     pub content: Option<crate::content::ContentFeatures>,
     /// Training users for user-based filtering; absent in models built without it.
     pub users: Option<crate::user_knn::UserPool>,
+    /// The neural method's autoencoder; absent in models built without it.
+    pub neural: Option<crate::neural::Autoencoder>,
     /// Blend weights of the hybrid method.
     pub hybrid: HybridWeights,
 }
@@ -345,6 +347,15 @@ pub struct BlendWeights {
     pub content: f32,
     /// User neighbours' score.
     pub user: f32,
+    /// The neural autoencoder's score.
+    pub neural: f32,
+}
+
+impl BlendWeights {
+    /// The weights in field order (factor, neighbour, content, user, neural).
+    pub fn as_array(&self) -> [f32; 5] {
+        [self.factor, self.neighbour, self.content, self.user, self.neural]
+    }
 }
 
 /// The hybrid's weights by how many ratings the visitor has: few ratings lean on content and
@@ -520,9 +531,12 @@ impl Model {
         if let Some(u) = &self.users {
             u.validate(n)?;
         }
-        let weights = self.hybrid.buckets.iter().flat_map(|b| [b.factor, b.neighbour, b.content, b.user]);
+        if let Some(ae) = &self.neural {
+            ae.validate(n)?;
+        }
+        let weights = self.hybrid.buckets.iter().flat_map(|b| b.as_array());
         if weights.clone().any(|w| !(w.is_finite() && w >= 0.0))
-            || self.hybrid.buckets.iter().any(|b| b.factor + b.neighbour + b.content + b.user <= 0.0)
+            || self.hybrid.buckets.iter().any(|b| b.as_array().iter().sum::<f32>() <= 0.0)
         {
             return bad(format!("hybrid weights {:?} must be finite, >= 0, and not all 0 in a bucket", self.hybrid.buckets));
         }

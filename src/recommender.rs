@@ -39,13 +39,16 @@ pub enum Method {
     UserKnn,
     /// Content-based: movies whose attributes (genres, tags, keywords, ...) match the visitor's.
     Content,
+    /// The neural autoencoder (Mult-DAE): one forward pass over the movies the visitor rated.
+    Neural,
     /// Most rated first, the same for everyone: the evaluation's floor.
     Popular,
 }
 
 impl Method {
     /// Every method, in the order the page lists them.
-    pub const ALL: [Method; 6] = [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::UserKnn, Method::Content, Method::Popular];
+    pub const ALL: [Method; 7] =
+        [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::UserKnn, Method::Content, Method::Neural, Method::Popular];
 
     /// The name callers use (`"hybrid"`, `"mf"`, `"itemKnn"`, `"popular"`).
     pub fn name(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Method {
             Method::ItemKnn => "itemKnn",
             Method::UserKnn => "userKnn",
             Method::Content => "content",
+            Method::Neural => "neural",
             Method::Popular => "popular",
         }
     }
@@ -198,6 +202,8 @@ pub struct Visitor {
     similar_users: std::cell::OnceCell<Neighbours>,
     /// The collaborative ratings sorted by row, for lookups.
     rated_by_row: Vec<(usize, f32)>,
+    /// The visitor through the autoencoder's encoder, computed on first use.
+    encoded: std::cell::OnceCell<Option<crate::neural::Encoded>>,
 }
 
 impl Visitor {
@@ -298,6 +304,7 @@ impl Recommender {
             weights,
             similar_users: std::cell::OnceCell::new(),
             rated_by_row,
+            encoded: std::cell::OnceCell::new(),
         }
     }
 
@@ -371,7 +378,11 @@ impl Recommender {
     /// neither is `Mf`.
     pub fn resolve(&self, method: Method) -> Result<Method> {
         let (neighbours, content, users) = (self.model.neighbours.is_some(), self.model.content.is_some(), self.model.users.is_some());
+        let neural = self.model.neural.is_some();
         match method {
+            Method::Neural if !neural => {
+                Err(Error::InvalidOption { name: "method", reason: "neural needs a model with an autoencoder; this one has none".into() })
+            }
             Method::UserKnn if !users => {
                 Err(Error::InvalidOption { name: "method", reason: "userKnn needs a model with a user pool; this one has none".into() })
             }
@@ -383,7 +394,7 @@ impl Recommender {
                 name: "method",
                 reason: "content needs a model with movie attributes; this one has none".into(),
             }),
-            Method::Hybrid if !neighbours && !content && !users => Ok(Method::Mf),
+            Method::Hybrid if !neighbours && !content && !users && !neural => Ok(Method::Mf),
             m => Ok(m),
         }
     }
@@ -395,12 +406,13 @@ impl Recommender {
 
     fn rank_all(&self, visitor: &Visitor, method: Method) -> Result<Ranking> {
         let movies = &self.model.movies;
-        let plain = |scores| Ranking { scores, factor_scale: 1.0, neighbour_scale: 1.0, content_profile: None };
+        let plain = |scores| Ranking { scores, factor_scale: 1.0, neighbour_scale: 1.0, neural_scale: 1.0, content_profile: None };
         Ok(match self.resolve(method)? {
             Method::Popular => plain(movies.iter().map(|m| m.rating_count as f32 + m.rating_mean * 1e-3).collect()),
             Method::Mf => plain(self.factor_scores(visitor)),
             Method::ItemKnn => plain(self.neighbour_scores(visitor)),
             Method::UserKnn => plain(self.user_scores(visitor)),
+            Method::Neural => plain(self.neural_scores(visitor)),
             Method::Content => {
                 let profile = self.content_profile(visitor);
                 let scores = self.model.content.as_ref().expect("resolved").scores(&profile);
@@ -410,11 +422,22 @@ impl Recommender {
                 let w = self.model.hybrid.for_ratings(visitor.rated.len());
                 let (mut scores, fs) = standardise(self.factor_scores(visitor));
                 scores.iter_mut().for_each(|s| *s *= w.factor);
-                let mut ranking = Ranking { scores, factor_scale: (w.factor / fs) as f64, neighbour_scale: 0.0, content_profile: None };
+                let mut ranking = Ranking {
+                    scores,
+                    factor_scale: (w.factor / fs) as f64,
+                    neighbour_scale: 0.0,
+                    neural_scale: 0.0,
+                    content_profile: None,
+                };
                 if self.model.neighbours.is_some() {
                     let (k, ks) = standardise(self.neighbour_scores(visitor));
                     ranking.scores.iter_mut().zip(&k).for_each(|(s, k)| *s += w.neighbour * k);
                     ranking.neighbour_scale = (w.neighbour / ks) as f64;
+                }
+                if self.model.neural.is_some() && w.neural > 0.0 {
+                    let (a, s) = standardise(self.neural_scores(visitor));
+                    ranking.scores.iter_mut().zip(&a).for_each(|(s, a)| *s += w.neural * a);
+                    ranking.neural_scale = (w.neural / s) as f64;
                 }
                 if self.model.users.is_some() {
                     let (u, _) = standardise(self.user_scores(visitor));
@@ -444,6 +467,19 @@ impl Recommender {
             (Some(pool), Some(index)) => pool.neighbours(index, &visitor.rated_by_row),
             _ => Vec::new(),
         })
+    }
+
+    /// The autoencoder's logits for the visitor (zeros without an autoencoder).
+    fn neural_scores(&self, visitor: &Visitor) -> Vec<f32> {
+        match (&self.model.neural, self.encoded(visitor)) {
+            (Some(ae), Some(encoded)) => ae.scores(encoded, self.model.movies.len()),
+            _ => vec![0.0; self.model.movies.len()],
+        }
+    }
+
+    /// The visitor through the autoencoder's encoder (computed once per visitor).
+    fn encoded<'v>(&self, visitor: &'v Visitor) -> Option<&'v crate::neural::Encoded> {
+        visitor.encoded.get_or_init(|| self.model.neural.as_ref().map(|ae| ae.encode(visitor.rated_by_row.iter().copied()))).as_ref()
     }
 
     /// The visitor's attribute profile, ratings centred on their mean shrunk towards the global
@@ -505,7 +541,7 @@ impl Recommender {
         let info = &self.model.info;
         let ex = &self.model.explicit;
         let raw = match method {
-            Method::Hybrid | Method::Mf | Method::ItemKnn | Method::UserKnn | Method::Content => {
+            Method::Hybrid | Method::Mf | Method::ItemKnn | Method::UserKnn | Method::Content | Method::Neural => {
                 let mf = ex.global_mean + visitor.explicit.centred_score(ex, row);
                 mf + self.neighbour_correction(visitor, row)
             }
@@ -588,6 +624,13 @@ impl Recommender {
         if matches!(method, Method::ItemKnn | Method::Hybrid) {
             for (j, c) in self.neighbour_contributions(visitor, row) {
                 *total.entry(j).or_insert(0.0) += ranking.neighbour_scale * c;
+            }
+        }
+        if matches!(method, Method::Neural | Method::Hybrid) {
+            if let (Some(ae), Some(encoded)) = (&self.model.neural, self.encoded(visitor)) {
+                for (j, c) in ae.contributions(encoded, row) {
+                    *total.entry(j).or_insert(0.0) += ranking.neural_scale * c;
+                }
             }
         }
         let attributes = || match (&self.model.content, &ranking.content_profile) {
@@ -732,6 +775,7 @@ struct Ranking {
     scores: Vec<f32>,
     factor_scale: f64,
     neighbour_scale: f64,
+    neural_scale: f64,
     content_profile: Option<Vec<f32>>,
 }
 

@@ -133,7 +133,8 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
         neighbours: None,
         content: None,
         users: None,
-        hybrid: HybridWeights::uniform(BlendWeights { factor: 1.0, neighbour: 0.0, content: 0.0, user: 0.0 }),
+        neural: None,
+        hybrid: HybridWeights::uniform(BlendWeights { factor: 1.0, neighbour: 0.0, content: 0.0, user: 0.0, neural: 0.0 }),
     }
 }
 

@@ -111,7 +111,7 @@ fn personal_ranking_beats_popularity_on_held_out_ratings_of_the_fixture() {
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
     let popular = movie_recs::eval::evaluate(&rec, Method::Popular, &split.test, &clock).unwrap();
-    for method in [Method::Mf, Method::Hybrid] {
+    for method in [Method::Mf, Method::Neural, Method::Hybrid] {
         let personal = movie_recs::eval::evaluate(&rec, method, &split.test, &clock).unwrap();
         assert!(personal.users > 30);
         assert!(personal.rmse < popular.rmse, "{method:?}: rmse {} vs popularity {}", personal.rmse, popular.rmse);
@@ -256,6 +256,15 @@ fn an_inconsistent_model_is_rejected_on_load() {
     let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
     assert!(err.contains("user pool"), "{err}");
     let mut model = common::model();
+    let ae = model.neural.as_mut().unwrap();
+    *ae.rows.last_mut().unwrap() = 99_999;
+    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    assert!(err.contains("autoencoder vocabulary"), "{err}");
+    let mut model = common::model();
+    model.neural.as_mut().unwrap().output_bias.pop();
+    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    assert!(err.contains("autoencoder has"), "{err}");
+    let mut model = common::model();
     model.hybrid.buckets[1].content = f32::INFINITY;
     assert!(Model::from_bytes(&model.to_bytes().unwrap()).is_err());
 }
@@ -272,6 +281,11 @@ fn training_is_deterministic_for_a_seed() {
         .to_bytes()
         .unwrap();
     assert_ne!(a, c);
+    let mut s = common::settings(FactorStorage::F32);
+    s.neural.as_mut().unwrap().seed += 1;
+    let d = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &common::ratings(), &s).unwrap();
+    assert_ne!(d.neural, common::model().neural, "the autoencoder's seed matters");
+    assert_eq!(d.implicit, common::model().implicit, "and nothing else depends on it");
 }
 
 #[test]
@@ -349,8 +363,11 @@ fn a_factor_only_model_refuses_the_other_methods_and_serves_hybrid_as_mf() {
     model.neighbours = None;
     model.content = None;
     model.users = None;
+    model.neural = None;
     let rec = Recommender::new(model);
     let given = user_ratings(4);
+    let err = rec.recommend(&given, &RecommendOptions { method: Method::Neural, ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("neural needs a model with an autoencoder"), "{err}");
     let err = rec.recommend(&given, &RecommendOptions { method: Method::ItemKnn, ..Default::default() }).unwrap_err();
     assert!(err.to_string().contains("itemKnn"), "{err}");
     let err = rec.recommend(&given, &RecommendOptions { method: Method::Content, ..Default::default() }).unwrap_err();

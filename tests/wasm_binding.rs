@@ -58,7 +58,8 @@ fn model_bytes() -> Vec<u8> {
         }),
         content: None,
         users: None,
-        hybrid: HybridWeights::uniform(BlendWeights { factor: 0.5, neighbour: 0.5, content: 0.0, user: 0.0 }),
+        neural: None,
+        hybrid: HybridWeights::uniform(BlendWeights { factor: 0.5, neighbour: 0.5, content: 0.0, user: 0.0, neural: 0.0 }),
     }
     .to_bytes()
     .unwrap()

@@ -17,7 +17,7 @@ usage:
   trainer model --data DIR [--out FILE] [settings]      train on a MovieLens folder, write the packed model
   trainer eval DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [settings]
                                                          run the protocol of shared/EVAL.md, print the table
-  trainer tune DIR [--fold F] --grid 'alpha=1,2 implicit-reg=5,20' [settings]
+  trainer tune DIR [--fold F] [--method M] --grid 'alpha=1,2 implicit-reg=5,20' [settings]
                                                          grid search on the validation users of a fold's training users
   trainer split DIR --out OUT                           write each fold's split as CSV for the peer baselines
   trainer bench [--models DIR] [--json FILE] [--quick]   native recommend timings; writes synthetic models for the browser run
@@ -32,7 +32,10 @@ settings:
   --knn-rating-weight F --knn-rating-shrink F            item-neighbour correction of predicted stars (0 = off)
   --content-features N   --no-content   --tmdb FILE       content model (TMDB found beside DIR by default)
   --user-k K --user-shrink F --user-pool N   --no-users   user kNN (pool: the N most active training users)
-  --blend F:N:C:U[/F:N:C:U/F:N:C:U]                      hybrid weights (factor:item-knn:content:user-knn) by rating count (<5, 5-19, 20+)
+  --hidden N --epochs N --learning-rate F --weight-decay F --dropout F --batch N --min-ratings N
+  --liked-from F --disliked-weight F   --no-neural
+                                                         the neural autoencoder (Mult-DAE, tied weights)
+  --blend F:N:C:U:A[/F:N:C:U:A/F:N:C:U:A]                hybrid weights (factor:item-knn:content:user-knn:neural) by rating count (<5, 5-19, 20+)
   --storage f32|int8   --seed N   --lenient   --quiet";
 
 struct Args(Vec<String>);
@@ -129,6 +132,20 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     if args.flag("--no-users") {
         s.users = None;
     }
+    if let Some(n) = s.neural.as_mut() {
+        set!("--hidden", n.hidden);
+        set!("--epochs", n.epochs);
+        set!("--learning-rate", n.learning_rate);
+        set!("--weight-decay", n.weight_decay);
+        set!("--dropout", n.dropout);
+        set!("--batch", n.batch);
+        set!("--min-ratings", n.min_ratings);
+        set!("--liked-from", n.liked_from);
+        set!("--disliked-weight", n.disliked_weight);
+    }
+    if args.flag("--no-neural") {
+        s.neural = None;
+    }
     if let Some(b) = args.value("--blend")? {
         s.hybrid = parse_blend(&b)?;
     }
@@ -147,21 +164,23 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     Ok(s)
 }
 
-/// `F:N:C[:U]` (one blend for every bucket) or three of them separated by `/` (under 5, 5 to 19,
-/// 20+ ratings): weights of factor, item-neighbour, content and user-neighbour scores.
+/// `F:N:C[:U[:A]]` (one blend for every bucket) or three of them separated by `/` (under 5, 5 to
+/// 19, 20+ ratings): weights of factor, item-neighbour, content, user-neighbour and autoencoder
+/// scores.
 fn parse_blend(text: &str) -> Result<HybridWeights> {
     let bad = || Error::InvalidSetting {
         name: "blend",
         value: text.into(),
-        reason: "F:N:C[:U] or three of them joined by / (factor:item-neighbour:content:user-neighbour weights)".into(),
+        reason: "F:N:C[:U[:A]] or three of them joined by / (factor:item-neighbour:content:user-neighbour:autoencoder weights)".into(),
     };
     let buckets: Vec<BlendWeights> = text
         .split('/')
         .map(|b| {
             let w: Vec<f32> = b.split(':').map(|x| x.parse::<f32>().map_err(|_| bad())).collect::<Result<_>>()?;
             match w[..] {
-                [factor, neighbour, content] => Ok(BlendWeights { factor, neighbour, content, user: 0.0 }),
-                [factor, neighbour, content, user] => Ok(BlendWeights { factor, neighbour, content, user }),
+                [factor, neighbour, content] => Ok(BlendWeights { factor, neighbour, content, user: 0.0, neural: 0.0 }),
+                [factor, neighbour, content, user] => Ok(BlendWeights { factor, neighbour, content, user, neural: 0.0 }),
+                [factor, neighbour, content, user, neural] => Ok(BlendWeights { factor, neighbour, content, user, neural }),
                 _ => Err(bad()),
             }
         })
@@ -223,6 +242,7 @@ fn cmd_model(mut args: Args) -> Result<()> {
         ("item neighbours", size(enc(postcard::to_allocvec(&model.neighbours)))),
         ("content attributes", size(enc(postcard::to_allocvec(&model.content)))),
         ("user pool", size(enc(postcard::to_allocvec(&model.users)))),
+        ("neural autoencoder", size(enc(postcard::to_allocvec(&model.neural)))),
     ];
     eprintln!(
         "trained in {train_s:.2} s; wrote {} ({} bytes, {} movies). Share of the file:",
@@ -282,6 +302,14 @@ fn cmd_tune(mut args: Args) -> Result<()> {
     let dir = args.0.remove(0);
     let fold: u32 = args.parsed("--fold")?.unwrap_or(0);
     let grid = args.value("--grid")?.unwrap_or_default();
+    let method = match args.value("--method")? {
+        None => movie_recs::Method::Hybrid,
+        Some(name) => movie_recs::Method::ALL.into_iter().find(|m| m.name() == name).ok_or_else(|| Error::InvalidSetting {
+            name: "method",
+            value: name,
+            reason: format!("one of {}", movie_recs::Method::ALL.map(|m| m.name()).join(", ")),
+        })?,
+    };
     let lenient = args.flag("--lenient");
     let tmdb = args.value("--tmdb")?.map(PathBuf::from);
     let rest = args.0;
@@ -312,7 +340,7 @@ fn cmd_tune(mut args: Args) -> Result<()> {
         for split in &inner {
             let model = build_model(&ds.name, &ds.movies, &ds.tags, &split.train, &s)?;
             let rec = movie_recs::Recommender::from_bytes(&model.to_bytes()?)?;
-            per_inner.push(movie_recs::eval::evaluate(&rec, movie_recs::Method::Hybrid, &split.test, &now)?);
+            per_inner.push(movie_recs::eval::evaluate(&rec, method, &split.test, &now)?);
         }
         let m = movie_recs::eval::mean(&per_inner);
         println!("| {} | {:.4} | {:.4} | {:.4} | {:.4} |", combo.join(" "), m.rmse, m.precision, m.recall, m.ndcg);

@@ -7,6 +7,7 @@
 //! for a seed.
 
 pub mod content;
+pub mod neural;
 pub mod report;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ use crate::model::{
 use crate::recommender::top_k;
 use crate::user_knn::UserPool;
 use content::{build_content, ContentSettings};
+use neural::{fit_autoencoder, NeuralSettings};
 
 /// Settings of the biased explicit model.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,6 +105,8 @@ pub struct TrainSettings {
     pub content: Option<ContentSettings>,
     /// User pool (None: no user-kNN method).
     pub users: Option<UserPoolSettings>,
+    /// The neural method's autoencoder (None: no neural method).
+    pub neural: Option<NeuralSettings>,
     /// The hybrid's blend weights by rating-count bucket.
     pub hybrid: HybridWeights,
     /// How factors are stored in the file.
@@ -131,13 +135,14 @@ impl Default for TrainSettings {
             // Every training user of a small data set; the 1,000 most active of a large one (all of
             // ML-25M would be tens of MB; see tuning/README.md for the pool-size trade-off).
             users: Some(UserPoolSettings { k: 50, shrink: 10.0, max_users: Some(1000) }),
+            neural: Some(NeuralSettings::default()),
             // Buckets 1 and 2 were chosen on validation users (tuning/README.md). No MovieLens user
             // has under 5 given ratings in the protocol, so bucket 0 leans on content by design.
             hybrid: HybridWeights {
                 buckets: [
-                    BlendWeights { factor: 0.5, neighbour: 0.05, content: 0.4, user: 0.05 },
-                    BlendWeights { factor: 0.6, neighbour: 0.1, content: 0.2, user: 0.1 },
-                    BlendWeights { factor: 0.6, neighbour: 0.1, content: 0.2, user: 0.1 },
+                    BlendWeights { factor: 0.5, neighbour: 0.05, content: 0.4, user: 0.05, neural: 0.0 },
+                    BlendWeights { factor: 0.4, neighbour: 0.1, content: 0.5, user: 0.1, neural: 0.8 },
+                    BlendWeights { factor: 0.4, neighbour: 0.1, content: 0.5, user: 0.1, neural: 0.8 },
                 ],
             },
             storage: FactorStorage::Int8,
@@ -200,8 +205,28 @@ impl TrainSettings {
                 return Err(setting_error("knn_rating", format!("{}/{}", nb.rating_weight, nb.rating_shrink), "weight >= 0, shrink > 0"));
             }
         }
+        if let Some(n) = &self.neural {
+            let ok = (1..=1024).contains(&n.hidden)
+                && (1..=1000).contains(&n.epochs)
+                && n.batch >= 1
+                && n.learning_rate.is_finite()
+                && n.learning_rate > 0.0
+                && n.weight_decay.is_finite()
+                && n.weight_decay >= 0.0
+                && (0.0..1.0).contains(&n.dropout)
+                && n.liked_from.is_finite()
+                && n.disliked_weight.is_finite()
+                && n.disliked_weight >= 0.0;
+            if !ok {
+                return Err(setting_error(
+                    "neural",
+                    format!("{n:?}"),
+                    "hidden 1..=1024, epochs 1..=1000, batch >= 1, learning rate > 0, decay >= 0, dropout in [0, 1), liked threshold finite, disliked weight >= 0",
+                ));
+            }
+        }
         for b in &self.hybrid.buckets {
-            let w = [b.factor, b.neighbour, b.content, b.user];
+            let w = b.as_array();
             if w.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || w.iter().sum::<f32>() <= 0.0 {
                 return Err(setting_error("blend", format!("{w:?}"), "weights must be >= 0 and not all 0"));
             }
@@ -238,7 +263,22 @@ impl TrainSettings {
         if let Some(u) = &self.users {
             s += &format!("; user kNN k={} shrink={} pool={}", u.k, u.shrink, u.max_users.map_or("all".into(), |m| m.to_string()));
         }
-        let b = |w: &BlendWeights| format!("{}:{}:{}:{}", w.factor, w.neighbour, w.content, w.user);
+        if let Some(n) = &self.neural {
+            s += &format!(
+                "; autoencoder hidden={} epochs={} lr={} decay={} dropout={} batch={} min ratings={} liked>={} disliked weight={} seed={}",
+                n.hidden,
+                n.epochs,
+                n.learning_rate,
+                n.weight_decay,
+                n.dropout,
+                n.batch,
+                n.min_ratings,
+                n.liked_from,
+                n.disliked_weight,
+                n.seed
+            );
+        }
+        let b = |w: &BlendWeights| format!("{}:{}:{}:{}:{}", w.factor, w.neighbour, w.content, w.user, w.neural);
         s += &format!("; hybrid blend {}", self.hybrid.buckets.iter().map(b).collect::<Vec<_>>().join("/"));
         s + &format!("; storage={:?}", self.storage)
     }
@@ -368,10 +408,10 @@ pub struct ImplicitFit {
 }
 
 /// splitmix64: a tiny, well-mixed, seedable generator for deterministic initialisation.
-struct SplitMix(u64);
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn next_f32(&mut self) -> f32 {
+    pub(crate) fn next_f32(&mut self) -> f32 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -525,6 +565,14 @@ pub fn build_model(
     }
     let explicit = fit_explicit(&data, &settings.explicit, progress);
     let implicit = settings.implicit.as_ref().map(|s| (s, fit_implicit(&data, s, progress)));
+    let neural = settings.neural.as_ref().and_then(|s| {
+        let t = Instant::now();
+        let fit = fit_autoencoder(&data, s, progress);
+        if progress {
+            eprintln!("  autoencoder: {:.2} s", t.elapsed().as_secs_f64());
+        }
+        fit
+    });
     let neighbours = settings.neighbours.as_ref().map(|s| {
         let t = Instant::now();
         let nb = item_neighbours(&data, s);
@@ -626,6 +674,16 @@ pub fn build_model(
         neighbours,
         content,
         users: settings.users.as_ref().map(|s| user_pool(&data, &rated_row, s)),
+        neural: neural.map(|fit| crate::neural::Autoencoder {
+            rows: fit.items.iter().map(|&i| rated_row[i] as u32).collect(),
+            weights: FactorMatrix::new(fit.items.len(), fit.hidden_bias.len(), fit.weights, FactorStorage::F32)
+                .expect("trained weights are finite")
+                .with_storage(settings.storage),
+            hidden_bias: fit.hidden_bias,
+            output_bias: fit.output_bias,
+            liked_from: settings.neural.as_ref().map_or(0.0, |n| n.liked_from),
+            disliked_weight: settings.neural.as_ref().map_or(1.0, |n| n.disliked_weight),
+        }),
         hybrid: settings.hybrid,
     };
     model.validate()?;

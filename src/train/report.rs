@@ -50,11 +50,13 @@ enum Variant {
     ItemKnn,
     UserKnn,
     Content,
+    Neural,
+    NeuralF32,
     Hybrid,
     HybridF32,
 }
 
-const VARIANTS: [(Variant, &str); 9] = [
+const VARIANTS: [(Variant, &str); 11] = [
     (Variant::Popularity, "popularity"),
     (Variant::Explicit, "mf-explicit (biased ALS, ranks by predicted stars)"),
     (Variant::Implicit, "mf-implicit (confidence-weighted ALS, recency fold-in)"),
@@ -62,7 +64,9 @@ const VARIANTS: [(Variant, &str); 9] = [
     (Variant::ItemKnn, "item-knn (shrunk cosine, top-k neighbours)"),
     (Variant::UserKnn, "user-knn (mean-centred cosine, shrunk, k neighbours)"),
     (Variant::Content, "content (genres, tags, TMDB keywords/words, TF-IDF)"),
-    (Variant::Hybrid, "hybrid (mf + item-knn + content + user-knn, per-bucket weights)"),
+    (Variant::Neural, "neural (Mult-DAE autoencoder, tied weights)"),
+    (Variant::NeuralF32, "neural with f32 weights (what int8 storage costs)"),
+    (Variant::Hybrid, "hybrid (mf + item-knn + content + user-knn + neural, per-bucket weights)"),
     (Variant::HybridF32, "hybrid with f32 factors (what int8 storage costs)"),
 ];
 
@@ -72,7 +76,8 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
     let mut train_seconds = Vec::new();
     let clock = Instant::now();
     let now = move || clock.elapsed().as_secs_f64() * 1000.0;
-    let has_hybrid = settings.neighbours.is_some() || settings.content.is_some() || settings.users.is_some();
+    let has_hybrid = settings.neighbours.is_some() || settings.content.is_some() || settings.users.is_some() || settings.neural.is_some();
+    let has_neural = settings.neural.is_some();
     let shipped_method = if has_hybrid { Method::Hybrid } else { Method::Mf };
     for &fold in folds {
         let s = split(&data.ratings, fold, 5);
@@ -85,6 +90,9 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
         model.explicit.item_factors = model.explicit.item_factors.with_storage(settings.storage);
         if let Some(imp) = model.implicit.as_mut() {
             imp.item_factors = imp.item_factors.clone().with_storage(settings.storage);
+        }
+        if let Some(ae) = model.neural.as_mut() {
+            ae.weights = ae.weights.clone().with_storage(settings.storage);
         }
         let bytes = model.to_bytes()?;
         train_seconds.push(t.elapsed().as_secs_f64());
@@ -107,11 +115,21 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
                 Variant::ItemKnn if settings.neighbours.is_some() => evaluate(&full, Method::ItemKnn, &s.test, &now)?,
                 Variant::UserKnn if settings.users.is_some() => evaluate(&full, Method::UserKnn, &s.test, &now)?,
                 Variant::Content if settings.content.is_some() => evaluate(&full, Method::Content, &s.test, &now)?,
+                Variant::Neural if has_neural => evaluate(&full, Method::Neural, &s.test, &now)?,
+                Variant::NeuralF32 if has_neural && settings.storage != FactorStorage::F32 => {
+                    evaluate(&exact, Method::Neural, &s.test, &now)?
+                }
                 Variant::Hybrid if has_hybrid => evaluate(&full, Method::Hybrid, &s.test, &now)?,
                 Variant::HybridF32 if has_hybrid && settings.storage != FactorStorage::F32 => {
                     evaluate(&exact, Method::Hybrid, &s.test, &now)?
                 }
-                Variant::ItemKnn | Variant::UserKnn | Variant::Content | Variant::Hybrid | Variant::HybridF32 => continue,
+                Variant::ItemKnn
+                | Variant::UserKnn
+                | Variant::Content
+                | Variant::Neural
+                | Variant::NeuralF32
+                | Variant::Hybrid
+                | Variant::HybridF32 => continue,
             };
             eprintln!(
                 "fold {fold} {name:<56} RMSE {:.4}  P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  users {}",

@@ -7,6 +7,7 @@ use movie_recs::eval::RatingRecord;
 use movie_recs::model::{BlendWeights, HybridWeights};
 use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::train::content::ContentSettings;
+use movie_recs::train::neural::NeuralSettings;
 use movie_recs::train::{ExplicitSettings, ImplicitSettings, NeighbourSettings, TrainSettings, UserPoolSettings};
 use movie_recs::{FactorStorage, Model, MovieId};
 
@@ -60,11 +61,12 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
         neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0, rating_weight: 0.5, rating_shrink: 1.0 }),
         content: Some(ContentSettings::default()),
         users: Some(UserPoolSettings { k: 20, shrink: 5.0, max_users: None }),
+        neural: Some(NeuralSettings { hidden: 16, epochs: 30, min_ratings: 2, ..NeuralSettings::default() }),
         hybrid: HybridWeights {
             buckets: [
-                BlendWeights { factor: 0.3, neighbour: 0.2, content: 0.5, user: 0.1 },
-                BlendWeights { factor: 0.6, neighbour: 0.2, content: 0.2, user: 0.1 },
-                BlendWeights { factor: 0.8, neighbour: 0.1, content: 0.1, user: 0.1 },
+                BlendWeights { factor: 0.3, neighbour: 0.2, content: 0.5, user: 0.1, neural: 0.0 },
+                BlendWeights { factor: 0.6, neighbour: 0.2, content: 0.2, user: 0.1, neural: 0.0 },
+                BlendWeights { factor: 0.8, neighbour: 0.1, content: 0.1, user: 0.1, neural: 0.2 },
             ],
         },
         storage,

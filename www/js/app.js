@@ -17,6 +17,7 @@ const METHOD_LABELS = {
   itemKnn: 'Similar movies (item-based)',
   userKnn: 'Viewers like you (user-based)',
   content: 'Similar attributes (content)',
+  neural: 'Neural network (autoencoder)',
   popular: 'Most popular',
 };
 

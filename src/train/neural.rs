@@ -1,0 +1,208 @@
+//! Trains the neural method's autoencoder ([`crate::neural::Autoencoder`]): Mult-DAE with tied
+//! weights, multinomial log-likelihood, input dropout, L2 weight decay, Adam.
+//!
+//! Each mini-batch is three dense products (`W h`, its gradient with respect to `W`, and
+//! with respect to `h`) run by nalgebra on matrixmultiply's kernels, with matrixmultiply's own
+//! threads on both cores; the sparse encoder side walks each user's movies. The batch order and
+//! the dropout masks come from one seeded generator and every sum runs in a fixed order, so a
+//! seed gives the same weights on any number of threads.
+
+use std::time::Instant;
+
+use nalgebra::DMatrix;
+
+use super::{Interactions, SplitMix};
+
+/// Settings of the autoencoder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NeuralSettings {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Passes over the training users.
+    pub epochs: usize,
+    /// Adam's step size.
+    pub learning_rate: f32,
+    /// L2 weight decay added to each batch's gradient (`decay * W`).
+    pub weight_decay: f32,
+    /// Share of a user's movies dropped from the input in training.
+    pub dropout: f32,
+    /// Users per mini-batch.
+    pub batch: usize,
+    /// Movies need this many training ratings to enter the vocabulary.
+    pub min_ratings: u32,
+    /// Ratings at or above this are the target ("liked").
+    pub liked_from: f32,
+    /// Input weight at fold-in of a movie rated below `liked_from`.
+    pub disliked_weight: f32,
+    /// Seed of the initial weights, the batch order and the dropout masks.
+    pub seed: u64,
+}
+
+impl Default for NeuralSettings {
+    /// The shipped configuration (tuning/README.md).
+    fn default() -> Self {
+        Self {
+            hidden: 200,
+            epochs: 120,
+            learning_rate: 1e-3,
+            weight_decay: 0.01,
+            dropout: 0.5,
+            batch: 64,
+            min_ratings: 5,
+            liked_from: 3.5,
+            disliked_weight: 0.0,
+            seed: 44,
+        }
+    }
+}
+
+/// A fitted autoencoder over item indices of the [`Interactions`].
+#[derive(Clone, Debug)]
+pub struct NeuralFit {
+    /// Item index (into `Interactions::items`) of each vocabulary entry, ascending.
+    pub items: Vec<usize>,
+    /// Vocabulary x hidden weights, row-major.
+    pub weights: Vec<f32>,
+    /// Hidden bias.
+    pub hidden_bias: Vec<f32>,
+    /// Output bias per vocabulary entry.
+    pub output_bias: Vec<f32>,
+}
+
+/// Adam's moment estimates for one parameter array.
+struct Adam {
+    m: Vec<f32>,
+    v: Vec<f32>,
+}
+
+impl Adam {
+    fn new(n: usize) -> Self {
+        Self { m: vec![0.0; n], v: vec![0.0; n] }
+    }
+
+    fn step(&mut self, params: &mut [f32], grad: &[f32], lr: f32, t: i32) {
+        let (b1, b2) = (0.9f32, 0.999f32);
+        let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+        for ((p, g), (m, v)) in params.iter_mut().zip(grad).zip(self.m.iter_mut().zip(self.v.iter_mut())) {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            *p -= lr * (*m / c1) / ((*v / c2).sqrt() + 1e-8);
+        }
+    }
+}
+
+impl SplitMix {
+    fn below(&mut self, n: usize) -> usize {
+        ((self.next_f32() as f64 * n as f64) as usize).min(n - 1)
+    }
+}
+
+/// Fits the autoencoder; `None` when no movie reaches `min_ratings`.
+pub fn fit_autoencoder(data: &Interactions, s: &NeuralSettings, progress: bool) -> Option<NeuralFit> {
+    let items: Vec<usize> = (0..data.items.len()).filter(|&i| data.item_ratings(i).count() >= s.min_ratings as usize).collect();
+    if items.is_empty() {
+        return None;
+    }
+    let mut entry_of = vec![usize::MAX; data.items.len()];
+    for (e, &i) in items.iter().enumerate() {
+        entry_of[i] = e;
+    }
+    // Each training user's (input: every movie rated, target: the movies liked), vocabulary
+    // entries ascending; users who liked nothing in the vocabulary teach nothing here.
+    let users: Vec<(Vec<usize>, Vec<usize>)> = (0..data.users.len())
+        .map(|u| {
+            let rated: Vec<(usize, f32)> =
+                data.user_ratings(u).filter(|&(i, _)| entry_of[i] != usize::MAX).map(|(i, r)| (entry_of[i], r)).collect();
+            (rated.iter().map(|r| r.0).collect(), rated.iter().filter(|r| r.1 >= s.liked_from).map(|r| r.0).collect())
+        })
+        .filter(|(_, liked): &(Vec<usize>, Vec<usize>)| !liked.is_empty())
+        .collect();
+    if users.is_empty() {
+        return None;
+    }
+    let (v, h) = (items.len(), s.hidden);
+    let mut rng = SplitMix(s.seed);
+    let limit = (6.0 / (v + h) as f32).sqrt();
+    // Column-major v x h, as nalgebra keeps it.
+    let mut w = DMatrix::<f32>::from_fn(v, h, |_, _| (2.0 * rng.next_f32() - 1.0) * limit);
+    let mut hidden_bias = vec![0.0f32; h];
+    let mut output_bias = vec![0.0f32; v];
+    let (mut adam_w, mut adam_bh, mut adam_bo) = (Adam::new(v * h), Adam::new(h), Adam::new(v));
+    let mut order: Vec<usize> = (0..users.len()).collect();
+    let mut t = 0;
+    for epoch in 0..s.epochs {
+        let started = Instant::now();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i + 1));
+        }
+        let mut loss = 0.0f64;
+        for batch in order.chunks(s.batch) {
+            let b = batch.len();
+            // Encoder, sparse: each user's kept movies, scaled to unit length.
+            let mut kept: Vec<(Vec<usize>, f32)> = Vec::with_capacity(b);
+            let mut hidden = DMatrix::<f32>::zeros(h, b);
+            for (col, &u) in batch.iter().enumerate() {
+                let inputs: Vec<usize> = users[u].0.iter().copied().filter(|_| rng.next_f32() >= s.dropout).collect();
+                let value = if inputs.is_empty() { 0.0 } else { 1.0 / (inputs.len() as f32).sqrt() };
+                for k in 0..h {
+                    let mut pre = hidden_bias[k];
+                    for &e in &inputs {
+                        pre += value * w[(e, k)];
+                    }
+                    hidden[(k, col)] = pre.tanh();
+                }
+                kept.push((inputs, value));
+            }
+            // Decoder, dense: logits v x b, then the softmax's gradient in place.
+            let mut grad = &w * &hidden;
+            for (col, &u) in batch.iter().enumerate() {
+                let mut column = grad.column_mut(col);
+                for (x, bo) in column.iter_mut().zip(&output_bias) {
+                    *x += bo;
+                }
+                let max = column.iter().fold(f32::NEG_INFINITY, |a, &x| a.max(x));
+                let sum: f64 = column.iter().map(|&x| ((x - max) as f64).exp()).sum();
+                let log_sum = sum.ln() as f32 + max;
+                let n = users[u].1.len() as f32;
+                for x in column.iter_mut() {
+                    *x = n * (*x - log_sum).exp() / b as f32;
+                }
+                for &e in &users[u].1 {
+                    loss -= (column[e] * b as f32 / n).ln() as f64;
+                    column[e] -= 1.0 / b as f32;
+                }
+            }
+            // Gradients: W (decoder side now, encoder side below), output bias, hidden.
+            let mut grad_w = &grad * hidden.transpose();
+            let grad_hidden = (grad.transpose() * &w).transpose();
+            let grad_bo: Vec<f32> = (0..v).map(|e| grad.row(e).sum()).collect();
+            let mut grad_bh = vec![0.0f32; h];
+            for (col, (inputs, value)) in kept.iter().enumerate() {
+                for k in 0..h {
+                    let a = hidden[(k, col)];
+                    let d = grad_hidden[(k, col)] * (1.0 - a * a);
+                    grad_bh[k] += d;
+                    for &e in inputs {
+                        grad_w[(e, k)] += value * d;
+                    }
+                }
+            }
+            grad_w += &w * s.weight_decay;
+            t += 1;
+            adam_w.step(w.as_mut_slice(), grad_w.as_slice(), s.learning_rate, t);
+            adam_bh.step(&mut hidden_bias, &grad_bh, s.learning_rate, t);
+            adam_bo.step(&mut output_bias, &grad_bo, s.learning_rate, t);
+        }
+        if progress && (epoch + 1 == s.epochs || (epoch + 1) % 10 == 0) {
+            eprintln!(
+                "  autoencoder epoch {}/{}: loss {:.2} a user ({:.2} s an epoch)",
+                epoch + 1,
+                s.epochs,
+                loss / users.len() as f64,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    let weights = (0..v).flat_map(|e| (0..h).map(move |k| (e, k))).map(|(e, k)| w[(e, k)]).collect();
+    Some(NeuralFit { items, weights, hidden_bias, output_bias })
+}
