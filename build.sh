@@ -10,6 +10,12 @@
 #   eval DIR [...]   the evaluation protocol (shared/EVAL.md) on a MovieLens folder; flags go to
 #                    `trainer eval` (--folds 0,1 --json FILE --svg FILE ...); --peers adds the
 #                    public baselines (implicit, EASE, Surprise) from PyPI on the same split
+#   spark DIR [--out FILE] [--master M] [--rank N]
+#                    the Spark path: normalise DIR's ratings, train Spark MLlib ALS (explicit and
+#                    implicit), import the Parquet factors, pack (default www/model-spark.bin)
+#   spark-eval DIR [--folds 0,1,2,3,4] [--json FILE]
+#                    the Spark row of the evaluation table: Spark trains on each fold's training
+#                    users, our fold-in serves the held-out users
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -89,6 +95,40 @@ trainer() {
   target/native/trainer "$@"
 }
 
+# Spark MLlib ALS from PyPI's PySpark in .venv, on Debian's Java when there is none.
+ensure_spark() {
+  if ! command -v java >/dev/null 2>&1; then
+    log "installing Java for Spark (Debian's default-jre-headless)"
+    as_root apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends default-jre-headless \
+      || { echo "error: Spark needs Java 17 or newer and it could not be installed; install a JRE and retry" >&2; exit 1; }
+  fi
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  if ! .venv/bin/python -c 'import pyspark' 2>/dev/null; then
+    log "installing PySpark into .venv (a few hundred MB, once)"
+    .venv/bin/pip install -q 'pyspark>=4,<5' \
+      || { echo "error: could not install PySpark from PyPI into .venv" >&2; exit 1; }
+  fi
+}
+
+SPARK_RANK=${SPARK_RANK:-64}
+SPARK_REG=${SPARK_REG:-0.1}
+SPARK_ALPHA=${SPARK_ALPHA:-1.0}
+SPARK_ITERATIONS=${SPARK_ITERATIONS:-10}
+
+# spark_train RATINGS_CSV OUT_DIR [spark_als.py flags...]: the explicit run into OUT_DIR/explicit,
+# the implicit run into OUT_DIR/implicit.
+spark_train() {
+  local ratings=$1 out=$2
+  shift 2
+  log "Spark ALS, explicit (stars): $ratings"
+  .venv/bin/python scripts/spark_als.py "$ratings" "$out/explicit" --rank "$SPARK_RANK" --reg "$SPARK_REG" \
+    --iterations "$SPARK_ITERATIONS" "$@"
+  log "Spark ALS, implicit (ranking): $ratings"
+  .venv/bin/python scripts/spark_als.py "$ratings" "$out/implicit" --rank "$SPARK_RANK" --reg "$SPARK_REG" \
+    --iterations "$SPARK_ITERATIONS" --implicit --alpha "$SPARK_ALPHA" "$@"
+}
+
 need_data() {
   [ -f "$DATA/ml-latest-small/ratings.csv" ] || {
     echo "error: MovieLens ml-latest-small not found at $DATA/ml-latest-small (set MOVIE_RECS_DATA to the folder holding it)" >&2
@@ -127,6 +167,64 @@ case "$cmd" in
     build_wasm
     log "browser end-to-end tests (headless chromium)"
     node --test tests/e2e/
+    log "the Spark path on a small synthetic fixture (normalise, Spark ALS, Parquet import, fold-in)"
+    ensure_spark
+    fixture=target/spark-fixture
+    rm -rf "$fixture"
+    trainer synth --out "$fixture/data" --users 200 --movies 150 --ratings-per-user 30 --seed 11
+    trainer normalise "$fixture/data" --out "$fixture/ratings.csv"
+    SPARK_RANK=8 SPARK_ITERATIONS=8 spark_train "$fixture/ratings.csv" "$fixture" --master 'local[2]' --user-factors
+    MOVIE_RECS_SPARK_DIR="$ROOT/$fixture" cargo test --features train --test spark -- --ignored
+    ;;
+  spark)
+    [ $# -ge 1 ] || { echo "usage: ./build.sh spark DATA_DIR [--out FILE] [--master M] [--rank N]" >&2; exit 2; }
+    dir=$1
+    shift
+    out=www/model-spark.bin master='local[*]'
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --out) out=$2; shift ;;
+        --master) master=$2; shift ;;
+        --rank) SPARK_RANK=$2; shift ;;
+        *) echo "unknown flag $1" >&2; exit 2 ;;
+      esac
+      shift
+    done
+    ensure_spark
+    work="target/spark-$(basename "$dir")"
+    log "normalising $dir"
+    trainer normalise "$dir" --out "$work/ratings.csv"
+    spark_train "$work/ratings.csv" "$work" --master "$master"
+    log "importing Spark's factors into $out"
+    trainer import-spark --data "$dir" --explicit "$work/explicit" --implicit "$work/implicit" --out "$out"
+    case "$out" in www/*) echo "serve it with ./build.sh serve and open http://127.0.0.1:8080/?model=${out#www/}" >&2 ;; esac
+    ;;
+  spark-eval)
+    [ $# -ge 1 ] || { echo "usage: ./build.sh spark-eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE]" >&2; exit 2; }
+    dir=$1
+    shift
+    folds=0,1,2,3,4 json="eval/$(basename "$dir").json"
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --folds) folds=$2; shift ;;
+        --json) json=$2; shift ;;
+        *) echo "unknown flag $1" >&2; exit 2 ;;
+      esac
+      shift
+    done
+    ensure_spark
+    split="target/split-$(basename "$dir")"
+    trainer split "$dir" --out "$split"
+    rows="$split/spark-rows.jsonl"
+    : > "$rows"
+    for f in ${folds//,/ }; do
+      start=$(date +%s.%N)
+      spark_train "$split/fold$f/train.csv" "$split/fold$f/spark" --master 'local[2]'
+      end=$(date +%s.%N)
+      trainer import-spark --data "$dir" --explicit "$split/fold$f/spark/explicit" --implicit "$split/fold$f/spark/implicit" --fold "$f" \
+        | python3 -c "import json,sys; m=json.loads(sys.stdin.read()); m['train_s']=$end-$start; print(json.dumps(m))" >> "$rows"
+    done
+    python3 scripts/spark_row.py "$rows" "$json" "rank $SPARK_RANK, regParam $SPARK_REG, alpha $SPARK_ALPHA, maxIter $SPARK_ITERATIONS"
     ;;
   bench)
     # Speed and size figures (printed, never asserted): native and in-browser recommend calls at

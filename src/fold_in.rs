@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use nalgebra::{Cholesky, DVector, Dyn};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ExplicitFactors, FactorMatrix, ImplicitFactors, Model, MovieId};
+use crate::model::{ExplicitFactors, FactorMatrix, ImplicitFactors, Model, MovieId, RegRule};
 use crate::solve::NormalEquations;
 
 /// A rating as it arrives from the page or a file, before any check: ids and values may be
@@ -104,7 +104,17 @@ pub fn explicit_row_equations(
     other_factors: &FactorMatrix,
     rated: impl IntoIterator<Item = (usize, f32)>,
 ) -> NormalEquations {
-    let mut eq = NormalEquations::new(other_factors.cols(), true);
+    explicit_equations(global_mean, other_bias, other_factors, rated, true)
+}
+
+fn explicit_equations(
+    global_mean: f32,
+    other_bias: &[f32],
+    other_factors: &FactorMatrix,
+    rated: impl IntoIterator<Item = (usize, f32)>,
+    with_bias: bool,
+) -> NormalEquations {
+    let mut eq = NormalEquations::new(other_factors.cols(), with_bias);
     for (row, r) in rated {
         let target = (r - global_mean - other_bias[row]) as f64;
         eq.add(other_factors.row(row), 1.0, target);
@@ -135,6 +145,8 @@ pub struct ExplicitUser {
     chol: Option<Cholesky<f64, Dyn>>,
     /// `(row, r - mu - b_i)` of each rating folded in.
     targets: Vec<(usize, f64)>,
+    /// Whether the solve had the bias unknown (absent under [`RegRule::PerRating`]).
+    with_bias: bool,
 }
 
 /// The visitor in the implicit model.
@@ -149,18 +161,24 @@ pub struct ImplicitUser {
 
 /// Folds checked ratings into the explicit model. No ratings gives the zero user (bias 0).
 pub fn fold_in_explicit(model: &ExplicitFactors, rated: &[(usize, f32)]) -> ExplicitUser {
-    let eq = explicit_row_equations(model.global_mean, &model.item_bias, &model.item_factors, rated.iter().copied());
+    let with_bias = model.rule == RegRule::Constant;
+    let eq = explicit_equations(model.global_mean, &model.item_bias, &model.item_factors, rated.iter().copied(), with_bias);
     let k = model.item_factors.cols();
-    let chol = eq.factorise(model.reg_factors as f64, model.reg_bias as f64);
+    let reg = match model.rule {
+        RegRule::Constant => model.reg_factors as f64,
+        RegRule::PerRating => model.reg_factors as f64 * rated.len() as f64,
+    };
+    let chol = if rated.is_empty() && !with_bias { None } else { eq.factorise(reg, model.reg_bias as f64) };
     let (bias, factors) = match &chol {
         Some(c) => {
             let x = c.solve(&DVector::from_column_slice(eq.rhs()));
-            (x[0] as f32, x.iter().skip(1).map(|&v| v as f32).collect())
+            let skip = usize::from(with_bias);
+            (if with_bias { x[0] as f32 } else { 0.0 }, x.iter().skip(skip).map(|&v| v as f32).collect())
         }
         None => (0.0, vec![0.0; k]),
     };
     let targets = rated.iter().map(|&(row, r)| (row, (r - model.global_mean - model.item_bias[row]) as f64)).collect();
-    ExplicitUser { bias, factors, chol, targets }
+    ExplicitUser { bias, factors, chol, targets, with_bias }
 }
 
 /// Folds checked ratings into the implicit model, given `gram = Y^T Y`.
@@ -169,7 +187,12 @@ pub fn fold_in_implicit(model: &ImplicitFactors, gram: &[f64], rated: &[(usize, 
     let confidences: Vec<(usize, f32)> = rated.iter().enumerate().map(|(i, &(row, r))| (row, model.confidence(r, n - 1 - i))).collect();
     let eq = implicit_row_equations(gram, &model.item_factors, confidences.iter().copied());
     let k = model.item_factors.cols();
-    let chol = eq.factorise(model.reg as f64, 0.0);
+    let reg = match model.rule {
+        RegRule::Constant => model.reg as f64,
+        // Spark counts the positive ratings (`numExplicits`); every rating on a star scale is one.
+        RegRule::PerRating => model.reg as f64 * rated.iter().filter(|r| r.1 > 0.0).count() as f64,
+    };
+    let chol = if reg > 0.0 { eq.factorise(reg, 0.0) } else { None };
     let factors = match (&chol, rated.is_empty()) {
         (Some(c), false) => c.solve(&DVector::from_column_slice(eq.rhs())).iter().map(|&v| v as f32).collect(),
         _ => vec![0.0; k],
@@ -187,10 +210,12 @@ impl ExplicitUser {
     /// `z_i^T A^-1 z_j t_j`, in the order of the ratings. Sums to `b_u + p_u . q_i`.
     pub fn contributions(&self, model: &ExplicitFactors, row: usize) -> Vec<(usize, f64)> {
         let Some(chol) = &self.chol else { return Vec::new() };
-        let z = with_bias(model.item_factors.row(row));
+        let q = model.item_factors.row(row);
+        let z = if self.with_bias { with_bias(q) } else { DVector::from_iterator(q.len(), q.iter().map(|&v| v as f64)) };
         let w = chol.solve(&z);
+        let (w0, skip) = if self.with_bias { (w[0], 1) } else { (0.0, 0) };
         // w . [1, q_j] without building [1, q_j]: this runs for every rated movie of every item shown.
-        let contribution = |q: &[f32]| w[0] + w.iter().skip(1).zip(q).map(|(a, &b)| a * b as f64).sum::<f64>();
+        let contribution = |q: &[f32]| w0 + w.iter().skip(skip).zip(q).map(|(a, &b)| a * b as f64).sum::<f64>();
         self.targets.iter().map(|&(j, t)| (j, t * contribution(model.item_factors.row(j)))).collect()
     }
 }

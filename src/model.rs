@@ -220,6 +220,18 @@ impl TryFrom<StoredFactors> for FactorMatrix {
     }
 }
 
+/// How fold-in sets a visitor's ridge: the rule the item factors were trained with, so that a
+/// visitor is solved exactly as a training user was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegRule {
+    /// This project's trainer: a constant ridge, and (explicit model) a user bias.
+    #[default]
+    Constant,
+    /// Spark MLlib's ALS (imported factors): no biases, and the ridge is `reg` times the number
+    /// of ratings folded in (implicit mode: of positive ratings), Zhou et al.'s ALS-WR scaling.
+    PerRating,
+}
+
 /// Biased matrix factorisation on explicit ratings: `r_ui ~ mu + b_i + b_u + p_u . q_i`.
 /// Predicts stars; the visitor's `b_u, p_u` come from [`crate::fold_in`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -234,6 +246,8 @@ pub struct ExplicitFactors {
     pub reg_factors: f32,
     /// Regularisation of the user bias, as the trainer used it.
     pub reg_bias: f32,
+    /// How the ridge scales; [`RegRule::PerRating`] also drops the user bias.
+    pub rule: RegRule,
 }
 
 /// Confidence-weighted implicit factors (Hu, Koren and Volinsky 2008): rank what the visitor is
@@ -255,6 +269,8 @@ pub struct ImplicitFactors {
     pub explicit_weight: f32,
     /// Half-life of a rating's confidence, in ratings made since; 0 disables the decay.
     pub recency_half_life: f32,
+    /// How the ridge scales with the visitor's ratings.
+    pub rule: RegRule,
 }
 
 impl ImplicitFactors {

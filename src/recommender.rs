@@ -216,6 +216,11 @@ impl Visitor {
     pub fn skipped(&self) -> &[SkippedRating] {
         &self.skipped
     }
+
+    /// The visitor's vector in the explicit (star) model.
+    pub fn explicit_factors(&self) -> &[f32] {
+        &self.explicit.factors
+    }
 }
 
 /// A loaded model with its indexes; cheap to query many times.

@@ -121,6 +121,7 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
             item_factors: explicit,
             reg_factors: 8.0,
             reg_bias: 2.0,
+            rule: crate::model::RegRule::Constant,
         },
         implicit: Some(ImplicitFactors {
             item_factors: implicit,
@@ -129,6 +130,7 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
             rating_offset: 0.0,
             explicit_weight: 0.05,
             recency_half_life: 5.0,
+            rule: crate::model::RegRule::Constant,
         }),
         neighbours: None,
         content: None,

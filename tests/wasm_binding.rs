@@ -5,7 +5,7 @@
 use js_sys::{Array, Object, Reflect};
 use movie_recs::model::{
     BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie,
-    MovieId,
+    MovieId, RegRule,
 };
 use movie_recs::wasm::Recommender;
 use wasm_bindgen::{JsCast, JsValue};
@@ -37,6 +37,7 @@ fn model_bytes() -> Vec<u8> {
             item_factors: m(FactorStorage::F32),
             reg_factors: 0.5,
             reg_bias: 1.0,
+            rule: RegRule::Constant,
         },
         implicit: Some(ImplicitFactors {
             item_factors: m(FactorStorage::Int8),
@@ -45,6 +46,7 @@ fn model_bytes() -> Vec<u8> {
             rating_offset: 0.0,
             explicit_weight: 0.1,
             recency_half_life: 0.0,
+            rule: RegRule::Constant,
         }),
         // Each movie's neighbours: the other two of its group, the next one most similar.
         neighbours: Some(ItemNeighbours {

@@ -20,6 +20,10 @@ usage:
   trainer tune DIR [--fold F] [--method M] --grid 'alpha=1,2 implicit-reg=5,20' [settings]
                                                          grid search on the validation users of a fold's training users
   trainer split DIR --out OUT                           write each fold's split as CSV for the peer baselines
+  trainer normalise DIR --out FILE                      the ratings of any MovieLens layout as user,movie,rating,timestamp CSV
+  trainer import-spark --data DIR --explicit SPARK_OUT [--implicit SPARK_OUT] [--fold F] [--out FILE] [--storage int8|f32]
+                                                         pack Spark MLlib ALS factors (scripts/spark_als.py) with the metadata;
+                                                         with --fold, the fold's training ratings, and print its test users' metrics
   trainer bench [--models DIR] [--json FILE] [--quick]   native recommend timings; writes synthetic models for the browser run
   trainer synth --out DIR [--users N] [--movies N] [--ratings-per-user N] [--seed N]
                                                          write synthetic ratings.csv + movies.csv (ml-latest layout)
@@ -348,6 +352,72 @@ fn cmd_tune(mut args: Args) -> Result<()> {
     Ok(())
 }
 
+/// Writes the ratings of any MovieLens layout in the one form the Spark job reads.
+fn cmd_normalise(mut args: Args) -> Result<()> {
+    let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("normalise needs --out FILE".into()))?);
+    let lenient = args.flag("--lenient");
+    let rest = args.finish()?;
+    let [dir] = rest.as_slice() else { return Err(usage_error("normalise needs exactly one DATA_DIR".into())) };
+    let ds = read_dataset(Path::new(dir), ReadOptions { lenient })?;
+    let mut text = String::with_capacity(ds.ratings.len() * 24);
+    text += "user,movie,rating,timestamp\n";
+    for r in &ds.ratings {
+        text += &format!("{},{},{},{}\n", r.user, r.movie.0, r.rating, r.timestamp);
+    }
+    write(&out, text.as_bytes())?;
+    eprintln!("wrote {} ratings of {} to {}", ds.ratings.len(), ds.name, out.display());
+    Ok(())
+}
+
+/// Packs Spark's factors; with `--fold F`, on that fold's training ratings, then evaluates the
+/// packed bytes on the fold's test users exactly as `eval` does and prints the metrics as JSON.
+fn cmd_import_spark(mut args: Args) -> Result<()> {
+    use movie_recs::train::spark::{build_spark_model, read_spark_dir};
+    let data = args.value("--data")?.ok_or_else(|| usage_error("import-spark needs --data DIR".into()))?;
+    let explicit = args.value("--explicit")?.ok_or_else(|| usage_error("import-spark needs --explicit SPARK_OUT".into()))?;
+    let implicit = args.value("--implicit")?;
+    let fold: Option<u32> = args.parsed("--fold")?;
+    let out = args.value("--out")?.map(PathBuf::from);
+    let storage = match args.value("--storage")?.as_deref() {
+        None | Some("int8") => FactorStorage::Int8,
+        Some("f32") => FactorStorage::F32,
+        Some(other) => return Err(Error::InvalidSetting { name: "storage", value: other.into(), reason: "must be f32 or int8".into() }),
+    };
+    let lenient = args.flag("--lenient");
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
+    args.finish()?;
+    let ds = read_with_metadata(Path::new(&data), ReadOptions { lenient }, tmdb)?;
+    let explicit = read_spark_dir(Path::new(&explicit))?;
+    let implicit = implicit.map(|d| read_spark_dir(Path::new(&d))).transpose()?;
+    let split = fold.map(|f| movie_recs::eval::split(&ds.ratings, f, 5));
+    let ratings = split.as_ref().map_or(&ds.ratings, |s| &s.train);
+    let model = build_spark_model(&ds.name, &ds.movies, ratings, &explicit, implicit.as_ref(), storage)?;
+    let bytes = model.to_bytes()?;
+    eprintln!(
+        "packed Spark factors for {} of {} movies ({} bytes): {}",
+        explicit.factors.len(),
+        model.movies.len(),
+        bytes.len(),
+        model.info.trainer
+    );
+    if let Some(path) = &out {
+        write(path, &bytes)?;
+        println!("{}", path.display());
+    }
+    if let (Some(fold), Some(split)) = (fold, &split) {
+        let rec = movie_recs::Recommender::from_bytes(&bytes)?;
+        let clock = Instant::now();
+        let now = move || clock.elapsed().as_secs_f64() * 1000.0;
+        let m = movie_recs::eval::evaluate(&rec, movie_recs::Method::Mf, &split.test, &now)?;
+        eprintln!(
+            "fold {fold} spark: RMSE {:.4}  P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  users {}",
+            m.rmse, m.precision, m.recall, m.ndcg, m.users
+        );
+        println!("{}", serde_json::to_string(&m).map_err(|e| Error::Decode(e.to_string()))?);
+    }
+    Ok(())
+}
+
 /// Writes each fold's split as CSV (`user,movie,rating`, given in time order) so that peers
 /// outside Rust evaluate on exactly the same split.
 fn cmd_split(mut args: Args) -> Result<()> {
@@ -472,6 +542,8 @@ fn main() -> ExitCode {
         "synth" => cmd_synth(args),
         "tune" => cmd_tune(args),
         "split" => cmd_split(args),
+        "normalise" => cmd_normalise(args),
+        "import-spark" => cmd_import_spark(args),
         "bench" => cmd_bench(args),
         other => Err(usage_error(format!("unknown command {other}"))),
     };

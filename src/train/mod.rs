@@ -9,6 +9,7 @@
 pub mod content;
 pub mod neural;
 pub mod report;
+pub mod spark;
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -22,7 +23,7 @@ use crate::eval::RatingRecord;
 use crate::fold_in::{explicit_row_equations, implicit_row_equations};
 use crate::model::{
     confidence, BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model,
-    ModelInfo, Movie, MovieId,
+    ModelInfo, Movie, MovieId, RegRule,
 };
 use crate::recommender::top_k;
 use crate::user_knn::UserPool;
@@ -582,12 +583,7 @@ pub fn build_model(
         nb
     });
 
-    // Catalogue rows: metadata ids and rated ids, ascending; `rated_row[i]` is item i's row.
-    let mut ids: Vec<MovieId> = movies.iter().map(|m| m.id).chain(data.items.iter().copied()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let row_of: HashMap<MovieId, usize> = ids.iter().enumerate().map(|(r, &id)| (id, r)).collect();
-    let rated_row: Vec<usize> = data.items.iter().map(|id| row_of[id]).collect();
+    let Catalogue { ids, row_of, rated_row, genre_names, movies: catalogue } = Catalogue::new(movies, &data)?;
     let n = ids.len();
     let spread = |m: &FactorMatrix| -> FactorMatrix {
         let k = m.cols();
@@ -602,38 +598,8 @@ pub fn build_model(
         item_bias[r] = explicit.item_bias[i];
     }
     let neighbours = neighbours.map(|nb| remap_neighbours(nb, &rated_row, n));
-
-    let (rating_min, rating_max) = ratings.iter().fold((f32::MAX, f32::MIN), |(lo, hi), r| (lo.min(r.rating), hi.max(r.rating)));
-    let mut genre_names: Vec<String> = movies.iter().flat_map(|m| m.genres.iter().cloned()).collect();
-    genre_names.sort();
-    genre_names.dedup();
-    if genre_names.len() > 32 {
-        return Err(Error::NotEnoughData(format!("{} genres, at most 32 are supported", genre_names.len())));
-    }
+    let (rating_min, rating_max) = rating_scale(ratings);
     let meta: HashMap<MovieId, &MovieRecord> = movies.iter().map(|m| (m.id, m)).collect();
-    let mut stats = vec![(0u32, 0f64); n];
-    for (i, &r) in rated_row.iter().enumerate() {
-        stats[r] = data.item_ratings(i).fold((0u32, 0f64), |(c, s), (_, x)| (c + 1, s + x as f64));
-    }
-    let catalogue = ids
-        .iter()
-        .zip(&stats)
-        .map(|(&id, &(count, sum))| {
-            let rec = meta.get(&id);
-            Movie {
-                id,
-                title: rec.map(|m| m.title.clone()).unwrap_or_else(|| format!("Movie {}", id.0)),
-                year: rec.and_then(|m| m.year),
-                genres: rec
-                    .map(|m| m.genres.iter().map(|g| 1u32 << genre_names.binary_search(g).expect("collected above")).fold(0, |a, b| a | b))
-                    .unwrap_or(0),
-                imdb_id: rec.and_then(|m| m.imdb_id),
-                tmdb_id: rec.and_then(|m| m.tmdb_id),
-                rating_count: count,
-                rating_mean: (sum / count.max(1) as f64) as f32,
-            }
-        })
-        .collect();
     let content = settings.content.as_ref().map(|s| {
         let training_users: std::collections::HashSet<u32> = data.users.iter().copied().collect();
         let mut tags_by_row = vec![Vec::new(); n];
@@ -662,6 +628,7 @@ pub fn build_model(
             item_factors: spread(&explicit.item_factors),
             reg_factors: settings.explicit.reg_factors,
             reg_bias: settings.explicit.reg_bias,
+            rule: RegRule::Constant,
         },
         implicit: implicit.map(|(s, fit)| ImplicitFactors {
             item_factors: spread(&fit.item_factors),
@@ -670,6 +637,7 @@ pub fn build_model(
             rating_offset: s.rating_offset,
             explicit_weight: s.explicit_weight,
             recency_half_life: s.recency_half_life,
+            rule: RegRule::Constant,
         }),
         neighbours,
         content,
@@ -688,6 +656,69 @@ pub fn build_model(
     };
     model.validate()?;
     Ok(model)
+}
+
+/// The catalogue rows of a model: metadata ids and rated ids, ascending.
+pub struct Catalogue {
+    /// Movie id of each row.
+    pub ids: Vec<MovieId>,
+    /// Row of each id.
+    pub row_of: HashMap<MovieId, usize>,
+    /// `rated_row[i]`: the row of `Interactions::items[i]`.
+    pub rated_row: Vec<usize>,
+    /// Genre names, sorted; bit `g` of a movie's genres is `genre_names[g]`.
+    pub genre_names: Vec<String>,
+    /// Each row's metadata and training rating statistics.
+    pub movies: Vec<Movie>,
+}
+
+impl Catalogue {
+    /// Joins metadata with the training ratings' statistics.
+    pub fn new(movies: &[MovieRecord], data: &Interactions) -> Result<Self> {
+        let mut ids: Vec<MovieId> = movies.iter().map(|m| m.id).chain(data.items.iter().copied()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let row_of: HashMap<MovieId, usize> = ids.iter().enumerate().map(|(r, &id)| (id, r)).collect();
+        let rated_row: Vec<usize> = data.items.iter().map(|id| row_of[id]).collect();
+        let mut genre_names: Vec<String> = movies.iter().flat_map(|m| m.genres.iter().cloned()).collect();
+        genre_names.sort();
+        genre_names.dedup();
+        if genre_names.len() > 32 {
+            return Err(Error::NotEnoughData(format!("{} genres, at most 32 are supported", genre_names.len())));
+        }
+        let meta: HashMap<MovieId, &MovieRecord> = movies.iter().map(|m| (m.id, m)).collect();
+        let mut stats = vec![(0u32, 0f64); ids.len()];
+        for (i, &r) in rated_row.iter().enumerate() {
+            stats[r] = data.item_ratings(i).fold((0u32, 0f64), |(c, s), (_, x)| (c + 1, s + x as f64));
+        }
+        let movies = ids
+            .iter()
+            .zip(&stats)
+            .map(|(&id, &(count, sum))| {
+                let rec = meta.get(&id);
+                Movie {
+                    id,
+                    title: rec.map(|m| m.title.clone()).unwrap_or_else(|| format!("Movie {}", id.0)),
+                    year: rec.and_then(|m| m.year),
+                    genres: rec
+                        .map(|m| {
+                            m.genres.iter().map(|g| 1u32 << genre_names.binary_search(g).expect("collected above")).fold(0, |a, b| a | b)
+                        })
+                        .unwrap_or(0),
+                    imdb_id: rec.and_then(|m| m.imdb_id),
+                    tmdb_id: rec.and_then(|m| m.tmdb_id),
+                    rating_count: count,
+                    rating_mean: (sum / count.max(1) as f64) as f32,
+                }
+            })
+            .collect();
+        Ok(Self { ids, row_of, rated_row, genre_names, movies })
+    }
+}
+
+/// Lowest and highest rating given.
+pub fn rating_scale(ratings: &[RatingRecord]) -> (f32, f32) {
+    ratings.iter().fold((f32::MAX, f32::MIN), |(lo, hi), r| (lo.min(r.rating), hi.max(r.rating)))
 }
 
 /// The training users shipped for user-based kNN, their ratings on catalogue rows.

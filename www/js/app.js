@@ -1,7 +1,7 @@
 // The demo page: search and rate movies, see recommendations re-rank on every change.
 // All text from the model or storage is rendered with textContent, never parsed as HTML.
 
-import { loadRecommender } from './recommender.js';
+import { DEFAULT_MODEL_URL, loadRecommender } from './recommender.js';
 import { RatingStore } from './storage.js';
 import { el, keepingFocus, movieItem } from './render.js';
 
@@ -232,9 +232,23 @@ function describeModel() {
   }
 }
 
+/**
+ * `?model=NAME.bin` loads another model from beside the default one (for example the one
+ * `./build.sh spark` packs from Spark's factors); only a plain file name is accepted.
+ */
+function modelFromAddress() {
+  const name = new URLSearchParams(location.search).get('model');
+  if (name === null) return undefined;
+  if (!/^[\w.-]+\.bin$/.test(name)) {
+    notice(`Ignoring model=${name}: give the file name of a .bin model beside the default one.`, { kind: 'warning' });
+    return undefined;
+  }
+  return new URL(name, DEFAULT_MODEL_URL);
+}
+
 async function boot() {
   try {
-    recommender = await loadRecommender();
+    recommender = await loadRecommender(modelFromAddress());
   } catch (err) {
     $('recs-note').textContent = '';
     const box = notice(`The recommender could not start: ${err.message}`, { kind: 'error', actions: [['Retry', boot]] });
