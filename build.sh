@@ -164,9 +164,6 @@ case "$cmd" in
     cargo test --features train
     log "wasm binding tests (wasm-bindgen-test in Node)"
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --test wasm_binding
-    build_wasm
-    log "browser end-to-end tests (headless chromium)"
-    node --test tests/e2e/
     log "the Spark path on a small synthetic fixture (normalise, Spark ALS, Parquet import, fold-in)"
     ensure_spark
     fixture=target/spark-fixture
@@ -175,6 +172,11 @@ case "$cmd" in
     trainer normalise "$fixture/data" --out "$fixture/ratings.csv"
     SPARK_RANK=8 SPARK_ITERATIONS=8 spark_train "$fixture/ratings.csv" "$fixture" --master 'local[2]' --user-factors
     MOVIE_RECS_SPARK_DIR="$ROOT/$fixture" cargo test --features train --test spark -- --ignored
+    trainer import-spark --data "$fixture/data" --explicit "$fixture/explicit" --implicit "$fixture/implicit" \
+      --out www/model-spark-fixture.bin > /dev/null
+    build_wasm
+    log "browser end-to-end tests (headless chromium; one loads the Spark fixture's model)"
+    node --test tests/e2e/
     ;;
   spark)
     [ $# -ge 1 ] || { echo "usage: ./build.sh spark DATA_DIR [--out FILE] [--master M] [--rank N]" >&2; exit 2; }

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8;
 
 /// A MovieLens movie id, kept apart from dense row indices into the factor matrices.

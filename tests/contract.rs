@@ -31,6 +31,7 @@ fn folding_in_a_training_user_reproduces_their_trained_vector_and_top_items() {
         item_factors: fit.item_factors.clone(),
         reg_factors: s.reg_factors,
         reg_bias: s.reg_bias,
+        rule: movie_recs::model::RegRule::Constant,
     };
     let k = s.factors;
     for u in [0usize, 17, 123, 299] {

@@ -262,3 +262,29 @@ test('titles and genres with markup render as plain text', async () => {
   assert.deepEqual(record.errors, []);
   await context.close();
 });
+
+test('a model packed from Spark MLlib factors loads with ?model= and recommends', async (t) => {
+  // Written by ./build.sh test from its Spark fixture run, before these tests.
+  const file = 'model-spark-fixture.bin';
+  try {
+    await readFile(join(ROOT, 'www', file));
+  } catch {
+    t.skip(`www/${file} is missing: ./build.sh test makes it from a Spark run`);
+    return;
+  }
+  const { page, context } = await openPage(env.browser);
+  await page.goto(`${env.server.origin}/?model=${file}`);
+  await ready(page);
+  assert.match(await page.textContent('#about'), /Model trained on/);
+  await rateFromSearch(page, 'synthetic movie 12', 'Synthetic Movie 12', '5');
+  await page.waitForFunction(() => /Based on your 1 rating/.test(document.querySelector('#recs-note').textContent));
+  assert.equal((await ids(page, 'recommendations')).length, 12);
+  const methods = await page.$$eval('#method option', (os) => os.map((o) => o.value));
+  assert.deepEqual(methods, ['mf', 'popular'], 'an imported model offers only its factor methods');
+
+  // A model name that is not a plain file name is refused with a notice; the default loads.
+  await page.goto(`${env.server.origin}/?model=..%2F..%2Fsecret.bin`);
+  await ready(page);
+  assert.match(await page.textContent('.notice.warning'), /Ignoring model=/);
+  await context.close();
+});
