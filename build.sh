@@ -13,6 +13,9 @@
 #   spark DIR [--out FILE] [--master M] [--rank N]
 #                    the Spark path: normalise DIR's ratings, train Spark MLlib ALS (explicit and
 #                    implicit), import the Parquet factors, pack (default www/model-spark.bin)
+#   bench-train [--quick]
+#                    training at ML-25M size (synthetic, 25M ratings; --quick: a tenth): the
+#                    native trainer, implicit's ALS and Spark local[2], wall time and peak memory
 #   spark-eval DIR [--folds 0,1,2,3,4] [--json FILE]
 #                    the Spark row of the evaluation table: Spark trains on each fold's training
 #                    users, our fold-in serves the held-out users
@@ -200,6 +203,26 @@ case "$cmd" in
     log "importing Spark's factors into $out"
     trainer import-spark --data "$dir" --explicit "$work/explicit" --implicit "$work/implicit" --out "$out"
     case "$out" in www/*) echo "serve it with ./build.sh serve and open http://127.0.0.1:8080/?model=${out#www/}" >&2 ;; esac
+    ;;
+  bench-train)
+    users=162541
+    [ "${1:-}" = --quick ] && users=16254
+    data="target/scale/synthetic-$users"
+    if [ ! -f "$data/ratings.csv" ]; then
+      log "generating synthetic ratings: $users users x 154, 62,423 movies (ML-25M shape)"
+      trainer synth --out "$data" --users "$users" --movies 62423 --ratings-per-user 154 --seed 25
+    fi
+    ensure_spark
+    .venv/bin/pip install -q numpy scipy pandas implicit
+    trainer normalise "$data" --out "$data/normalised.csv"
+    log "training on $(($(wc -l < "$data/ratings.csv") - 1)) ratings: 64 factors, 10 sweeps, explicit + implicit where the tool has both"
+    bench/measure.sh "native trainer (explicit + implicit ALS)" \
+      target/native/trainer model --data "$data" --no-neighbours --no-content --no-users --no-neural \
+      --iterations 10 --implicit-iterations 10 --out "$data/native.bin" --quiet
+    bench/measure.sh "implicit (PyPI) ALS, implicit only" .venv/bin/python bench/implicit_train.py "$data/ratings.csv"
+    bench/measure.sh "Spark MLlib ALS local[2] (explicit + implicit)" bash -c "
+      .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/explicit' --rank 64 --iterations 10 --master 'local[2]' &&
+      .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/implicit' --rank 64 --iterations 10 --implicit --master 'local[2]'"
     ;;
   spark-eval)
     [ $# -ge 1 ] || { echo "usage: ./build.sh spark-eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE]" >&2; exit 2; }
