@@ -598,7 +598,6 @@ pub fn build_model(
         item_bias[r] = explicit.item_bias[i];
     }
     let neighbours = neighbours.map(|nb| remap_neighbours(nb, &rated_row, n));
-    let (rating_min, rating_max) = rating_scale(ratings);
     let meta: HashMap<MovieId, &MovieRecord> = movies.iter().map(|m| (m.id, m)).collect();
     let content = settings.content.as_ref().map(|s| {
         let training_users: std::collections::HashSet<u32> = data.users.iter().copied().collect();
@@ -612,14 +611,7 @@ pub fn build_model(
         build_content(&metadata, &tags_by_row, s)
     });
     let model = Model {
-        info: ModelInfo {
-            dataset: dataset.to_string(),
-            users: data.users.len() as u32,
-            ratings: data.len() as u64,
-            rating_min,
-            rating_max,
-            trainer: settings.describe(),
-        },
+        info: model_info(dataset, &data, ratings, settings.describe()),
         genre_names,
         movies: catalogue,
         explicit: ExplicitFactors {
@@ -716,9 +708,10 @@ impl Catalogue {
     }
 }
 
-/// Lowest and highest rating given.
-pub fn rating_scale(ratings: &[RatingRecord]) -> (f32, f32) {
-    ratings.iter().fold((f32::MAX, f32::MIN), |(lo, hi), r| (lo.min(r.rating), hi.max(r.rating)))
+/// Provenance of a model trained (by us or by Spark) on `ratings`: counts and rating scale.
+pub fn model_info(dataset: &str, data: &Interactions, ratings: &[RatingRecord], trainer: String) -> ModelInfo {
+    let (rating_min, rating_max) = ratings.iter().fold((f32::MAX, f32::MIN), |(lo, hi), r| (lo.min(r.rating), hi.max(r.rating)));
+    ModelInfo { dataset: dataset.to_string(), users: data.users.len() as u32, ratings: data.len() as u64, rating_min, rating_max, trainer }
 }
 
 /// The training users shipped for user-based kNN, their ratings on catalogue rows.

@@ -14,13 +14,11 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde::Deserialize;
 
-use super::{rating_scale, Catalogue, Interactions};
+use super::{model_info, Catalogue, Interactions};
 use crate::data::MovieRecord;
 use crate::error::{Error, Result};
 use crate::eval::RatingRecord;
-use crate::model::{
-    BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, Model, ModelInfo, MovieId, RegRule,
-};
+use crate::model::{BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, Model, MovieId, RegRule};
 
 /// The settings the Spark job trained with (`settings.json`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -162,7 +160,6 @@ pub fn build_spark_model(
         }
         Ok(FactorMatrix::new(n, k, values, FactorStorage::F32)?.with_storage(storage))
     };
-    let (rating_min, rating_max) = rating_scale(ratings);
     let describe = |run: &SparkFactors| {
         let s = &run.settings;
         format!(
@@ -171,14 +168,7 @@ pub fn build_spark_model(
         )
     };
     let model = Model {
-        info: ModelInfo {
-            dataset: dataset.to_string(),
-            users: data.users.len() as u32,
-            ratings: data.len() as u64,
-            rating_min,
-            rating_max,
-            trainer: std::iter::once(explicit).chain(implicit).map(describe).collect::<Vec<_>>().join("; "),
-        },
+        info: model_info(dataset, &data, ratings, std::iter::once(explicit).chain(implicit).map(describe).collect::<Vec<_>>().join("; ")),
         genre_names: catalogue.genre_names,
         movies: catalogue.movies,
         explicit: ExplicitFactors {
