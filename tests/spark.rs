@@ -57,3 +57,29 @@ fn spark_factors_pack_fold_in_exactly_as_spark_and_recommend() {
     assert!(out.items.iter().all(|i| !seen.contains(&i.movie_id)));
     assert!(rec.resolve(Method::ItemKnn).is_err(), "an imported model has only the factor methods");
 }
+
+#[test]
+fn a_broken_spark_output_is_a_clear_error_naming_the_file() {
+    let dir = std::env::temp_dir().join(format!("movie-recs-bad-spark-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("item_factors")).unwrap();
+    let err = read_spark_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("settings.json"), "{err}");
+
+    std::fs::write(dir.join("settings.json"), "{\"rank\": 8}").unwrap();
+    let err = read_spark_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("not the Spark job's settings"), "{err}");
+
+    std::fs::write(
+        dir.join("settings.json"),
+        r#"{"rank": 8, "regParam": 0.1, "implicitPrefs": false, "alpha": 1.0, "maxIter": 5, "seed": 0}"#,
+    )
+    .unwrap();
+    let err = read_spark_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("no .parquet part files"), "{err}");
+
+    std::fs::write(dir.join("item_factors/part-00000.snappy.parquet"), b"<html>not parquet</html>").unwrap();
+    let err = read_spark_dir(&dir).unwrap_err().to_string();
+    assert!(err.contains("part-00000.snappy.parquet") && err.contains("not a Parquet file"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
