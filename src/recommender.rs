@@ -39,7 +39,7 @@ pub enum Method {
     UserKnn,
     /// Content-based: movies whose attributes (genres, tags, keywords, ...) match the visitor's.
     Content,
-    /// The neural autoencoder (Mult-DAE): one forward pass over the movies the visitor rated.
+    /// The neural autoencoder (Mult-DAE): one forward pass over the movies the visitor liked.
     Neural,
     /// Most rated first, the same for everyone: the evaluation's floor.
     Popular,
