@@ -107,9 +107,10 @@ ensure_spark() {
       || { echo "error: Spark needs Java 17 or newer and it could not be installed; install a JRE and retry" >&2; exit 1; }
   fi
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  if ! .venv/bin/python -c 'import pyspark' 2>/dev/null; then
+  # pyspark.ml needs numpy, which PySpark does not pull in by itself.
+  if ! .venv/bin/python -c 'import pyspark.ml.recommendation' 2>/dev/null; then
     log "installing PySpark into .venv (a few hundred MB, once)"
-    .venv/bin/pip install -q 'pyspark>=4,<5' \
+    .venv/bin/pip install -q 'pyspark>=4,<5' numpy \
       || { echo "error: could not install PySpark from PyPI into .venv" >&2; exit 1; }
   fi
 }

@@ -36,8 +36,8 @@ def main():
     try:
         from pyspark.sql import SparkSession
         from pyspark.ml.recommendation import ALS
-    except ImportError:
-        sys.exit("spark_als.py: PySpark is not installed (./build.sh spark installs it into .venv)")
+    except ImportError as e:
+        sys.exit(f"spark_als.py: cannot import PySpark's ALS ({e}); ./build.sh spark installs PySpark and numpy into .venv")
 
     started = time.time()
     spark = (SparkSession.builder.master(a.master).appName("movie-recs ALS")
