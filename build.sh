@@ -217,9 +217,9 @@ case "$cmd" in
     .venv/bin/pip install -q numpy scipy pandas implicit
     trainer normalise "$data" --out "$data/normalised.csv"
     log "training on $(($(wc -l < "$data/ratings.csv") - 1)) ratings: 64 factors, 10 sweeps, explicit + implicit where the tool has both"
-    bench/measure.sh "native trainer (explicit + implicit ALS)" \
+    bench/measure.sh "native trainer (explicit + implicit ALS, 3 CG steps a sweep)" \
       target/native/trainer model --data "$data" --no-neighbours --no-content --no-users --no-neural \
-      --iterations 10 --implicit-iterations 10 --out "$data/native.bin" --quiet
+      --iterations 10 --implicit-iterations 10 --cg-steps 3 --out "$data/native.bin" --quiet
     bench/measure.sh "implicit (PyPI) ALS, implicit only" .venv/bin/python bench/implicit_train.py "$data/ratings.csv"
     bench/measure.sh "Spark MLlib ALS local[2] (explicit + implicit)" bash -c "
       .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/explicit' --rank 64 --iterations 10 --master 'local[2]' &&

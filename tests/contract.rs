@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use movie_recs::fold_in::{fold_in_explicit, RawRating, SkipReason};
 use movie_recs::model::ExplicitFactors;
 use movie_recs::recommender::{Method, Reason, RecommendOptions, Recommender};
-use movie_recs::train::{fit_explicit, Interactions};
+use movie_recs::train::{fit_explicit, ExplicitSettings, Interactions};
 use movie_recs::{Error, FactorStorage, Model, MovieId};
 
 fn raw(pairs: &[(u32, f32)]) -> Vec<RawRating> {
@@ -21,10 +21,18 @@ fn user_ratings(user: u32) -> Vec<RawRating> {
 
 #[test]
 fn folding_in_a_training_user_reproduces_their_trained_vector_and_top_items() {
+    // Exact row solves, and conjugate-gradient ones (3 steps a sweep from the previous value):
+    // the browser's exact fold-in must land on what either trainer gave a training user.
+    for cg_steps in [0, 3] {
+        let s = ExplicitSettings { cg_steps, ..common::settings(FactorStorage::F32).explicit };
+        fold_in_matches_training(&s);
+    }
+}
+
+fn fold_in_matches_training(s: &ExplicitSettings) {
     let ratings = common::ratings();
     let data = Interactions::new(&ratings).unwrap();
-    let s = common::settings(FactorStorage::F32).explicit;
-    let fit = fit_explicit(&data, &s, false);
+    let fit = fit_explicit(&data, s, false);
     let model = ExplicitFactors {
         global_mean: fit.global_mean,
         item_bias: fit.item_bias.clone(),
@@ -41,7 +49,7 @@ fn folding_in_a_training_user_reproduces_their_trained_vector_and_top_items() {
         let dot: f32 = folded.factors.iter().zip(trained).map(|(a, b)| a * b).sum();
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
         let cosine = dot / (norm(&folded.factors) * norm(trained));
-        assert!(cosine > 0.98, "user row {u}: cosine {cosine}");
+        assert!(cosine > 0.98, "user row {u}, {} CG steps: cosine {cosine}", s.cg_steps);
         assert!((folded.bias - fit.user_bias[u]).abs() < 0.05, "user row {u}: bias {} vs {}", folded.bias, fit.user_bias[u]);
         // Same top 10 unseen items by predicted rating.
         let seen: HashSet<usize> = rated.iter().map(|r| r.0).collect();
@@ -99,16 +107,18 @@ fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() 
 
 #[test]
 fn personal_ranking_beats_popularity_on_held_out_ratings_of_the_fixture() {
+    for cg_steps in [0, 3] {
+        let mut settings = common::settings(FactorStorage::Int8);
+        settings.explicit.cg_steps = cg_steps;
+        settings.implicit.as_mut().unwrap().cg_steps = cg_steps;
+        personal_beats_popularity(&settings);
+    }
+}
+
+fn personal_beats_popularity(settings: &movie_recs::train::TrainSettings) {
     let ratings = common::ratings();
     let split = movie_recs::eval::split(&ratings, 0, 5);
-    let model = movie_recs::train::build_model(
-        "synthetic",
-        &common::movies(),
-        &common::tags(),
-        &split.train,
-        &common::settings(FactorStorage::Int8),
-    )
-    .unwrap();
+    let model = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &split.train, settings).unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
     let popular = movie_recs::eval::evaluate(&rec, Method::Popular, &split.test, &clock).unwrap();

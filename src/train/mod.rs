@@ -43,6 +43,9 @@ pub struct ExplicitSettings {
     pub reg_bias: f32,
     /// Seed of the initial item factors.
     pub seed: u64,
+    /// Row solves: 0 solves the normal equations exactly (Cholesky); N > 0 takes N
+    /// conjugate-gradient steps from the row's previous value (for large data sets).
+    pub cg_steps: usize,
 }
 
 /// Settings of the implicit ranking model.
@@ -66,6 +69,8 @@ pub struct ImplicitSettings {
     pub recency_half_life: f32,
     /// Seed of the initial item factors.
     pub seed: u64,
+    /// Row solves: 0 exact, N > 0 conjugate-gradient steps (see [`ExplicitSettings::cg_steps`]).
+    pub cg_steps: usize,
 }
 
 /// Settings of the item-based neighbourhood model and the hybrid blend.
@@ -120,7 +125,7 @@ impl Default for TrainSettings {
     /// The shipped configuration; the search that chose it is recorded in `tuning/`.
     fn default() -> Self {
         Self {
-            explicit: ExplicitSettings { factors: 64, iterations: 12, reg_factors: 8.0, reg_bias: 2.0, seed: 42 },
+            explicit: ExplicitSettings { factors: 64, iterations: 12, reg_factors: 8.0, reg_bias: 2.0, seed: 42, cg_steps: 0 },
             implicit: Some(ImplicitSettings {
                 factors: 64,
                 iterations: 12,
@@ -130,6 +135,7 @@ impl Default for TrainSettings {
                 explicit_weight: 0.05,
                 recency_half_life: 5.0,
                 seed: 43,
+                cg_steps: 0,
             }),
             neighbours: Some(NeighbourSettings { k: 30, shrink: 0.0, rating_weight: 0.6, rating_shrink: 1.0 }),
             content: Some(ContentSettings::default()),
@@ -249,11 +255,17 @@ impl TrainSettings {
     pub fn describe(&self) -> String {
         let e = &self.explicit;
         let mut s = format!("explicit ALS k={} iters={} reg={}/{} seed={}", e.factors, e.iterations, e.reg_factors, e.reg_bias, e.seed);
+        if e.cg_steps > 0 {
+            s += &format!(" cg_steps={}", e.cg_steps);
+        }
         if let Some(i) = &self.implicit {
             s += &format!(
                 "; implicit ALS k={} iters={} reg={} alpha={} offset={} explicit_weight={} half_life={} seed={}",
                 i.factors, i.iterations, i.reg, i.alpha, i.rating_offset, i.explicit_weight, i.recency_half_life, i.seed
             );
+            if i.cg_steps > 0 {
+                s += &format!(" cg_steps={}", i.cg_steps);
+            }
         }
         if let Some(nb) = &self.neighbours {
             s += &format!("; item kNN k={} shrink={} star correction {}/{}", nb.k, nb.shrink, nb.rating_weight, nb.rating_shrink);
@@ -441,12 +453,34 @@ fn explicit_half_step(
     mu: f32,
     other_bias: &[f32],
     other_factors: &FactorMatrix,
+    previous: (&[f32], &FactorMatrix),
     s: &ExplicitSettings,
 ) -> (Vec<f32>, FactorMatrix) {
     let k = other_factors.cols();
     let solved: Vec<(f32, Vec<f32>)> = (0..n)
         .into_par_iter()
         .map(|row| {
+            if s.cg_steps > 0 {
+                // Unknowns [b, p]; observations z_j = [1, q_j] with targets r - mu - b_j.
+                let rated = ratings_of(row);
+                let block = Gathered::new(other_factors, rated.iter().map(|r| r.0));
+                let targets: Vec<f32> = rated.iter().map(|&(j, r)| r - mu - other_bias[j]).collect();
+                let mut b = vec![0.0f64; k + 1];
+                b[0] = targets.iter().map(|&t| t as f64).sum();
+                block.add_weighted_rows(&targets, &mut b[1..]);
+                let apply = |v: &[f64], out: &mut [f64]| {
+                    let v32: Vec<f32> = v[1..].iter().map(|&x| x as f32).collect();
+                    // (z_j . v) for z_j = [1, q_j], then sum_j (z_j . v) z_j.
+                    let d: Vec<f32> = block.rows().map(|q| v[0] as f32 + crate::kernels::dot(q, &v32)).collect();
+                    out[0] = s.reg_bias as f64 * v[0] + d.iter().map(|&x| x as f64).sum::<f64>();
+                    out[1..].iter_mut().zip(&v[1..]).for_each(|(o, v)| *o = s.reg_factors as f64 * v);
+                    block.add_weighted_rows(&d, &mut out[1..]);
+                };
+                let mut x: Vec<f64> =
+                    std::iter::once(previous.0[row] as f64).chain(previous.1.row(row).iter().map(|&v| v as f64)).collect();
+                crate::solve::conjugate_gradient(apply, &b, &mut x, s.cg_steps);
+                return (x[0] as f32, x[1..].iter().map(|&v| v as f32).collect());
+            }
             let eq = explicit_row_equations(mu, other_bias, other_factors, ratings_of(row));
             match eq.solve(s.reg_factors as f64, s.reg_bias as f64) {
                 Some(x) => (x[0] as f32, x[1..].iter().map(|&v| v as f32).collect()),
@@ -468,10 +502,24 @@ pub fn fit_explicit(data: &Interactions, s: &ExplicitSettings, progress: bool) -
     let mut user_factors = random_factors(data.users.len(), k, s.seed ^ 0x5555);
     for it in 0..s.iterations {
         let t = Instant::now();
-        (user_bias, user_factors) =
-            explicit_half_step(data.users.len(), &|u| data.user_ratings(u).collect(), mu, &item_bias, &item_factors, s);
-        (item_bias, item_factors) =
-            explicit_half_step(data.items.len(), &|i| data.item_ratings(i).collect(), mu, &user_bias, &user_factors, s);
+        (user_bias, user_factors) = explicit_half_step(
+            data.users.len(),
+            &|u| data.user_ratings(u).collect(),
+            mu,
+            &item_bias,
+            &item_factors,
+            (&user_bias, &user_factors),
+            s,
+        );
+        (item_bias, item_factors) = explicit_half_step(
+            data.items.len(),
+            &|i| data.item_ratings(i).collect(),
+            mu,
+            &user_bias,
+            &user_factors,
+            (&item_bias, &item_factors),
+            s,
+        );
         if progress {
             let fit = ExplicitFit {
                 global_mean: mu,
@@ -511,6 +559,7 @@ fn implicit_half_step(
     n: usize,
     ratings_of: &(dyn Fn(usize) -> Vec<(usize, f32)> + Sync),
     other_factors: &FactorMatrix,
+    previous: &FactorMatrix,
     s: &ImplicitSettings,
 ) -> FactorMatrix {
     let k = other_factors.cols();
@@ -521,6 +570,23 @@ fn implicit_half_step(
         .into_par_iter()
         .map(|row| {
             let obs: Vec<(usize, f32)> = ratings_of(row).into_iter().map(|(j, r)| (j, confidence(r))).collect();
+            if s.cg_steps > 0 {
+                // (Y^T Y + reg I + sum (c_j - 1) y_j y_j^T) x = sum c_j y_j, matrix-free.
+                let block = Gathered::new(other_factors, obs.iter().map(|o| o.0));
+                let mut b = vec![0.0f64; k];
+                block.add_weighted_rows(&obs.iter().map(|o| o.1).collect::<Vec<_>>(), &mut b);
+                let apply = |v: &[f64], out: &mut [f64]| {
+                    for (a, o) in out.iter_mut().enumerate() {
+                        *o = s.reg as f64 * v[a] + gram[a * k..(a + 1) * k].iter().zip(v).map(|(g, v)| g * v).sum::<f64>();
+                    }
+                    let v32: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+                    let d: Vec<f32> = block.rows().zip(&obs).map(|(y, &(_, c))| (c - 1.0) * crate::kernels::dot(y, &v32)).collect();
+                    block.add_weighted_rows(&d, out);
+                };
+                let mut x: Vec<f64> = previous.row(row).iter().map(|&v| v as f64).collect();
+                crate::solve::conjugate_gradient(apply, &b, &mut x, s.cg_steps);
+                return x.iter().map(|&v| v as f32).collect();
+            }
             let eq = implicit_row_equations(&gram, other_factors, obs);
             match eq.solve(s.reg as f64, 0.0) {
                 Some(x) => x.iter().map(|&v| v as f32).collect(),
@@ -531,14 +597,44 @@ fn implicit_half_step(
     to_matrix(rows, k)
 }
 
+/// One row's observed factor rows copied into a contiguous block, so that the conjugate-gradient
+/// steps stream through them from cache instead of gathering from the whole matrix each step.
+struct Gathered {
+    k: usize,
+    values: Vec<f32>,
+}
+
+impl Gathered {
+    fn new(m: &FactorMatrix, rows: impl Iterator<Item = usize>) -> Self {
+        let mut values = Vec::new();
+        for r in rows {
+            values.extend_from_slice(m.row(r));
+        }
+        Self { k: m.cols(), values }
+    }
+
+    fn rows(&self) -> impl Iterator<Item = &[f32]> {
+        self.values.chunks_exact(self.k.max(1))
+    }
+
+    /// `out += sum_j w_j row_j`, accumulated in f32 then added in f64.
+    fn add_weighted_rows(&self, weights: &[f32], out: &mut [f64]) {
+        let mut acc = vec![0.0f32; self.k];
+        for (row, &w) in self.rows().zip(weights) {
+            acc.iter_mut().zip(row).for_each(|(a, &y)| *a += w * y);
+        }
+        out.iter_mut().zip(acc).for_each(|(o, a)| *o += a as f64);
+    }
+}
+
 /// Trains the confidence-weighted implicit model by ALS.
 pub fn fit_implicit(data: &Interactions, s: &ImplicitSettings, progress: bool) -> ImplicitFit {
     let mut item_factors = random_factors(data.items.len(), s.factors, s.seed);
     let mut user_factors = random_factors(data.users.len(), s.factors, s.seed ^ 0x5555);
     for it in 0..s.iterations {
         let t = Instant::now();
-        user_factors = implicit_half_step(data.users.len(), &|u| data.user_ratings(u).collect(), &item_factors, s);
-        item_factors = implicit_half_step(data.items.len(), &|i| data.item_ratings(i).collect(), &user_factors, s);
+        user_factors = implicit_half_step(data.users.len(), &|u| data.user_ratings(u).collect(), &item_factors, &user_factors, s);
+        item_factors = implicit_half_step(data.items.len(), &|i| data.item_ratings(i).collect(), &user_factors, &item_factors, s);
         if progress {
             eprintln!("  implicit ALS {}/{} ({:.2} s)", it + 1, s.iterations, t.elapsed().as_secs_f64());
         }
