@@ -24,7 +24,7 @@ fn folding_in_a_training_user_reproduces_their_trained_vector_and_top_items() {
     // Exact row solves, and conjugate-gradient ones (3 steps a sweep from the previous value):
     // the browser's exact fold-in must land on what either trainer gave a training user.
     for cg_steps in [0, 3] {
-        let s = ExplicitSettings { cg_steps, ..common::settings(FactorStorage::F32).explicit };
+        let s = ExplicitSettings { cg_steps: Some(cg_steps), ..common::settings(FactorStorage::F32).explicit };
         fold_in_matches_training(&s);
     }
 }
@@ -49,7 +49,7 @@ fn fold_in_matches_training(s: &ExplicitSettings) {
         let dot: f32 = folded.factors.iter().zip(trained).map(|(a, b)| a * b).sum();
         let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
         let cosine = dot / (norm(&folded.factors) * norm(trained));
-        assert!(cosine > 0.98, "user row {u}, {} CG steps: cosine {cosine}", s.cg_steps);
+        assert!(cosine > 0.98, "user row {u}, {:?} CG steps: cosine {cosine}", s.cg_steps);
         assert!((folded.bias - fit.user_bias[u]).abs() < 0.05, "user row {u}: bias {} vs {}", folded.bias, fit.user_bias[u]);
         // Same top 10 unseen items by predicted rating.
         let seen: HashSet<usize> = rated.iter().map(|r| r.0).collect();
@@ -109,8 +109,8 @@ fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() 
 fn personal_ranking_beats_popularity_on_held_out_ratings_of_the_fixture() {
     for cg_steps in [0, 3] {
         let mut settings = common::settings(FactorStorage::Int8);
-        settings.explicit.cg_steps = cg_steps;
-        settings.implicit.as_mut().unwrap().cg_steps = cg_steps;
+        settings.explicit.cg_steps = Some(cg_steps);
+        settings.implicit.as_mut().unwrap().cg_steps = Some(cg_steps);
         personal_beats_popularity(&settings);
     }
 }
@@ -493,4 +493,14 @@ fn the_neighbour_correction_moves_predicted_stars_towards_how_the_neighbours_wer
     assert!(with_love >= plain_love, "{with_love} < {plain_love}");
     assert!(with_hate <= plain_hate, "{with_hate} > {plain_hate}");
     assert!(with_love - with_hate > plain_love - plain_hate);
+}
+
+#[test]
+fn als_row_solves_are_exact_on_small_data_and_conjugate_gradient_on_large_unless_set() {
+    use movie_recs::train::{cg_steps_for, LARGE_RATINGS};
+    assert_eq!(cg_steps_for(None, 100_000), 0);
+    assert_eq!(cg_steps_for(None, LARGE_RATINGS + 1), 3);
+    assert_eq!(cg_steps_for(Some(0), LARGE_RATINGS + 1), 0, "an explicit setting wins");
+    let resolved = common::settings(FactorStorage::F32).for_ratings(LARGE_RATINGS + 1);
+    assert_eq!((resolved.explicit.cg_steps, resolved.implicit.unwrap().cg_steps), (Some(3), Some(3)));
 }

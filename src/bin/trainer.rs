@@ -32,7 +32,7 @@ settings:
   --implicit-factors N --implicit-iterations N --implicit-reg F --alpha F --rating-offset F --explicit-weight F
   --half-life F (recency half-life of a rating's confidence, in ratings; 0 = off)
   --cg-steps N (ALS row solves by N conjugate-gradient steps from the previous value; 0 = exact Cholesky,
-               the default up to 2M ratings; `model` uses 3 above that)
+               the default up to 2M ratings; 3 above that)
   --no-implicit                                          rank by predicted stars only
   --neighbours K --shrink F   --no-neighbours            item kNN
   --knn-rating-weight F --knn-rating-shrink F            item-neighbour correction of predicted stars (0 = off)
@@ -108,9 +108,9 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
         }
     }
     if let Some(steps) = args.parsed::<usize>("--cg-steps")? {
-        s.explicit.cg_steps = steps;
+        s.explicit.cg_steps = Some(steps);
         if let Some(i) = s.implicit.as_mut() {
-            i.cg_steps = steps;
+            i.cg_steps = Some(steps);
         }
     }
     if let Some(i) = s.implicit.as_mut() {
@@ -167,13 +167,18 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     if args.flag("--no-content") {
         s.content = None;
     }
-    match args.value("--storage")?.as_deref() {
-        None | Some("int8") => s.storage = FactorStorage::Int8,
-        Some("f32") => s.storage = FactorStorage::F32,
-        Some(other) => return Err(Error::InvalidSetting { name: "storage", value: other.into(), reason: "must be f32 or int8".into() }),
-    }
+    s.storage = storage_flag(args)?;
     s.validate()?;
     Ok(s)
+}
+
+/// `--storage f32|int8` (int8 when absent).
+fn storage_flag(args: &mut Args) -> Result<FactorStorage> {
+    match args.value("--storage")?.as_deref() {
+        None | Some("int8") => Ok(FactorStorage::Int8),
+        Some("f32") => Ok(FactorStorage::F32),
+        Some(other) => Err(Error::InvalidSetting { name: "storage", value: other.into(), reason: "must be f32 or int8".into() }),
+    }
 }
 
 /// `F:N:C[:U[:A]]` (one blend for every bucket) or three of them separated by `/` (under 5, 5 to
@@ -223,30 +228,15 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
 }
 
-/// Above this many ratings `model` solves ALS rows by conjugate gradient unless told otherwise.
-const LARGE_RATINGS: usize = 2_000_000;
-
 fn cmd_model(mut args: Args) -> Result<()> {
     let data = args.value("--data")?.ok_or_else(|| usage_error("model needs --data DIR".into()))?;
     let out = PathBuf::from(args.value("--out")?.unwrap_or_else(|| "www/model.bin".into()));
     let lenient = args.flag("--lenient");
     let tmdb = args.value("--tmdb")?.map(PathBuf::from);
-    let solver_chosen = args.0.iter().any(|a| a == "--cg-steps");
-    let mut s = settings(&mut args)?;
+    let s = settings(&mut args)?;
     args.finish()?;
     let t = Instant::now();
     let ds = read_with_metadata(Path::new(&data), ReadOptions { lenient }, tmdb)?;
-    if !solver_chosen && ds.ratings.len() > LARGE_RATINGS {
-        // Exact row solves cost k^2 per rating; past a few million ratings, 3 conjugate-gradient
-        // steps a sweep give the same quality (measured on ml-latest-small) at a fraction of it.
-        s.explicit.cg_steps = 3;
-        if let Some(i) = s.implicit.as_mut() {
-            i.cg_steps = 3;
-        }
-        if s.progress {
-            eprintln!("{} ratings: ALS rows solved by 3 conjugate-gradient steps a sweep (--cg-steps 0 for exact)", ds.ratings.len());
-        }
-    }
     eprintln!(
         "read {} ratings and {} movies from {} in {:.2} s ({} malformed lines skipped)",
         ds.ratings.len(),
@@ -401,11 +391,7 @@ fn cmd_import_spark(mut args: Args) -> Result<()> {
     let implicit = args.value("--implicit")?;
     let fold: Option<u32> = args.parsed("--fold")?;
     let out = args.value("--out")?.map(PathBuf::from);
-    let storage = match args.value("--storage")?.as_deref() {
-        None | Some("int8") => FactorStorage::Int8,
-        Some("f32") => FactorStorage::F32,
-        Some(other) => return Err(Error::InvalidSetting { name: "storage", value: other.into(), reason: "must be f32 or int8".into() }),
-    };
+    let storage = storage_flag(&mut args)?;
     let lenient = args.flag("--lenient");
     let tmdb = args.value("--tmdb")?.map(PathBuf::from);
     args.finish()?;

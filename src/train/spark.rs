@@ -14,11 +14,11 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde::Deserialize;
 
-use super::{model_info, Catalogue, Interactions};
+use super::{catalogue_matrix, model_info, Catalogue, Interactions};
 use crate::data::MovieRecord;
 use crate::error::{Error, Result};
 use crate::eval::RatingRecord;
-use crate::model::{BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, Model, MovieId, RegRule};
+use crate::model::{BlendWeights, ExplicitFactors, FactorStorage, HybridWeights, ImplicitFactors, Model, MovieId, RegRule};
 
 /// The settings the Spark job trained with (`settings.json`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -150,15 +150,9 @@ pub fn build_spark_model(
     let data = Interactions::new(ratings)?;
     let catalogue = Catalogue::new(movies, &data)?;
     let n = catalogue.ids.len();
-    let matrix = |run: &SparkFactors| -> Result<FactorMatrix> {
-        let k = run.settings.rank;
-        let mut values = vec![0.0f32; n * k];
-        for (row, id) in catalogue.ids.iter().enumerate() {
-            if let Some(f) = run.factors.get(id) {
-                values[row * k..(row + 1) * k].copy_from_slice(f);
-            }
-        }
-        Ok(FactorMatrix::new(n, k, values, FactorStorage::F32)?.with_storage(storage))
+    let matrix = |run: &SparkFactors| {
+        let filled = catalogue.ids.iter().enumerate().filter_map(|(row, id)| run.factors.get(id).map(|f| (row, f.as_slice())));
+        catalogue_matrix(n, run.settings.rank, filled, storage)
     };
     let describe = |run: &SparkFactors| {
         let s = &run.settings;

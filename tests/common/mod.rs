@@ -47,7 +47,7 @@ pub fn tags() -> Vec<TagRecord> {
 
 pub fn settings(storage: FactorStorage) -> TrainSettings {
     TrainSettings {
-        explicit: ExplicitSettings { factors: 8, iterations: 10, reg_factors: 2.0, reg_bias: 2.0, seed: 3, cg_steps: 0 },
+        explicit: ExplicitSettings { factors: 8, iterations: 10, reg_factors: 2.0, reg_bias: 2.0, seed: 3, cg_steps: None },
         implicit: Some(ImplicitSettings {
             factors: 8,
             iterations: 8,
@@ -57,7 +57,7 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
             explicit_weight: 0.1,
             recency_half_life: 0.0,
             seed: 4,
-            cg_steps: 0,
+            cg_steps: None,
         }),
         neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0, rating_weight: 0.5, rating_shrink: 1.0 }),
         content: Some(ContentSettings::default()),
