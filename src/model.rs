@@ -1,9 +1,15 @@
-//! The packed model: everything the browser needs, in one versioned, checksummed blob.
+//! The packed model: everything the browser needs, in one versioned, checksummed file.
 //!
-//! Layout of the bytes: `MAGIC` (8) | format version (u32 LE) | body length (u64 LE) |
-//! FNV-1a 64 checksum of the body (u64 LE) | body (postcard). The fixed header is read before
-//! anything is decoded, so a truncated download, an HTML error page or a newer format is a clear
-//! [`Error`], never a panic; the decoded body is then validated field by field.
+//! Layout of the bytes: `MAGIC` (8) | format version (u32 LE) | core length, core FNV-1a 64
+//! checksum, extras length, extras checksum (u64 LE each) | core | extras (postcard each). The
+//! core is what the first recommendations need (catalogue, factor models, blend weights); the
+//! extras are the other methods' tables (item and user neighbours, attributes, autoencoder).
+//! A page reads the core as soon as its bytes have arrived and attaches the extras when the rest
+//! has ([`Model::core_length`], [`Model::core_from_bytes`], [`Model::attach_extras`]): on a slow
+//! connection the first recommendations wait for a fifth of the file, not all of it.
+//! The fixed header is read before anything is decoded, so a truncated download, an HTML error
+//! page or a newer format is a clear [`Error`], never a panic; decoded parts are validated field
+//! by field.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,8 +18,9 @@ use crate::error::{Error, Result};
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
-pub const FORMAT_VERSION: u32 = 6;
-const HEADER_LEN: usize = 8 + 4 + 8 + 8;
+pub const FORMAT_VERSION: u32 = 7;
+/// Bytes before the core section.
+pub const HEADER_LEN: usize = 8 + 4 + 4 * 8;
 
 /// A MovieLens movie id, kept apart from dense row indices into the factor matrices.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -40,6 +47,104 @@ pub struct Movie {
     pub rating_mean: f32,
 }
 
+/// `mean` as the file keeps it (thousandths of a star), so that a model built in memory equals
+/// the same model read back.
+pub fn round_mean(mean: f32) -> f32 {
+    (mean * 1000.0).round() / 1000.0
+}
+
+/// The catalogue on disk as columns rather than one record a movie: like values sit together,
+/// so the file compresses better (the metadata's gzip size fell by about a third); ids are
+/// stored as steps from the previous id, optional values as `value + 1` with 0 for none.
+mod movie_columns {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Movie, MovieId};
+
+    #[derive(Serialize, Deserialize)]
+    struct Columns {
+        id_steps: Vec<i64>,
+        titles: Vec<String>,
+        years: Vec<u32>,
+        genres: Vec<u32>,
+        imdb_ids: Vec<u64>,
+        tmdb_ids: Vec<u64>,
+        rating_counts: Vec<u32>,
+        /// Thousandths of a star.
+        rating_means: Vec<i32>,
+    }
+
+    fn some_plus_one(v: Option<u32>) -> u64 {
+        v.map_or(0, |v| v as u64 + 1)
+    }
+
+    fn minus_one(v: u64) -> Option<u32> {
+        v.checked_sub(1).map(|v| v as u32)
+    }
+
+    pub fn serialize<S: Serializer>(movies: &[Movie], s: S) -> Result<S::Ok, S::Error> {
+        let mut previous = 0i64;
+        Columns {
+            id_steps: movies
+                .iter()
+                .map(|m| {
+                    let step = m.id.0 as i64 - previous;
+                    previous = m.id.0 as i64;
+                    step
+                })
+                .collect(),
+            titles: movies.iter().map(|m| m.title.clone()).collect(),
+            years: movies.iter().map(|m| some_plus_one(m.year.map(u32::from)) as u32).collect(),
+            genres: movies.iter().map(|m| m.genres).collect(),
+            imdb_ids: movies.iter().map(|m| some_plus_one(m.imdb_id)).collect(),
+            tmdb_ids: movies.iter().map(|m| some_plus_one(m.tmdb_id)).collect(),
+            rating_counts: movies.iter().map(|m| m.rating_count).collect(),
+            rating_means: movies.iter().map(|m| (m.rating_mean * 1000.0).round() as i32).collect(),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Movie>, D::Error> {
+        let c = Columns::deserialize(d)?;
+        let n = c.id_steps.len();
+        let lengths = [
+            c.titles.len(),
+            c.years.len(),
+            c.genres.len(),
+            c.imdb_ids.len(),
+            c.tmdb_ids.len(),
+            c.rating_counts.len(),
+            c.rating_means.len(),
+        ];
+        if lengths.iter().any(|&l| l != n) {
+            return Err(D::Error::custom(format!("movie columns have different lengths: {n} ids, then {lengths:?}")));
+        }
+        let mut id = 0i64;
+        let mut movies = Vec::with_capacity(n);
+        for i in 0..n {
+            id += c.id_steps[i];
+            let too_big = |what: &str, v: u64| D::Error::custom(format!("movie {i}: {what} {v} is out of range"));
+            let id32 = u32::try_from(id).map_err(|_| D::Error::custom(format!("movie {i}: id {id} is out of range")))?;
+            let year = match minus_one(c.years[i] as u64) {
+                Some(y) => Some(u16::try_from(y).map_err(|_| too_big("year", y as u64))?),
+                None => None,
+            };
+            let id_of = |what: &str, v: u64| if v > u32::MAX as u64 + 1 { Err(too_big(what, v)) } else { Ok(minus_one(v)) };
+            movies.push(Movie {
+                id: MovieId(id32),
+                title: c.titles[i].clone(),
+                year,
+                genres: c.genres[i],
+                imdb_id: id_of("IMDb id", c.imdb_ids[i])?,
+                tmdb_id: id_of("TMDB id", c.tmdb_ids[i])?,
+                rating_count: c.rating_counts[i],
+                rating_mean: c.rating_means[i] as f32 / 1000.0,
+            });
+        }
+        Ok(movies)
+    }
+}
+
 /// How a factor matrix is stored in the file; in memory it is always `f32`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FactorStorage {
@@ -47,6 +152,10 @@ pub enum FactorStorage {
     F32,
     /// One byte a value with one `f32` scale per row (symmetric, round to nearest).
     Int8,
+    /// Half a byte a value (-7..=7) with one bf16 scale per row; a row of zeros (a movie the
+    /// model has nothing for) costs one bit. Chosen by measurement for the shipped factors: on
+    /// ml-latest-small it scores the same as f32 (tuning/README.md) at an eighth of the bytes.
+    Int4,
 }
 
 /// A dense row-major `rows x cols` matrix of `f32`, one row per movie.
@@ -57,13 +166,16 @@ pub struct FactorMatrix {
     cols: usize,
     data: Vec<f32>,
     storage: FactorStorage,
-    /// For int8 storage, the stored bytes and row scales, kept for scoring the whole catalogue
-    /// (a quarter of the memory traffic of `data`).
+    /// For int8 and int4 storage, the stored values (one byte each) and row scales, kept for
+    /// scoring the whole catalogue (a quarter of the memory traffic of `data`).
     int8: Option<Int8Rows>,
 }
 
+/// The quantised rows that are not all zero: `rows[j]`'s values are `values[j * cols..][..cols]`
+/// times `scales[j]`; every other row scores 0 without being read.
 #[derive(Clone, Debug, PartialEq)]
 struct Int8Rows {
+    rows: Vec<u32>,
     values: Vec<i8>,
     scales: Vec<f32>,
 }
@@ -113,7 +225,7 @@ impl FactorMatrix {
     /// The same values written with another storage; re-reading applies its rounding.
     pub fn with_storage(mut self, storage: FactorStorage) -> Self {
         self.storage = storage;
-        if storage == FactorStorage::Int8 {
+        if storage != FactorStorage::F32 {
             // Apply the rounding now so that the in-memory model equals a reloaded one.
             let stored = StoredFactors::from(self.clone());
             self = FactorMatrix::try_from(stored).expect("re-quantised values stay finite");
@@ -129,16 +241,16 @@ impl FactorMatrix {
             return (0..self.rows).map(|r| crate::kernels::dot(self.row(r), v)).collect();
         };
         let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-        if max == 0.0 {
-            return vec![0.0; self.rows];
+        let mut out = vec![0.0; self.rows];
+        if max == 0.0 || self.cols == 0 {
+            return out;
         }
         let v_scale = max / i16::MAX as f32;
         let qv: Vec<i16> = v.iter().map(|x| (x / v_scale).round() as i16).collect();
-        q.values
-            .chunks_exact(self.cols.max(1))
-            .zip(&q.scales)
-            .map(|(row, &s)| crate::kernels::dot_i8_i16(row, &qv) as f32 * s * v_scale)
-            .collect()
+        for ((&row, values), &s) in q.rows.iter().zip(q.values.chunks_exact(self.cols)).zip(&q.scales) {
+            out[row as usize] = crate::kernels::dot_i8_i16(values, &qv) as f32 * s * v_scale;
+        }
+        out
     }
 
     /// `self^T self`, the Gram matrix (`cols x cols`, row-major, f64) used by implicit fold-in.
@@ -165,9 +277,41 @@ impl FactorMatrix {
 
 #[derive(Serialize, Deserialize)]
 enum StoredFactors {
-    F32 { rows: u32, cols: u32, values: Vec<f32> },
-    Int8 { rows: u32, cols: u32, scales: Vec<f32>, values: Vec<i8> },
+    F32 {
+        rows: u32,
+        cols: u32,
+        values: Vec<f32>,
+    },
+    Int8 {
+        rows: u32,
+        cols: u32,
+        scales: Vec<f32>,
+        values: Vec<i8>,
+    },
+    /// `present`: one bit a row (LSB first), set for the rows stored; `scales`: bf16, little
+    /// endian, one per stored row; `values`: two a byte (low nibble first), each `q + 8`.
+    Int4 {
+        rows: u32,
+        cols: u32,
+        present: Vec<u8>,
+        scales: Vec<u8>,
+        values: Vec<u8>,
+    },
 }
+
+/// `x` rounded to the nearest bfloat16 (the top 16 bits of an `f32`), as those bits.
+pub(crate) fn bf16_bits(x: f32) -> u16 {
+    let b = x.to_bits();
+    ((b + 0x7fff + ((b >> 16) & 1)) >> 16) as u16
+}
+
+/// The `f32` a bfloat16 stands for.
+pub(crate) fn from_bf16(bits: u16) -> f32 {
+    f32::from_bits((bits as u32) << 16)
+}
+
+/// Largest int4 level: symmetric -7..=7, so that negation is exact.
+const INT4_MAX: f32 = 7.0;
 
 impl From<FactorMatrix> for StoredFactors {
     fn from(m: FactorMatrix) -> Self {
@@ -185,6 +329,24 @@ impl From<FactorMatrix> for StoredFactors {
                     values.extend(row.iter().map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8));
                 }
                 StoredFactors::Int8 { rows, cols, scales, values }
+            }
+            FactorStorage::Int4 => {
+                let mut present = vec![0u8; m.rows.div_ceil(8)];
+                let (mut scales, mut values) = (Vec::new(), Vec::new());
+                for r in 0..m.rows {
+                    let row = m.row(r);
+                    let max = row.iter().fold(0.0f32, |a, v| a.max(v.abs()));
+                    if max == 0.0 {
+                        continue;
+                    }
+                    present[r / 8] |= 1 << (r % 8);
+                    let bits = bf16_bits(max / INT4_MAX);
+                    scales.extend_from_slice(&bits.to_le_bytes());
+                    let scale = from_bf16(bits);
+                    let level = |v: f32| ((v / scale).round().clamp(-INT4_MAX, INT4_MAX) as i8 + 8) as u8;
+                    values.extend(row.chunks(2).map(|p| level(p[0]) | p.get(1).map_or(0, |&v| level(v) << 4)));
+                }
+                StoredFactors::Int4 { rows, cols, present, scales, values }
             }
         }
     }
@@ -213,7 +375,39 @@ impl TryFrom<StoredFactors> for FactorMatrix {
                 if scales.iter().any(|s| !s.is_finite()) {
                     return Err(Error::InvalidModel("int8 factor scales are not finite".into()));
                 }
-                m.int8 = Some(Int8Rows { values, scales });
+                m.int8 = Some(Int8Rows { rows: (0..rows as u32).collect(), values, scales });
+                Ok(m)
+            }
+            StoredFactors::Int4 { rows, cols, present, scales, values } => {
+                let (rows, cols) = (rows as usize, cols as usize);
+                let stored: Vec<u32> =
+                    (0..rows as u32).filter(|&r| present.get(r as usize / 8).is_some_and(|b| b >> (r % 8) & 1 == 1)).collect();
+                let row_bytes = cols.div_ceil(2);
+                if present.len() != rows.div_ceil(8) || scales.len() != 2 * stored.len() || values.len() != stored.len() * row_bytes {
+                    return Err(Error::InvalidModel(format!(
+                        "int4 factors have a {}-byte row mask, {} scale bytes and {} value bytes for {rows} x {cols} ({} rows stored)",
+                        present.len(),
+                        scales.len(),
+                        values.len(),
+                        stored.len()
+                    )));
+                }
+                let scales: Vec<f32> = scales.chunks_exact(2).map(|b| from_bf16(u16::from_le_bytes([b[0], b[1]]))).collect();
+                if scales.iter().any(|s| !s.is_finite()) {
+                    return Err(Error::InvalidModel("int4 factor scales are not finite".into()));
+                }
+                let levels: Vec<i8> = values
+                    .chunks_exact(row_bytes.max(1))
+                    .flat_map(|row| row.iter().flat_map(|&b| [(b & 15) as i8 - 8, (b >> 4) as i8 - 8]).take(cols))
+                    .collect();
+                let mut data = vec![0.0f32; rows * cols];
+                for ((&r, q), &s) in stored.iter().zip(levels.chunks_exact(cols.max(1))).zip(&scales) {
+                    for (d, &v) in data[r as usize * cols..][..cols].iter_mut().zip(q) {
+                        *d = v as f32 * s;
+                    }
+                }
+                let mut m = FactorMatrix::new(rows, cols, data, FactorStorage::Int4)?;
+                m.int8 = Some(Int8Rows { rows: stored, values: levels, scales });
                 Ok(m)
             }
         }
@@ -308,7 +502,7 @@ pub struct ModelInfo {
 }
 
 /// The whole recommender model as shipped to the browser.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     /// Provenance and rating scale.
     pub info: ModelInfo,
@@ -421,6 +615,32 @@ impl ItemNeighbours {
     }
 }
 
+fn validate_extras(e: &Extras, n: usize) -> Result<()> {
+    validate_parts(&e.neighbours, &e.content, &e.users, &e.neural, n)
+}
+
+fn validate_parts(
+    neighbours: &Option<ItemNeighbours>,
+    content: &Option<crate::content::ContentFeatures>,
+    users: &Option<crate::user_knn::UserPool>,
+    neural: &Option<crate::neural::Autoencoder>,
+    n: usize,
+) -> Result<()> {
+    if let Some(nb) = neighbours {
+        nb.validate(n)?;
+    }
+    if let Some(c) = content {
+        c.validate(n)?;
+    }
+    if let Some(u) = users {
+        u.validate(n)?;
+    }
+    if let Some(ae) = neural {
+        ae.validate(n)?;
+    }
+    Ok(())
+}
+
 /// Checks a compressed-row table: `offsets` start at 0, never decrease and end at
 /// `entries.len()` (with `rows + 1` of them when `rows` is given), every entry is below `bound`,
 /// and the parallel value array has one value per entry.
@@ -461,44 +681,216 @@ fn read_u64(b: &[u8]) -> u64 {
     u64::from_le_bytes(a)
 }
 
-impl Model {
-    /// Serialises the model with header and checksum.
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let body = postcard::to_allocvec(self).map_err(|e| Error::Decode(e.to_string()))?;
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&fnv1a64(&body).to_le_bytes());
-        out.extend_from_slice(&body);
-        Ok(out)
-    }
+/// The core section as written (borrowing the model).
+#[derive(Serialize)]
+struct CoreRef<'a> {
+    info: &'a ModelInfo,
+    genre_names: &'a [String],
+    #[serde(serialize_with = "movie_columns::serialize")]
+    movies: &'a [Movie],
+    explicit: &'a ExplicitFactors,
+    implicit: &'a Option<ImplicitFactors>,
+    hybrid: &'a HybridWeights,
+}
 
-    /// Reads and validates a model written by [`Model::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() >= MAGIC.len() && &bytes[..MAGIC.len()] != MAGIC {
-            let shown: String = String::from_utf8_lossy(&bytes[..MAGIC.len()]).chars().filter(|c| !c.is_control()).collect();
+/// The core section as read; fields in the order of [`CoreRef`].
+#[derive(Deserialize)]
+struct Core {
+    info: ModelInfo,
+    genre_names: Vec<String>,
+    #[serde(deserialize_with = "movie_columns::deserialize")]
+    movies: Vec<Movie>,
+    explicit: ExplicitFactors,
+    implicit: Option<ImplicitFactors>,
+    hybrid: HybridWeights,
+}
+
+/// The extras section as written.
+#[derive(Serialize)]
+struct ExtrasRef<'a> {
+    neighbours: &'a Option<ItemNeighbours>,
+    content: &'a Option<crate::content::ContentFeatures>,
+    users: &'a Option<crate::user_knn::UserPool>,
+    neural: &'a Option<crate::neural::Autoencoder>,
+}
+
+/// The extras section as read; fields in the order of [`ExtrasRef`].
+#[derive(Deserialize)]
+struct Extras {
+    neighbours: Option<ItemNeighbours>,
+    content: Option<crate::content::ContentFeatures>,
+    users: Option<crate::user_knn::UserPool>,
+    neural: Option<crate::neural::Autoencoder>,
+}
+
+/// The fixed header, checked.
+struct Header {
+    core_len: u64,
+    core_sum: u64,
+    extras_len: u64,
+    extras_sum: u64,
+}
+
+impl Header {
+    /// Reads the header of `bytes`; `Ok(None)` when fewer than [`HEADER_LEN`] bytes have arrived
+    /// and those are a model's so far.
+    fn read(bytes: &[u8]) -> Result<Option<Self>> {
+        let magic = &bytes[..bytes.len().min(MAGIC.len())];
+        if magic != &MAGIC[..magic.len()] {
+            let shown: String = String::from_utf8_lossy(magic).chars().filter(|c| !c.is_control()).collect();
             return Err(Error::BadMagic { found: shown });
         }
         if bytes.len() < HEADER_LEN {
-            return Err(Error::Truncated { found: bytes.len(), expected: HEADER_LEN });
+            return Ok(None);
         }
         let version = read_u32(&bytes[8..12]);
         if version != FORMAT_VERSION {
             return Err(Error::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
         }
-        let body_len = read_u64(&bytes[12..20]);
-        let expected = (HEADER_LEN as u64).saturating_add(body_len);
-        if bytes.len() as u64 != expected {
-            return Err(Error::Truncated { found: bytes.len(), expected: usize::try_from(expected).unwrap_or(usize::MAX) });
+        let at = |i: usize| read_u64(&bytes[12 + 8 * i..]);
+        Ok(Some(Self { core_len: at(0), core_sum: at(1), extras_len: at(2), extras_sum: at(3) }))
+    }
+
+    /// Like [`Header::read`], with too few bytes an error.
+    fn require(bytes: &[u8]) -> Result<Self> {
+        Self::read(bytes)?.ok_or(Error::Truncated { found: bytes.len(), expected: HEADER_LEN })
+    }
+
+    fn core_end(&self) -> u64 {
+        (HEADER_LEN as u64).saturating_add(self.core_len)
+    }
+
+    fn total(&self) -> u64 {
+        self.core_end().saturating_add(self.extras_len)
+    }
+
+    /// The section `start..start + len` of `bytes`, its checksum verified.
+    fn section(bytes: &[u8], start: u64, len: u64, sum: u64) -> Result<&[u8]> {
+        let end = start.saturating_add(len);
+        if (bytes.len() as u64) < end {
+            return Err(Error::Truncated { found: bytes.len(), expected: usize::try_from(end).unwrap_or(usize::MAX) });
         }
-        let body = &bytes[HEADER_LEN..];
-        let (stored, found) = (read_u64(&bytes[20..28]), fnv1a64(body));
-        if stored != found {
-            return Err(Error::Checksum { found, expected: stored });
+        let body = &bytes[start as usize..end as usize];
+        let found = fnv1a64(body);
+        if found != sum {
+            return Err(Error::Checksum { found, expected: sum });
         }
-        let model: Model = postcard::from_bytes(body).map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(body)
+    }
+
+    fn core<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
+        Self::section(bytes, HEADER_LEN as u64, self.core_len, self.core_sum)
+    }
+
+    /// The extras section of a whole file (which must be exactly as long as the header says).
+    fn extras<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
+        if bytes.len() as u64 != self.total() {
+            return Err(Error::Truncated { found: bytes.len(), expected: usize::try_from(self.total()).unwrap_or(usize::MAX) });
+        }
+        Self::section(bytes, self.core_end(), self.extras_len, self.extras_sum)
+    }
+}
+
+fn decode<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T> {
+    postcard::from_bytes(body).map_err(|e| Error::Decode(e.to_string()))
+}
+
+fn encode<T: Serialize>(part: &T) -> Result<Vec<u8>> {
+    postcard::to_allocvec(part).map_err(|e| Error::Decode(e.to_string()))
+}
+
+impl Model {
+    /// Serialises the model: header, core, extras.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let (core, extras) = self.sections()?;
+        let mut out = Vec::with_capacity(HEADER_LEN + core.len() + extras.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        for section in [&core, &extras] {
+            out.extend_from_slice(&(section.len() as u64).to_le_bytes());
+            out.extend_from_slice(&fnv1a64(section).to_le_bytes());
+        }
+        out.extend_from_slice(&core);
+        out.extend_from_slice(&extras);
+        Ok(out)
+    }
+
+    /// The encoded core and extras sections (for size reports).
+    pub fn sections(&self) -> Result<(Vec<u8>, Vec<u8>)> {
+        let core = encode(&CoreRef {
+            info: &self.info,
+            genre_names: &self.genre_names,
+            movies: &self.movies,
+            explicit: &self.explicit,
+            implicit: &self.implicit,
+            hybrid: &self.hybrid,
+        })?;
+        let extras = encode(&ExtrasRef { neighbours: &self.neighbours, content: &self.content, users: &self.users, neural: &self.neural })?;
+        Ok((core, extras))
+    }
+
+    /// How many leading bytes of the file [`Model::core_from_bytes`] needs, once `prefix` holds
+    /// the header (`Ok(None)` before that). Fails as soon as the bytes cannot be a model this
+    /// build reads (an HTML error page, another format version).
+    pub fn core_length(prefix: &[u8]) -> Result<Option<usize>> {
+        match Header::read(prefix)? {
+            None => Ok(None),
+            Some(h) => usize::try_from(h.core_end())
+                .map(Some)
+                .map_err(|_| Error::InvalidModel(format!("core section of {} bytes is too large", h.core_len))),
+        }
+    }
+
+    /// Reads and validates the core of a model from the file's first bytes (at least
+    /// [`Model::core_length`] of them; more are ignored): every part but the extras, which stay
+    /// `None` until [`Model::attach_extras`].
+    pub fn core_from_bytes(bytes: &[u8]) -> Result<Self> {
+        let header = Header::require(bytes)?;
+        let core: Core = decode(header.core(bytes)?)?;
+        let model = Model {
+            info: core.info,
+            genre_names: core.genre_names,
+            movies: core.movies,
+            explicit: core.explicit,
+            implicit: core.implicit,
+            neighbours: None,
+            content: None,
+            users: None,
+            neural: None,
+            hybrid: core.hybrid,
+        };
         model.validate()?;
+        Ok(model)
+    }
+
+    /// Adds the extras of the whole file `bytes` to a model read by [`Model::core_from_bytes`]
+    /// from the same file. On any error the model is left as it was.
+    pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
+        let header = Header::require(bytes)?;
+        header.core(bytes)?;
+        let extras: Extras = decode(header.extras(bytes)?)?;
+        let n = self.movies.len();
+        validate_extras(&extras, n)?;
+        self.neighbours = extras.neighbours;
+        self.content = extras.content;
+        self.users = extras.users;
+        self.neural = extras.neural;
+        Ok(())
+    }
+
+    /// Whether the model holds any of the extras' parts.
+    pub fn has_extras(&self) -> bool {
+        self.neighbours.is_some() || self.content.is_some() || self.users.is_some() || self.neural.is_some()
+    }
+
+    /// Reads and validates a whole model written by [`Model::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let header = Header::require(bytes)?;
+        if (bytes.len() as u64) < header.total() {
+            return Err(Error::Truncated { found: bytes.len(), expected: usize::try_from(header.total()).unwrap_or(usize::MAX) });
+        }
+        let mut model = Self::core_from_bytes(bytes)?;
+        model.attach_extras(bytes)?;
         Ok(model)
     }
 
@@ -538,18 +930,7 @@ impl Model {
                 return bad("implicit model settings are not finite and positive".into());
             }
         }
-        if let Some(nb) = &self.neighbours {
-            nb.validate(n)?;
-        }
-        if let Some(c) = &self.content {
-            c.validate(n)?;
-        }
-        if let Some(u) = &self.users {
-            u.validate(n)?;
-        }
-        if let Some(ae) = &self.neural {
-            ae.validate(n)?;
-        }
+        validate_parts(&self.neighbours, &self.content, &self.users, &self.neural, n)?;
         let weights = self.hybrid.buckets.iter().flat_map(|b| b.as_array());
         if weights.clone().any(|w| !(w.is_finite() && w >= 0.0))
             || self.hybrid.buckets.iter().any(|b| b.as_array().iter().sum::<f32>() <= 0.0)

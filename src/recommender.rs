@@ -240,6 +240,20 @@ impl Recommender {
         Ok(Self::new(Model::from_bytes(bytes)?))
     }
 
+    /// Reads, validates and indexes the core of a packed model from its first bytes (see
+    /// [`Model::core_from_bytes`]); [`Recommender::attach_extras`] adds the rest.
+    pub fn from_core_bytes(bytes: &[u8]) -> Result<Self> {
+        Ok(Self::new(Model::core_from_bytes(bytes)?))
+    }
+
+    /// Adds the extras of the whole file (the methods beyond the factor models). On error the
+    /// recommender keeps working as it was.
+    pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
+        self.model.attach_extras(bytes)?;
+        self.user_index = self.model.users.as_ref().map(|pool| pool.index(self.model.movies.len()));
+        Ok(())
+    }
+
     /// Indexes a model (assumed valid, as [`Model::from_bytes`] leaves it).
     pub fn new(model: Model) -> Self {
         let index = model.movies.iter().enumerate().map(|(row, m)| (m.id, row)).collect();

@@ -58,6 +58,36 @@ impl Recommender {
         Core::from_bytes(bytes).map(|core| Recommender { core }).map_err(|e| JsError::new(&e.to_string()))
     }
 
+    /// How many leading bytes of a model file `fromCore` needs, once `prefix` holds the header
+    /// (`undefined` before that). Throws as soon as the bytes cannot be a model this build reads.
+    #[wasm_bindgen(js_name = coreLength)]
+    pub fn core_length(prefix: &[u8]) -> Result<Option<u32>, JsError> {
+        match crate::Model::core_length(prefix) {
+            Ok(n) => n.map(|n| u32::try_from(n).map_err(|_| JsError::new("model core is larger than 4 GB"))).transpose(),
+            Err(e) => Err(JsError::new(&e.to_string())),
+        }
+    }
+
+    /// Loads the core of a model (catalogue and factor models) from the file's first
+    /// `coreLength` bytes, so the page can recommend while the rest downloads.
+    #[wasm_bindgen(js_name = fromCore)]
+    pub fn from_core(bytes: &[u8]) -> Result<Recommender, JsError> {
+        Core::from_core_bytes(bytes).map(|core| Recommender { core }).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Adds the other methods' tables from the whole file; on error (truncated, corrupt) this
+    /// recommender keeps working with what it has.
+    #[wasm_bindgen(js_name = attachExtras)]
+    pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        self.core.attach_extras(bytes).map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Whether the model's extras are loaded (always, for one made by `new`).
+    #[wasm_bindgen(getter, js_name = hasExtras)]
+    pub fn has_extras(&self) -> bool {
+        self.core.model().has_extras()
+    }
+
     /// Recommendations for `ratings` (`[{movieId, rating}]`) with `options`
     /// (`{count, genres, yearMin, yearMax, method}`, all optional). Returns
     /// `{items, coldStart, usedRatings, skipped}`; bad ratings are skipped and listed, not thrown.

@@ -229,8 +229,8 @@ fn model_round_trips_and_bad_bytes_are_clear_errors() {
     assert!(matches!(err, Error::UnsupportedVersion { .. }));
     assert!(err.to_string().contains(&format!("version {}", movie_recs::FORMAT_VERSION + 1)));
 
-    // Flip one byte anywhere in the body: the checksum catches it.
-    for at in [28, bytes.len() / 2, bytes.len() - 1] {
+    // Flip one byte anywhere in the core or the extras: the checksums catch it.
+    for at in [movie_recs::model::HEADER_LEN, bytes.len() / 2, bytes.len() - 1] {
         let mut corrupt = bytes.clone();
         corrupt[at] ^= 0x40;
         assert!(matches!(Model::from_bytes(&corrupt), Err(Error::Checksum { .. })), "byte {at}");
@@ -503,4 +503,126 @@ fn als_row_solves_are_exact_on_small_data_and_conjugate_gradient_on_large_unless
     assert_eq!(cg_steps_for(Some(0), LARGE_RATINGS + 1), 0, "an explicit setting wins");
     let resolved = common::settings(FactorStorage::F32).for_ratings(LARGE_RATINGS + 1);
     assert_eq!((resolved.explicit.cg_steps, resolved.implicit.unwrap().cg_steps), (Some(3), Some(3)));
+}
+
+#[test]
+fn the_core_loads_from_the_first_bytes_and_the_extras_attach_when_the_rest_arrives() {
+    let model = common::model();
+    let bytes = model.to_bytes().unwrap();
+    // A page feeds growing prefixes: no answer before the header, the core's end after it.
+    assert_eq!(Model::core_length(&bytes[..10]).unwrap(), None);
+    assert!(matches!(Model::core_length(b"<!DOC"), Err(Error::BadMagic { .. })), "an HTML page fails at once");
+    let core_len = Model::core_length(&bytes[..movie_recs::model::HEADER_LEN]).unwrap().unwrap();
+    let (core, _) = model.sections().unwrap();
+    assert_eq!(core_len, movie_recs::model::HEADER_LEN + core.len());
+    assert!(core_len < bytes.len() / 2, "the core is the small part: {core_len} of {}", bytes.len());
+    assert!(matches!(Model::core_from_bytes(&bytes[..core_len - 1]), Err(Error::Truncated { .. })));
+
+    let mut early = Recommender::from_core_bytes(&bytes[..core_len]).unwrap();
+    assert!(!early.model().has_extras());
+    assert_eq!(early.model().movies, model.movies);
+    assert_eq!(early.model().explicit, model.explicit);
+    let full = Recommender::from_bytes(&bytes).unwrap();
+    let ratings = user_ratings(7);
+    let ids = |r: &Recommender, method| {
+        let opts = RecommendOptions { method, ..RecommendOptions::default() };
+        r.recommend(&ratings, &opts).unwrap().items.iter().map(|i| i.movie_id).collect::<Vec<_>>()
+    };
+    // Before the extras the hybrid is the factor models; the other methods say what is missing.
+    assert_eq!(early.resolve(Method::Hybrid).unwrap(), Method::Mf);
+    assert_eq!(ids(&early, Method::Hybrid), ids(&full, Method::Mf));
+    assert!(early.recommend(&ratings, &RecommendOptions { method: Method::Neural, ..Default::default() }).is_err());
+
+    // A truncated or corrupt rest is a clear error and leaves the core working.
+    assert!(matches!(early.attach_extras(&bytes[..bytes.len() - 1]), Err(Error::Truncated { .. })));
+    let mut corrupt = bytes.clone();
+    *corrupt.last_mut().unwrap() ^= 1;
+    assert!(matches!(early.attach_extras(&corrupt), Err(Error::Checksum { .. })));
+    assert!(!early.model().has_extras());
+    assert_eq!(ids(&early, Method::Hybrid), ids(&full, Method::Mf));
+
+    early.attach_extras(&bytes).unwrap();
+    assert_eq!(early.model(), full.model());
+    for method in [Method::Hybrid, Method::UserKnn, Method::Neural] {
+        assert_eq!(ids(&early, method), ids(&full, method), "{method:?}");
+    }
+}
+
+#[test]
+fn movie_metadata_round_trips_through_the_column_layout() {
+    let mut model = common::model();
+    model.movies[0].year = None;
+    model.movies[1].imdb_id = None;
+    model.movies[2].tmdb_id = Some(0);
+    model.movies[3].imdb_id = Some(u32::MAX);
+    model.movies[4].title = "Amélie (Le Fabuleux Destin d'Amélie Poulain)".into();
+    model.movies[5].rating_mean = movie_recs::model::round_mean(3.27183);
+    model.movies.swap(6, 7); // ids need not ascend
+    let n = model.movies.len();
+    model.explicit.item_bias.truncate(n);
+    assert_eq!(Model::from_bytes(&model.to_bytes().unwrap()).unwrap().movies, model.movies);
+}
+
+#[test]
+fn int4_storage_keeps_half_a_byte_a_value_and_one_bit_for_an_empty_row() {
+    let f32_model = common::model();
+    let mut int4 = common::model_stored(FactorStorage::Int4);
+    let (a, b) = (f32_model.explicit.item_factors.as_slice(), int4.explicit.item_factors.as_slice());
+    let k = f32_model.explicit.item_factors.cols();
+    for (row, (x, y)) in a.chunks(k).zip(b.chunks(k)).enumerate() {
+        let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        // Half a level of rounding, plus the scale's bf16 rounding (8 bits) over 7 levels.
+        let bound = max / 7.0 * 0.5 + max * 7.0 / 256.0 + 1e-6;
+        for (u, v) in x.iter().zip(y) {
+            assert!((u - v).abs() <= bound, "row {row}: {u} vs {v} (bound {bound})");
+        }
+    }
+    assert_eq!(Model::from_bytes(&int4.to_bytes().unwrap()).unwrap(), int4, "the in-memory int4 model equals the reloaded one");
+    let int8 = common::model_stored(FactorStorage::Int8);
+    let (size4, size8) = (int4.to_bytes().unwrap().len(), int8.to_bytes().unwrap().len());
+    let rows = int4.movies.len();
+    let values = rows * (k + int4.implicit.as_ref().unwrap().item_factors.cols());
+    assert!(size8 - size4 >= values / 2 + 2 * rows * 2 - 64, "int4 saved {} bytes on {values} values", size8 - size4);
+
+    // Rows of zeros cost one bit, score 0, and come back as zeros.
+    let before = int4.to_bytes().unwrap().len();
+    let m = &int4.explicit.item_factors;
+    let (rows, cols) = (m.rows(), m.cols());
+    let mut data = m.as_slice().to_vec();
+    data[..10 * cols].iter_mut().for_each(|v| *v = 0.0);
+    int4.explicit.item_factors =
+        movie_recs::model::FactorMatrix::new(rows, cols, data, FactorStorage::F32).unwrap().with_storage(FactorStorage::Int4);
+    let after = int4.to_bytes().unwrap().len();
+    assert_eq!(before - after, 10 * (cols.div_ceil(2) + 2), "ten empty rows save their values and scales");
+    let reloaded = Model::from_bytes(&int4.to_bytes().unwrap()).unwrap();
+    assert!(reloaded.explicit.item_factors.as_slice()[..10 * cols].iter().all(|&v| v == 0.0));
+    let v: Vec<f32> = (0..cols).map(|i| (i as f32).cos()).collect();
+    let scores = reloaded.explicit.item_factors.dot_all(&v);
+    assert!(scores[..10].iter().all(|&s| s == 0.0));
+    let m = &reloaded.explicit.item_factors;
+    for (r, score) in scores.iter().enumerate().skip(10) {
+        let exact = movie_recs::fold_in::dot(m.row(r), &v);
+        assert!((score - exact).abs() <= 1e-3 * exact.abs().max(1.0), "row {r}: {score} vs {exact}");
+    }
+}
+
+#[test]
+fn movies_with_too_few_training_ratings_keep_no_factors() {
+    let mut s = common::settings(FactorStorage::F32);
+    s.factor_min_ratings = 40;
+    let ratings = common::ratings();
+    let model = movie_recs::train::build_model("synthetic", &common::movies(), &common::tags(), &ratings, &s).unwrap();
+    let count = |id: MovieId| ratings.iter().filter(|r| r.movie == id).count();
+    let (mut kept, mut dropped) = (0, 0);
+    for (row, m) in model.movies.iter().enumerate() {
+        let zero = model.explicit.item_factors.row(row).iter().all(|&v| v == 0.0)
+            && model.implicit.as_ref().unwrap().item_factors.row(row).iter().all(|&v| v == 0.0);
+        assert_eq!(zero, count(m.id) < 40, "movie {} with {} ratings", m.id.0, count(m.id));
+        if zero {
+            dropped += 1
+        } else {
+            kept += 1
+        }
+    }
+    assert!(kept > 0 && dropped > 0, "the fixture has movies on both sides of 40 ratings ({kept} kept, {dropped} dropped)");
 }

@@ -34,7 +34,7 @@ fn model_bytes() -> Vec<u8> {
         explicit: ExplicitFactors {
             global_mean: 3.5,
             item_bias: vec![0.0; 6],
-            item_factors: m(FactorStorage::F32),
+            item_factors: m(FactorStorage::Int4),
             reg_factors: 0.5,
             reg_bias: 1.0,
             rule: RegRule::Constant,
@@ -208,4 +208,28 @@ fn simd_dot_product_matches_the_plain_sum_at_every_length() {
         let fast = movie_recs::fold_in::dot(&a, &b);
         assert!((fast - plain).abs() <= 1e-4 * (1.0 + plain.abs()), "n {n}: {fast} vs {plain}");
     }
+}
+
+#[wasm_bindgen_test]
+fn the_core_recommends_before_the_rest_of_the_file_arrives() {
+    let bytes = model_bytes();
+    assert!(Recommender::core_length(&bytes[..12]).unwrap().is_none(), "no answer before the header");
+    let msg = error_message(Recommender::core_length(b"<html").err().unwrap().into());
+    assert!(msg.contains("not a movie-recs model"), "{msg}");
+    let core_len = Recommender::core_length(&bytes[..movie_recs::model::HEADER_LEN]).unwrap().unwrap() as usize;
+    assert!(core_len < bytes.len());
+    let mut rec = Recommender::from_core(&bytes[..core_len]).unwrap();
+    assert!(!rec.has_extras());
+    let names =
+        |rec: &Recommender| rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| m.as_string().unwrap()).collect::<Vec<_>>();
+    assert_eq!(names(&rec), vec!["mf", "popular"]);
+    let out = rec.recommend(ratings(&[(1.0, 5.0)]), JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&Array::from(&get(&out, "items")).get(0), "movieId").as_f64().map(|id| id <= 3.0), Some(true));
+
+    let msg = error_message(rec.attach_extras(&bytes[..bytes.len() - 1]).err().unwrap().into());
+    assert!(msg.contains("truncated"), "{msg}");
+    assert_eq!(names(&rec), vec!["mf", "popular"], "a failed attach leaves the core working");
+    rec.attach_extras(&bytes).unwrap();
+    assert!(rec.has_extras());
+    assert_eq!(names(&rec), vec!["hybrid", "mf", "itemKnn", "popular"]);
 }

@@ -9,7 +9,7 @@
 // Events: `recommendations` (detail: {items, coldStart}) and `rating` (detail: {movieId, rating}).
 // API: `element.ratings`, `element.setRating(movieId, rating|null)`, `element.clear()`.
 
-import { loadRecommender, DEFAULT_MODEL_URL } from './js/recommender.js';
+import { loadRecommender, whenComplete, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore } from './js/storage.js';
 import { el, keepingFocus, movieItem } from './js/render.js';
 
@@ -121,14 +121,26 @@ export class MovieRecsElement extends HTMLElement {
     this.store.onWarning = (warning) => this.parts?.notices.append(el('p', 'notice', warning));
     this.root.replaceChildren(this.skeleton());
     const model = this.getAttribute('model');
+    const url = model ? new URL(model, document.baseURI) : DEFAULT_MODEL_URL;
     try {
-      this.recommender = await loadRecommender(model ? new URL(model, document.baseURI) : DEFAULT_MODEL_URL);
+      this.recommender = await loadRecommender(url);
     } catch (err) {
       this.showError(`Recommendations are unavailable: ${err.message}`);
       return;
     }
     this.render();
     this.dataset.ready = 'true';
+    // The first recommendations come from the model's core; re-rank once the rest is in.
+    whenComplete(url).then(
+      () => {
+        if (this.isConnected) this.render();
+        this.dataset.complete = 'true';
+      },
+      (err) => {
+        this.parts.notices.append(el('p', 'notice', `Showing simpler recommendations: part of the model did not load (${err.message}).`));
+        this.dataset.complete = 'failed';
+      },
+    );
   }
 
   skeleton() {

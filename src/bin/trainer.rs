@@ -21,7 +21,7 @@ usage:
                                                          grid search on the validation users of a fold's training users
   trainer split DIR --out OUT                           write each fold's split as CSV for the peer baselines
   trainer normalise DIR --out FILE                      the ratings of any MovieLens layout as user,movie,rating,timestamp CSV
-  trainer import-spark --data DIR --explicit SPARK_OUT [--implicit SPARK_OUT] [--fold F] [--out FILE] [--storage int8|f32]
+  trainer import-spark --data DIR --explicit SPARK_OUT [--implicit SPARK_OUT] [--fold F] [--out FILE] [--storage int8|f32|int4]
                                                          pack Spark MLlib ALS factors (scripts/spark_als.py) with the metadata;
                                                          with --fold, the fold's training ratings, and print its test users' metrics
   trainer bench [--models DIR] [--json FILE] [--quick]   native recommend timings; writes synthetic models for the browser run
@@ -42,7 +42,9 @@ settings:
   --liked-from F --disliked-weight F   --no-neural
                                                          the neural autoencoder (Mult-DAE, tied weights)
   --blend F:N:C:U:A[/F:N:C:U:A/F:N:C:U:A]                hybrid weights (factor:item-knn:content:user-knn:neural) by rating count (<5, 5-19, 20+)
-  --storage f32|int8   --seed N   --lenient   --quiet";
+  --storage f32|int8|int4 (factor models, default int4)   --neural-storage f32|int8|int4 (default int8)
+  --factor-min-ratings N (movies with fewer training ratings keep no factors; default 5)
+  --seed N   --lenient   --quiet";
 
 struct Args(Vec<String>);
 
@@ -167,17 +169,25 @@ fn settings(args: &mut Args) -> Result<TrainSettings> {
     if args.flag("--no-content") {
         s.content = None;
     }
-    s.storage = storage_flag(args)?;
+    if let Some(st) = storage_flag(args, "--storage")? {
+        s.storage = st;
+    }
+    if let Some(st) = storage_flag(args, "--neural-storage")? {
+        s.neural_storage = st;
+    }
+    set!("--factor-min-ratings", s.factor_min_ratings);
     s.validate()?;
     Ok(s)
 }
 
-/// `--storage f32|int8` (int8 when absent).
-fn storage_flag(args: &mut Args) -> Result<FactorStorage> {
-    match args.value("--storage")?.as_deref() {
-        None | Some("int8") => Ok(FactorStorage::Int8),
-        Some("f32") => Ok(FactorStorage::F32),
-        Some(other) => Err(Error::InvalidSetting { name: "storage", value: other.into(), reason: "must be f32 or int8".into() }),
+/// A storage flag (`f32`, `int8` or `int4`), if given.
+fn storage_flag(args: &mut Args, flag: &'static str) -> Result<Option<FactorStorage>> {
+    match args.value(flag)?.as_deref() {
+        None => Ok(None),
+        Some("int8") => Ok(Some(FactorStorage::Int8)),
+        Some("f32") => Ok(Some(FactorStorage::F32)),
+        Some("int4") => Ok(Some(FactorStorage::Int4)),
+        Some(other) => Err(Error::InvalidSetting { name: flag, value: other.into(), reason: "must be f32, int8 or int4".into() }),
     }
 }
 
@@ -250,25 +260,28 @@ fn cmd_model(mut args: Args) -> Result<()> {
     let train_s = t.elapsed().as_secs_f64();
     let bytes = model.to_bytes()?;
     write(&out, &bytes)?;
-    let size = |part: Result<Vec<u8>>| part.map(|b| b.len()).unwrap_or(0);
-    let enc = |r: std::result::Result<Vec<u8>, postcard::Error>| r.map_err(|e| Error::Decode(e.to_string()));
+    let size = |part: std::result::Result<Vec<u8>, postcard::Error>| part.map(|b| b.len()).unwrap_or(0);
+    let (core, extras) = model.sections()?;
+    let (explicit, implicit) = (size(postcard::to_allocvec(&model.explicit)), size(postcard::to_allocvec(&model.implicit)));
     let shares = [
-        ("movie metadata", size(enc(postcard::to_allocvec(&(&model.info, &model.genre_names, &model.movies))))),
-        ("explicit MF (stars)", size(enc(postcard::to_allocvec(&model.explicit)))),
-        ("implicit MF (ranking)", size(enc(postcard::to_allocvec(&model.implicit)))),
-        ("item neighbours", size(enc(postcard::to_allocvec(&model.neighbours)))),
-        ("content attributes", size(enc(postcard::to_allocvec(&model.content)))),
-        ("user pool", size(enc(postcard::to_allocvec(&model.users)))),
-        ("neural autoencoder", size(enc(postcard::to_allocvec(&model.neural)))),
+        ("core: movie metadata", core.len().saturating_sub(explicit + implicit)),
+        ("core: explicit MF (stars)", explicit),
+        ("core: implicit MF (ranking)", implicit),
+        ("extras: item neighbours", size(postcard::to_allocvec(&model.neighbours))),
+        ("extras: content attributes", size(postcard::to_allocvec(&model.content))),
+        ("extras: user pool", size(postcard::to_allocvec(&model.users))),
+        ("extras: neural autoencoder", size(postcard::to_allocvec(&model.neural))),
     ];
     eprintln!(
-        "trained in {train_s:.2} s; wrote {} ({} bytes, {} movies). Share of the file:",
+        "trained in {train_s:.2} s; wrote {} ({} bytes, {} movies): core {} bytes (what the first recommendations need), extras {} bytes. Share of the file:",
         out.display(),
         bytes.len(),
-        model.movies.len()
+        model.movies.len(),
+        core.len(),
+        extras.len()
     );
     for (name, n) in shares {
-        eprintln!("  {name:<24} {n:>9} B  {:>5.1}%", 100.0 * n as f64 / bytes.len() as f64);
+        eprintln!("  {name:<30} {n:>9} B  {:>5.1}%", 100.0 * n as f64 / bytes.len() as f64);
     }
     println!("{}", out.display());
     Ok(())
@@ -391,7 +404,8 @@ fn cmd_import_spark(mut args: Args) -> Result<()> {
     let implicit = args.value("--implicit")?;
     let fold: Option<u32> = args.parsed("--fold")?;
     let out = args.value("--out")?.map(PathBuf::from);
-    let storage = storage_flag(&mut args)?;
+    // Spark's factors are stored int8 unless told: int4 was measured on our own factors only.
+    let storage = storage_flag(&mut args, "--storage")?.unwrap_or(FactorStorage::Int8);
     let lenient = args.flag("--lenient");
     let tmdb = args.value("--tmdb")?.map(PathBuf::from);
     args.finish()?;

@@ -116,8 +116,14 @@ pub struct TrainSettings {
     pub neural: Option<NeuralSettings>,
     /// The hybrid's blend weights by rating-count bucket.
     pub hybrid: HybridWeights,
-    /// How factors are stored in the file.
+    /// How the factor models' item factors are stored in the file.
     pub storage: FactorStorage,
+    /// How the autoencoder's weights are stored (int4 cost it 1% NDCG@10, int8 nothing).
+    pub neural_storage: FactorStorage,
+    /// Movies with fewer training ratings keep no factors (their rows are zero: they score by
+    /// their bias, and int4 storage spends one bit on them). Their fitted factors are mostly the
+    /// prior; dropping them under 5 ratings cost nothing measurable and halves the rows stored.
+    pub factor_min_ratings: u32,
     /// Print progress to stderr.
     pub progress: bool,
 }
@@ -153,7 +159,9 @@ impl Default for TrainSettings {
                     BlendWeights { factor: 0.4, neighbour: 0.1, content: 0.5, user: 0.1, neural: 0.8 },
                 ],
             },
-            storage: FactorStorage::Int8,
+            storage: FactorStorage::Int4,
+            neural_storage: FactorStorage::Int8,
+            factor_min_ratings: 5,
             progress: false,
         }
     }
@@ -304,7 +312,10 @@ impl TrainSettings {
         }
         let b = |w: &BlendWeights| format!("{}:{}:{}:{}:{}", w.factor, w.neighbour, w.content, w.user, w.neural);
         s += &format!("; hybrid blend {}", self.hybrid.buckets.iter().map(b).collect::<Vec<_>>().join("/"));
-        s + &format!("; storage={:?}", self.storage)
+        s + &format!(
+            "; storage={:?} (autoencoder {:?}); factors for movies with >= {} ratings",
+            self.storage, self.neural_storage, self.factor_min_ratings
+        )
     }
 }
 
@@ -707,9 +718,10 @@ pub fn build_model(
 
     let Catalogue { ids, row_of, rated_row, genre_names, movies: catalogue } = Catalogue::new(movies, &data)?;
     let n = ids.len();
+    let supported = |i: usize| data.by_item.offsets[i + 1] - data.by_item.offsets[i] >= settings.factor_min_ratings as usize;
     let spread = |m: &FactorMatrix| {
-        catalogue_matrix(n, m.cols(), rated_row.iter().enumerate().map(|(i, &r)| (r, m.row(i))), settings.storage)
-            .expect("copied finite values")
+        let filled = rated_row.iter().enumerate().filter(|&(i, _)| supported(i)).map(|(i, &r)| (r, m.row(i)));
+        catalogue_matrix(n, m.cols(), filled, settings.storage).expect("copied finite values")
     };
     let mut item_bias = vec![0.0f32; n];
     for (i, &r) in rated_row.iter().enumerate() {
@@ -756,7 +768,7 @@ pub fn build_model(
             rows: fit.items.iter().map(|&i| rated_row[i] as u32).collect(),
             weights: FactorMatrix::new(fit.items.len(), fit.hidden_bias.len(), fit.weights, FactorStorage::F32)
                 .expect("trained weights are finite")
-                .with_storage(settings.storage),
+                .with_storage(settings.neural_storage),
             hidden_bias: fit.hidden_bias,
             output_bias: fit.output_bias,
             liked_from: settings.neural.as_ref().map_or(0.0, |n| n.liked_from),
@@ -818,7 +830,7 @@ impl Catalogue {
                     imdb_id: rec.and_then(|m| m.imdb_id),
                     tmdb_id: rec.and_then(|m| m.tmdb_id),
                     rating_count: count,
-                    rating_mean: (sum / count.max(1) as f64) as f32,
+                    rating_mean: crate::model::round_mean((sum / count.max(1) as f64) as f32),
                 }
             })
             .collect();

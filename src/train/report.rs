@@ -47,6 +47,8 @@ enum Variant {
     Explicit,
     Implicit,
     Mf,
+    MfF32,
+    MfInt8,
     ItemKnn,
     UserKnn,
     Content,
@@ -56,18 +58,20 @@ enum Variant {
     HybridF32,
 }
 
-const VARIANTS: [(Variant, &str); 11] = [
+const VARIANTS: [(Variant, &str); 13] = [
     (Variant::Popularity, "popularity"),
     (Variant::Explicit, "mf-explicit (biased ALS, ranks by predicted stars)"),
     (Variant::Implicit, "mf-implicit (confidence-weighted ALS, recency fold-in)"),
     (Variant::Mf, "mf (implicit rank + explicit stars)"),
+    (Variant::MfF32, "mf with f32 factors (what quantisation costs)"),
+    (Variant::MfInt8, "mf with int8 factors"),
     (Variant::ItemKnn, "item-knn (shrunk cosine, top-k neighbours)"),
     (Variant::UserKnn, "user-knn (mean-centred cosine, shrunk, k neighbours)"),
     (Variant::Content, "content (genres, tags, TMDB keywords/words, TF-IDF)"),
     (Variant::Neural, "neural (Mult-DAE autoencoder, tied weights)"),
-    (Variant::NeuralF32, "neural with f32 weights (what int8 storage costs)"),
+    (Variant::NeuralF32, "neural with f32 weights (what quantisation costs)"),
     (Variant::Hybrid, "hybrid (mf + item-knn + content + user-knn + neural, per-bucket weights)"),
-    (Variant::HybridF32, "hybrid with f32 factors (what int8 storage costs)"),
+    (Variant::HybridF32, "hybrid with f32 factors and weights (what quantisation costs)"),
 ];
 
 /// Runs the protocol on `folds` of `data` with `settings`, printing progress to stderr.
@@ -83,21 +87,26 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
         let s = split(&data.ratings, fold, 5);
         let t = Instant::now();
         // Trained with exact f32 factors, then stored as the settings say: the same training run
-        // gives the shipped row and the f32 row, so the table shows what quantisation costs.
-        let exact_settings = TrainSettings { storage: FactorStorage::F32, ..settings.clone() };
+        // gives the shipped row and the f32 and int8 rows, so the table shows what quantisation costs.
+        let exact_settings = TrainSettings { storage: FactorStorage::F32, neural_storage: FactorStorage::F32, ..settings.clone() };
         let exact = build_model(&data.name, &data.movies, &data.tags, &s.train, &exact_settings)?;
-        let mut model = exact.clone();
-        model.explicit.item_factors = model.explicit.item_factors.with_storage(settings.storage);
-        if let Some(imp) = model.implicit.as_mut() {
-            imp.item_factors = imp.item_factors.clone().with_storage(settings.storage);
-        }
-        if let Some(ae) = model.neural.as_mut() {
-            ae.weights = ae.weights.clone().with_storage(settings.storage);
-        }
-        let bytes = model.to_bytes()?;
+        let stored = |factors: FactorStorage| {
+            let mut model = exact.clone();
+            model.explicit.item_factors = model.explicit.item_factors.with_storage(factors);
+            if let Some(imp) = model.implicit.as_mut() {
+                imp.item_factors = imp.item_factors.clone().with_storage(factors);
+            }
+            if let Some(ae) = model.neural.as_mut() {
+                ae.weights = ae.weights.clone().with_storage(settings.neural_storage);
+            }
+            model
+        };
+        let bytes = stored(settings.storage).to_bytes()?;
         train_seconds.push(t.elapsed().as_secs_f64());
         let full = Recommender::from_bytes(&bytes)?;
         let exact = Recommender::from_bytes(&exact.to_bytes()?)?;
+        let quantised = settings.storage != FactorStorage::F32;
+        let int8 = (quantised && settings.storage != FactorStorage::Int8).then(|| Recommender::new(stored(FactorStorage::Int8)));
         let mut explicit_only = full.model().clone();
         explicit_only.implicit = None;
         let explicit_only = Recommender::new(explicit_only);
@@ -112,18 +121,22 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
                 Variant::Explicit => evaluate(&explicit_only, Method::Mf, &s.test, &now)?,
                 Variant::Implicit => evaluate(&implicit_only, Method::Mf, &s.test, &now)?,
                 Variant::Mf => evaluate(&full, Method::Mf, &s.test, &now)?,
+                Variant::MfF32 if quantised => evaluate(&exact, Method::Mf, &s.test, &now)?,
+                Variant::MfInt8 if int8.is_some() => evaluate(int8.as_ref().expect("checked"), Method::Mf, &s.test, &now)?,
                 Variant::ItemKnn if settings.neighbours.is_some() => evaluate(&full, Method::ItemKnn, &s.test, &now)?,
                 Variant::UserKnn if settings.users.is_some() => evaluate(&full, Method::UserKnn, &s.test, &now)?,
                 Variant::Content if settings.content.is_some() => evaluate(&full, Method::Content, &s.test, &now)?,
                 Variant::Neural if has_neural => evaluate(&full, Method::Neural, &s.test, &now)?,
-                Variant::NeuralF32 if has_neural && settings.storage != FactorStorage::F32 => {
+                Variant::NeuralF32 if has_neural && settings.neural_storage != FactorStorage::F32 => {
                     evaluate(&exact, Method::Neural, &s.test, &now)?
                 }
                 Variant::Hybrid if has_hybrid => evaluate(&full, Method::Hybrid, &s.test, &now)?,
-                Variant::HybridF32 if has_hybrid && settings.storage != FactorStorage::F32 => {
+                Variant::HybridF32 if has_hybrid && (quantised || settings.neural_storage != FactorStorage::F32) => {
                     evaluate(&exact, Method::Hybrid, &s.test, &now)?
                 }
-                Variant::ItemKnn
+                Variant::MfF32
+                | Variant::MfInt8
+                | Variant::ItemKnn
                 | Variant::UserKnn
                 | Variant::Content
                 | Variant::Neural

@@ -71,6 +71,8 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
             ],
         },
         storage,
+        neural_storage: storage,
+        factor_min_ratings: 1,
         progress: false,
     }
 }

@@ -9,7 +9,8 @@ import { openPage, useBrowser, ROOT } from './harness.mjs';
 
 const env = useBrowser();
 
-const ready = (page) => page.waitForSelector('html[data-ready="true"]');
+// Ready: the whole model is in (the first recommendations come earlier, from its core).
+const ready = (page) => page.waitForSelector('html[data-complete="true"]');
 const ids = (page, list) => page.$$eval(`#${list} > li`, (lis) => lis.map((li) => Number(li.dataset.movieId)));
 
 async function rateFromSearch(page, query, title, key) {
@@ -286,5 +287,25 @@ test('a model packed from Spark MLlib factors loads with ?model= and recommends'
   await page.goto(`${env.server.origin}/?model=..%2F..%2Fsecret.bin`);
   await ready(page);
   assert.match(await page.textContent('.notice.warning'), /Ignoring model=/);
+  await context.close();
+});
+
+test('the first recommendations need only the model core; a broken rest is a warning, not an outage', async () => {
+  const { page, record, context } = await openPage(env.browser);
+  const whole = await readFile(join(ROOT, 'www/model.bin'));
+  // The header: magic, version, then the core's length (u64 LE) at byte 12, 44 bytes in all.
+  const coreEnd = 44 + Number(whole.readBigUInt64LE(12));
+  assert.ok(coreEnd < whole.length / 3, `the core is ${coreEnd} of ${whole.length} bytes`);
+  const cut = whole.subarray(0, coreEnd + 1000); // the extras break off early
+  await page.route('**/model.bin', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: cut }));
+  await page.goto(env.server.origin + '/');
+  await page.waitForSelector('html[data-complete="failed"]');
+  assert.equal(await page.getAttribute('html', 'data-ready'), 'true');
+  assert.match(await page.textContent('.notices'), /rest of the model did not load \(model file is truncated/);
+  assert.deepEqual(await page.$$eval('#method option', (os) => os.map((o) => o.value)), ['mf', 'popular']);
+  await rateFromSearch(page, 'matrix', 'The Matrix', '5');
+  await page.waitForFunction(() => document.querySelector('#recs-note').textContent.includes('Based on your 1 rating'));
+  assert.equal((await ids(page, 'recommendations')).length, 12, 'the factor models recommend from the core alone');
+  assert.deepEqual(record.errors, []);
   await context.close();
 });

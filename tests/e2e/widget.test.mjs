@@ -13,7 +13,7 @@ const widgetIds = (page, list) =>
 test('the widget works under a strict CSP, shares ratings across pages, and requests nothing else', async () => {
   const { page, record, context } = await openPage(env.browser);
   await page.goto(`${env.server.origin}/site/index.html`);
-  await page.waitForSelector('movie-recs[data-ready="true"]');
+  await page.waitForSelector('movie-recs[data-complete="true"]');
   assert.equal((await widgetIds(page, 'recs')).length, 5, 'count="5"');
 
   // Events and keyboard rating inside the shadow root.
@@ -51,7 +51,7 @@ test('the widget works under a strict CSP, shares ratings across pages, and requ
 
   // The other page's widget, with the same storage key, sees the same ratings.
   await page.click('nav a');
-  await page.waitForSelector('movie-recs[data-ready="true"]');
+  await page.waitForSelector('movie-recs[data-complete="true"]');
   assert.deepEqual(await page.evaluate(() => document.querySelector('movie-recs').ratings.map((r) => r.movieId)), [6, 1]);
   assert.equal((await widgetIds(page, 'recs')).length, 3);
   assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.textContent), /Based on your 2 ratings/);
@@ -82,7 +82,7 @@ test('several widgets on one page share one wasm and one model download', async 
       document.body.append(w);
     }
   });
-  await page.waitForFunction(() => [...document.querySelectorAll('movie-recs')].every((w) => w.dataset.ready === 'true'));
+  await page.waitForFunction(() => [...document.querySelectorAll('movie-recs')].every((w) => w.dataset.complete === 'true'));
   assert.equal(record.requests.filter((u) => u.endsWith('.wasm')).length, 1);
   assert.equal(record.requests.filter((u) => u.endsWith('/model.bin')).length, 1);
   // Separate storage keys stay separate; genres="Comedy" filters.
@@ -109,7 +109,7 @@ test('a broken model shows a readable message in the widget and retry recovers',
   assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.querySelector('.notice.error').textContent), /truncated/);
   mode = 'ok';
   await page.locator('movie-recs .notice.error button').click();
-  await page.waitForSelector('movie-recs[data-ready="true"]');
+  await page.waitForSelector('movie-recs[data-complete="true"]');
   assert.equal((await widgetIds(page, 'recs')).length, 5);
   await context.close();
 });
@@ -117,7 +117,7 @@ test('a broken model shows a readable message in the widget and retry recovers',
 test('offline at load, the widget recovers by itself when the connection returns', async () => {
   const { page, context } = await openPage(env.browser);
   await page.goto(`${env.server.origin}/site/about.html`);
-  await page.waitForSelector('movie-recs[data-ready="true"]');
+  await page.waitForSelector('movie-recs[data-complete="true"]');
   // A fresh widget while offline: the model fetch fails; back online, it loads without a click.
   await context.setOffline(true);
   await page.evaluate(() => {
@@ -129,6 +129,6 @@ test('offline at load, the widget recovers by itself when the connection returns
   await page.waitForFunction(() => document.getElementById('late').shadowRoot.querySelector('.notice.error'));
   assert.match(await page.$eval('#late', (w) => w.shadowRoot.querySelector('.notice.error').textContent), /could not download the model/);
   await context.setOffline(false);
-  await page.waitForSelector('#late[data-ready="true"]');
+  await page.waitForSelector('#late[data-complete="true"]');
   await context.close();
 });

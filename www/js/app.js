@@ -1,7 +1,7 @@
 // The demo page: search and rate movies, see recommendations re-rank on every change.
 // All text from the model or storage is rendered with textContent, never parsed as HTML.
 
-import { DEFAULT_MODEL_URL, loadRecommender } from './recommender.js';
+import { DEFAULT_MODEL_URL, loadRecommender, whenComplete } from './recommender.js';
 import { RatingStore } from './storage.js';
 import { el, keepingFocus, movieItem } from './render.js';
 
@@ -220,16 +220,30 @@ function describeModel() {
     el('p', '', 'Ratings data: MovieLens, GroupLens Research, University of Minnesota (F. M. Harper and J. A. Konstan, 2015), used under its licence; no endorsement is implied.'),
     el('p', '', 'Movie keywords, overviews and runtimes: TMDB 5000. This product uses the TMDB API but is not endorsed or certified by TMDB.'),
   );
-  for (const m of recommender.methods()) {
-    const opt = el('option', '', METHOD_LABELS[m] ?? m);
-    opt.value = m;
-    $('method').append(opt);
-  }
+  fillMethods();
   for (const g of recommender.genres()) {
     const opt = el('option', '', g);
     opt.value = g;
     $('genre').append(opt);
   }
+}
+
+/**
+ * The method selector from what the model has loaded so far, default first. A visitor's own
+ * choice is kept; the default follows the model (the factor models while the rest of the file
+ * downloads, then the hybrid).
+ */
+function fillMethods() {
+  const select = $('method');
+  const chosen = select.selectedIndex > 0 ? select.value : null;
+  select.replaceChildren(
+    ...recommender.methods().map((m) => {
+      const opt = el('option', '', METHOD_LABELS[m] ?? m);
+      opt.value = m;
+      return opt;
+    }),
+  );
+  if (chosen !== null && [...select.options].some((o) => o.value === chosen)) select.value = chosen;
 }
 
 /**
@@ -247,8 +261,9 @@ function modelFromAddress() {
 }
 
 async function boot() {
+  const modelUrl = modelFromAddress();
   try {
-    recommender = await loadRecommender(modelFromAddress());
+    recommender = await loadRecommender(modelUrl);
   } catch (err) {
     $('recs-note').textContent = '';
     const box = notice(`The recommender could not start: ${err.message}`, { kind: 'error', actions: [['Retry', boot]] });
@@ -266,6 +281,17 @@ async function boot() {
   if (unknown) notice(`${unknown} saved rating(s) are for movies this model does not know; they are kept but not used.`, { kind: 'warning' });
   render();
   document.documentElement.dataset.ready = 'true';
+  whenComplete(modelUrl).then(
+    () => {
+      fillMethods();
+      render();
+      document.documentElement.dataset.complete = 'true';
+    },
+    (err) => {
+      notice(`Only the matrix-factorisation recommendations are available: the rest of the model did not load (${err.message}).`, { kind: 'warning', actions: [['Reload', () => location.reload()]] });
+      document.documentElement.dataset.complete = 'failed';
+    },
+  );
 }
 
 showStoreWarnings();

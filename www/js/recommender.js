@@ -2,6 +2,10 @@
 // wasm module and each model are fetched once and shared by every caller on the page (the page
 // and any number of widgets). The wasm and the model download in parallel, and the wasm compiles
 // while it streams (WebAssembly.instantiateStreaming inside wasm-bindgen's init).
+//
+// The model streams too: its file starts with the core (catalogue and factor models, about a
+// fifth of the bytes), so the Recommender is handed out as soon as the core has arrived, and
+// the other methods' tables are attached when the rest has (`whenComplete`).
 
 import init, { Recommender } from '../pkg/movie_recs.js';
 
@@ -12,7 +16,7 @@ export const DEFAULT_MODEL_URL = new URL('../model.bin', import.meta.url);
 let wasmReady = null;
 const models = new Map();
 
-async function fetchModel(url) {
+async function request(url) {
   let response;
   try {
     response = await fetch(url, { credentials: 'same-origin' });
@@ -22,26 +26,109 @@ async function fetchModel(url) {
   if (!response.ok) {
     throw new Error(`could not download the model (${url}): HTTP ${response.status} ${response.statusText}`);
   }
-  return new Uint8Array(await response.arrayBuffer());
+  return response;
+}
+
+/** Chunks of a download, joined on demand (once per call, not per chunk). */
+class Received {
+  chunks = [];
+  length = 0;
+
+  push(chunk) {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  bytes() {
+    if (this.chunks.length !== 1) {
+      const all = new Uint8Array(this.length);
+      let at = 0;
+      for (const c of this.chunks) {
+        all.set(c, at);
+        at += c.length;
+      }
+      this.chunks = [all];
+    }
+    return this.chunks[0] ?? new Uint8Array();
+  }
 }
 
 /**
- * Resolves to a Recommender for `modelUrl` (default: the bundled model). Rejects with an Error
- * whose message says what went wrong (network, HTTP status, corrupt or incompatible model);
- * a failed load is forgotten so that calling again retries.
+ * Downloads `url`, calling `onCore(recommender)` once the core has arrived; resolves with the
+ * recommender once the extras are attached. A file that ends early or is corrupt rejects with
+ * the core's message, after `onCore` if the core itself was whole.
+ */
+async function stream(url, onCore) {
+  const response = await request(url);
+  await wasmReady;
+  const received = new Received();
+  let recommender = null;
+  let coreLength;
+  const reader = response.body.getReader();
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      throw new Error(`the model download (${url}) broke off: ${err.message}. Check your connection and retry.`);
+    }
+    if (chunk.done) break;
+    received.push(chunk.value);
+    if (recommender) continue;
+    coreLength ??= Recommender.coreLength(received.bytes());
+    if (coreLength !== undefined && received.length >= coreLength) {
+      recommender = Recommender.fromCore(received.bytes());
+      onCore(recommender);
+    }
+  }
+  if (!recommender) {
+    // The whole file arrived before the core was complete: a truncated or tiny file; the
+    // whole-file reader names what is wrong.
+    recommender = new Recommender(received.bytes());
+    onCore(recommender);
+    return recommender;
+  }
+  recommender.attachExtras(received.bytes());
+  return recommender;
+}
+
+function open(key) {
+  if (!wasmReady) {
+    wasmReady = init({ module_or_path: WASM_URL }).catch((err) => {
+      wasmReady = null;
+      throw new Error(`could not load the recommender engine: ${err.message}`);
+    });
+  }
+  const entry = {};
+  entry.core = new Promise((resolve, reject) => {
+    entry.complete = stream(key, resolve);
+    entry.complete.catch(reject); // a no-op once the core has resolved
+  });
+  entry.core.catch(() => models.delete(key));
+  return entry;
+}
+
+function entryFor(modelUrl) {
+  const key = new URL(modelUrl, document.baseURI).href;
+  if (!models.has(key)) models.set(key, open(key));
+  return models.get(key);
+}
+
+/**
+ * Resolves to a Recommender for `modelUrl` (default: the bundled model) as soon as the model's
+ * core has arrived. Rejects with an Error whose message says what went wrong (network, HTTP
+ * status, corrupt or incompatible model); a failed load is forgotten so that calling again
+ * retries.
  */
 export function loadRecommender(modelUrl = DEFAULT_MODEL_URL) {
-  const key = new URL(modelUrl, document.baseURI).href;
-  if (!models.has(key)) {
-    if (!wasmReady) {
-      wasmReady = init({ module_or_path: WASM_URL }).catch((err) => {
-        wasmReady = null;
-        throw new Error(`could not load the recommender engine: ${err.message}`);
-      });
-    }
-    const loading = Promise.all([wasmReady, fetchModel(key)]).then(([, bytes]) => new Recommender(bytes));
-    loading.catch(() => models.delete(key));
-    models.set(key, loading);
-  }
-  return models.get(key);
+  return entryFor(modelUrl).core;
+}
+
+/**
+ * Resolves (to the same Recommender) once the whole model is in and every method it has is
+ * available; rejects with an Error if the rest of the file failed, the core still working.
+ */
+export function whenComplete(modelUrl = DEFAULT_MODEL_URL) {
+  const entry = entryFor(modelUrl);
+  return entry.core.then(() => entry.complete);
 }
