@@ -16,8 +16,8 @@ test('prints browser timings and payload sizes', async () => {
   await page.waitForSelector('#recommendations > li');
   const firstRecsMs = Date.now() - start;
   const figures = await page.evaluate(async () => {
-    const { loadRecommender } = await import('./js/recommender.js');
-    const rec = await loadRecommender();
+    const { whenComplete } = await import('./js/recommender.js');
+    const rec = await whenComplete();
     const popular = rec.popular(400).map((m) => m.movieId);
     const out = {};
     for (const n of [1, 20, 200]) {
@@ -41,7 +41,9 @@ test('prints browser timings and payload sizes', async () => {
   };
   console.log(`first recommendations ${firstRecsMs} ms after navigation (local server)`);
   for (const [k, v] of Object.entries(figures)) console.log(`recommend ${k}: median ${v.median.toFixed(3)} ms, p95 ${v.p95.toFixed(3)} ms (per call, batches of 10)`);
-  console.log(`wasm ${size('pkg/movie_recs_bg.wasm')}; model ${size('model.bin')}; js glue ${size('pkg/movie_recs.js')}`);
+  const model = readFileSync(`${ROOT}/www/model.bin`);
+  const core = model.subarray(0, 44 + Number(model.readBigUInt64LE(12)));
+  console.log(`wasm ${size('pkg/movie_recs_bg.wasm')}; model ${size('model.bin')} (core ${core.length} B raw, ${gzipSync(core, { level: 9 }).length} B gzip); js glue ${size('pkg/movie_recs.js')}`);
   assert.ok(Object.values(figures).every((v) => v.median > 0));
   await context.close();
 });
