@@ -234,6 +234,35 @@ pub struct Recommender {
     user_index: Option<UserIndex>,
 }
 
+/// How much each of the visitor's collaborative ratings adds to one score, by their position in
+/// `Visitor::rated_by_row` (a binary search, no hashing: this runs for every movie explained).
+struct Contributions<'v> {
+    rows: &'v [(usize, f32)],
+    values: Vec<f64>,
+}
+
+impl<'v> Contributions<'v> {
+    fn new(visitor: &'v Visitor) -> Self {
+        Self { rows: &visitor.rated_by_row, values: vec![0.0; visitor.rated_by_row.len()] }
+    }
+
+    /// Adds `c` to rated row `j` (rows the visitor did not rate are not reasons: ignored).
+    fn add(&mut self, j: usize, c: f64) {
+        if let Ok(at) = self.rows.binary_search_by_key(&j, |&(r, _)| r) {
+            self.values[at] += c;
+        }
+    }
+
+    fn add_scaled(&mut self, other: &Contributions, scale: f64) {
+        self.values.iter_mut().zip(&other.values).for_each(|(v, o)| *v += scale * o);
+    }
+
+    /// `(row, contribution)` of every rated row.
+    fn iter(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
+        self.rows.iter().zip(&self.values).map(|(&(r, _), &v)| (r, v))
+    }
+}
+
 impl Recommender {
     /// Reads, validates and indexes a packed model.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
@@ -577,23 +606,23 @@ impl Recommender {
     }
 
     /// How much each rated movie adds to `row`'s factor score (exact decomposition).
-    fn factor_contributions(&self, visitor: &Visitor, row: usize) -> HashMap<usize, f64> {
-        let mut total: HashMap<usize, f64> = HashMap::new();
+    fn factor_contributions<'v>(&self, visitor: &'v Visitor, row: usize) -> Contributions<'v> {
+        let mut total = Contributions::new(visitor);
         let ex = &self.model.explicit;
         match (&self.model.implicit, &visitor.implicit) {
             (Some(imp), Some(user)) => {
                 for (j, c) in user.contributions(imp, row) {
-                    *total.entry(j).or_default() += c;
+                    total.add(j, c);
                 }
                 if imp.explicit_weight != 0.0 {
                     for (j, c) in visitor.explicit.contributions(ex, row) {
-                        *total.entry(j).or_default() += imp.explicit_weight as f64 * c;
+                        total.add(j, imp.explicit_weight as f64 * c);
                     }
                 }
             }
             _ => {
                 for (j, c) in visitor.explicit.contributions(ex, row) {
-                    *total.entry(j).or_default() += c;
+                    total.add(j, c);
                 }
             }
         }
@@ -601,12 +630,12 @@ impl Recommender {
     }
 
     /// How much each rated movie adds to `row`'s neighbourhood score.
-    fn neighbour_contributions(&self, visitor: &Visitor, row: usize) -> HashMap<usize, f64> {
-        let mut total = HashMap::new();
+    fn neighbour_contributions<'v>(&self, visitor: &'v Visitor, row: usize) -> Contributions<'v> {
+        let mut total = Contributions::new(visitor);
         if let Some(nb) = &self.model.neighbours {
             for &(j, w) in &visitor.weights {
                 if let Some((_, sim)) = nb.of(j).find(|&(i, _)| i == row) {
-                    total.insert(j, (w * sim) as f64);
+                    total.add(j, (w * sim) as f64);
                 }
             }
         }
@@ -634,21 +663,17 @@ impl Recommender {
     /// The rated movies that add most to `row`'s score under `method`, as reasons.
     fn explain(&self, visitor: &Visitor, row: usize, method: Method, ranking: &Ranking) -> Vec<Reason> {
         // Each part is scaled as it enters the score, so the contributions add up as they rank.
-        let mut total: HashMap<usize, f64> = HashMap::new();
+        let mut total = Contributions::new(visitor);
         if matches!(method, Method::Mf | Method::Hybrid) {
-            for (j, c) in self.factor_contributions(visitor, row) {
-                *total.entry(j).or_insert(0.0) += ranking.factor_scale * c;
-            }
+            total.add_scaled(&self.factor_contributions(visitor, row), ranking.factor_scale);
         }
         if matches!(method, Method::ItemKnn | Method::Hybrid) {
-            for (j, c) in self.neighbour_contributions(visitor, row) {
-                *total.entry(j).or_insert(0.0) += ranking.neighbour_scale * c;
-            }
+            total.add_scaled(&self.neighbour_contributions(visitor, row), ranking.neighbour_scale);
         }
         if matches!(method, Method::Neural | Method::Hybrid) {
             if let (Some(ae), Some(encoded)) = (&self.model.neural, self.encoded(visitor)) {
                 for (j, c) in ae.contributions(encoded, row) {
-                    *total.entry(j).or_insert(0.0) += ranking.neural_scale * c;
+                    total.add(j, ranking.neural_scale * c);
                 }
             }
         }
@@ -671,15 +696,18 @@ impl Recommender {
                 None => vec![self.popular_reason(row)],
             };
         }
-        let mut best: Vec<(usize, f64)> = total.into_iter().filter(|&(_, c)| c > 0.0).collect();
+        let mut best: Vec<(usize, f64)> = total.iter().filter(|&(_, c)| c > 0.0).collect();
         best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let rating_of: HashMap<usize, f32> = visitor.rated.iter().copied().collect();
+        let rating_of = |j: usize| match visitor.rated_by_row.binary_search_by_key(&j, |&(r, _)| r) {
+            Ok(at) => visitor.rated_by_row[at].1,
+            Err(_) => visitor.rated.iter().find(|&&(r, _)| r == j).map_or(0.0, |&(_, rating)| rating),
+        };
         let reasons: Vec<Reason> = best
             .into_iter()
             .take(MAX_REASONS)
             .map(|(j, _)| {
                 let m = &self.model.movies[j];
-                Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating: rating_of[&j] }
+                Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating: rating_of(j) }
             })
             .collect();
         if !reasons.is_empty() {
