@@ -13,7 +13,7 @@
 #   spark DIR [--out FILE] [--master M] [--rank N]
 #                    the Spark path: normalise DIR's ratings, train Spark MLlib ALS (explicit and
 #                    implicit), import the Parquet factors, pack (default www/model-spark.bin)
-#   bench-train [--quick]
+#   bench-train [--quick] [--no-spark]
 #                    training at ML-25M size (synthetic, 25M ratings; --quick: a tenth): the
 #                    native trainer, implicit's ALS and Spark local[2], wall time and peak memory
 #   spark-eval DIR [--folds 0,1,2,3,4] [--json FILE]
@@ -206,24 +206,34 @@ case "$cmd" in
     case "$out" in www/*) echo "serve it with ./build.sh serve and open http://127.0.0.1:8080/?model=${out#www/}" >&2 ;; esac
     ;;
   bench-train)
-    users=162541
-    [ "${1:-}" = --quick ] && users=16254
+    users=162541 spark=1
+    for arg in "$@"; do
+      case "$arg" in
+        --quick) users=16254 ;;
+        --no-spark) spark=0 ;;
+        *) echo "usage: ./build.sh bench-train [--quick] [--no-spark]" >&2; exit 2 ;;
+      esac
+    done
     data="target/scale/synthetic-$users"
     if [ ! -f "$data/ratings.csv" ]; then
       log "generating synthetic ratings: $users users x 154, 62,423 movies (ML-25M shape)"
       trainer synth --out "$data" --users "$users" --movies 62423 --ratings-per-user 154 --seed 25
     fi
-    ensure_spark
+    if [ "$spark" = 1 ]; then ensure_spark; fi
+    [ -x .venv/bin/python ] || python3 -m venv .venv
     .venv/bin/pip install -q numpy scipy pandas implicit
-    trainer normalise "$data" --out "$data/normalised.csv"
+    if [ "$spark" = 1 ]; then trainer normalise "$data" --out "$data/normalised.csv"; fi
+    cargo build --profile native --features train --bin trainer -q # measured below without its build
     log "training on $(($(wc -l < "$data/ratings.csv") - 1)) ratings: 64 factors, 10 sweeps, explicit + implicit where the tool has both"
     bench/measure.sh "native trainer (explicit + implicit ALS, 3 CG steps a sweep)" \
       target/native/trainer model --data "$data" --no-neighbours --no-content --no-users --no-neural \
       --iterations 10 --implicit-iterations 10 --cg-steps 3 --out "$data/native.bin" --quiet
     bench/measure.sh "implicit (PyPI) ALS, implicit only" .venv/bin/python bench/implicit_train.py "$data/ratings.csv"
-    bench/measure.sh "Spark MLlib ALS local[2] (explicit + implicit)" bash -c "
-      .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/explicit' --rank 64 --iterations 10 --master 'local[2]' &&
-      .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/implicit' --rank 64 --iterations 10 --implicit --master 'local[2]'"
+    if [ "$spark" = 1 ]; then
+      bench/measure.sh "Spark MLlib ALS local[2] (explicit + implicit)" bash -c "
+        .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/explicit' --rank 64 --iterations 10 --master 'local[2]' &&
+        .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/implicit' --rank 64 --iterations 10 --implicit --master 'local[2]'"
+    fi
     ;;
   spark-eval)
     [ $# -ge 1 ] || { echo "usage: ./build.sh spark-eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE]" >&2; exit 2; }
