@@ -228,7 +228,8 @@ case "$cmd" in
     bench/measure.sh "native trainer (explicit + implicit ALS, 3 CG steps a sweep)" \
       target/native/trainer model --data "$data" --no-neighbours --no-content --no-users --no-neural \
       --iterations 10 --implicit-iterations 10 --cg-steps 3 --out "$data/native.bin" --quiet
-    bench/measure.sh "implicit (PyPI) ALS, implicit only" .venv/bin/python bench/implicit_train.py "$data/ratings.csv"
+    # One BLAS thread, as implicit asks (its own threads already use every core).
+    OPENBLAS_NUM_THREADS=1 bench/measure.sh "implicit (PyPI) ALS, implicit only" .venv/bin/python bench/implicit_train.py "$data/ratings.csv"
     if [ "$spark" = 1 ]; then
       bench/measure.sh "Spark MLlib ALS local[2] (explicit + implicit)" bash -c "
         .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/explicit' --rank 64 --iterations 10 --master 'local[2]' &&

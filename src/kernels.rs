@@ -74,6 +74,38 @@ pub fn dot_i8_i16(a: &[i8], b: &[i16]) -> i32 {
     lanes + a[i..n].iter().zip(&b[i..n]).map(|(&x, &y)| x as i32 * y as i32).sum::<i32>()
 }
 
+/// `a += w * z`, elementwise in f64: the rank-one update of fold-in's normal equations, one per
+/// rating. Each lane is one IEEE multiply then one add, as in the scalar loop, so the results are
+/// the same to the bit on every target (the committed model is rebuilt byte for byte).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub fn axpy_f64(a: &mut [f64], w: f64, z: &[f64]) {
+    for (a, &z) in a.iter_mut().zip(z) {
+        *a += w * z;
+    }
+}
+
+/// `a += w * z` in wasm simd128, two f64 lanes at a time.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub fn axpy_f64(a: &mut [f64], w: f64, z: &[f64]) {
+    use core::arch::wasm32::{f64x2_add, f64x2_mul, f64x2_splat, v128, v128_load, v128_store};
+    let n = a.len().min(z.len());
+    let wv = f64x2_splat(w);
+    let mut i = 0;
+    // SAFETY: each step reads and writes two f64 at offset i with i + 2 <= n, the shorter
+    // length; the loads and stores have no alignment requirement.
+    unsafe {
+        while i + 2 <= n {
+            let pa = a.as_mut_ptr().add(i) as *mut v128;
+            let pz = z.as_ptr().add(i) as *const v128;
+            v128_store(pa, f64x2_add(v128_load(pa), f64x2_mul(wv, v128_load(pz))));
+            i += 2;
+        }
+    }
+    for (a, &z) in a[i..n].iter_mut().zip(&z[i..n]) {
+        *a += w * z;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

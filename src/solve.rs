@@ -52,9 +52,7 @@ impl NormalEquations {
         };
         for (i, &zi) in z.iter().enumerate() {
             let wi = weight * zi;
-            for (a, &zj) in self.a[i * dim + i..(i + 1) * dim].iter_mut().zip(&z[i..]) {
-                *a += wi * zj;
-            }
+            crate::kernels::axpy_f64(&mut self.a[i * dim + i..(i + 1) * dim], wi, &z[i..]);
             self.b[i] += rhs * zi;
         }
         self.count += 1;

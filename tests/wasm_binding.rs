@@ -233,3 +233,17 @@ fn the_core_recommends_before_the_rest_of_the_file_arrives() {
     assert!(rec.has_extras());
     assert_eq!(names(&rec), vec!["hybrid", "mf", "itemKnn", "popular"]);
 }
+
+#[wasm_bindgen_test]
+fn simd_axpy_matches_the_scalar_update_to_the_bit() {
+    for n in [0usize, 1, 2, 3, 64, 65] {
+        let z: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+        let mut fast: Vec<f64> = (0..n).map(|i| (i as f64 * 0.11).cos()).collect();
+        let mut plain = fast.clone();
+        movie_recs::kernels::axpy_f64(&mut fast, 0.731, &z);
+        for (a, &zi) in plain.iter_mut().zip(&z) {
+            *a += 0.731 * zi;
+        }
+        assert_eq!(fast, plain, "n {n}");
+    }
+}
