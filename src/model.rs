@@ -121,7 +121,7 @@ mod movie_columns {
         }
         let mut id = 0i64;
         let mut movies = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, title) in c.titles.into_iter().enumerate() {
             id += c.id_steps[i];
             let too_big = |what: &str, v: u64| D::Error::custom(format!("movie {i}: {what} {v} is out of range"));
             let id32 = u32::try_from(id).map_err(|_| D::Error::custom(format!("movie {i}: id {id} is out of range")))?;
@@ -132,7 +132,7 @@ mod movie_columns {
             let id_of = |what: &str, v: u64| if v > u32::MAX as u64 + 1 { Err(too_big(what, v)) } else { Ok(minus_one(v)) };
             movies.push(Movie {
                 id: MovieId(id32),
-                title: c.titles[i].clone(),
+                title,
                 year,
                 genres: c.genres[i],
                 imdb_id: id_of("IMDb id", c.imdb_ids[i])?,
@@ -615,32 +615,6 @@ impl ItemNeighbours {
     }
 }
 
-fn validate_extras(e: &Extras, n: usize) -> Result<()> {
-    validate_parts(&e.neighbours, &e.content, &e.users, &e.neural, n)
-}
-
-fn validate_parts(
-    neighbours: &Option<ItemNeighbours>,
-    content: &Option<crate::content::ContentFeatures>,
-    users: &Option<crate::user_knn::UserPool>,
-    neural: &Option<crate::neural::Autoencoder>,
-    n: usize,
-) -> Result<()> {
-    if let Some(nb) = neighbours {
-        nb.validate(n)?;
-    }
-    if let Some(c) = content {
-        c.validate(n)?;
-    }
-    if let Some(u) = users {
-        u.validate(n)?;
-    }
-    if let Some(ae) = neural {
-        ae.validate(n)?;
-    }
-    Ok(())
-}
-
 /// Checks a compressed-row table: `offsets` start at 0, never decrease and end at
 /// `entries.len()` (with `rows + 1` of them when `rows` is given), every entry is below `bound`,
 /// and the parallel value array has one value per entry.
@@ -723,6 +697,36 @@ struct Extras {
     neural: Option<crate::neural::Autoencoder>,
 }
 
+impl Extras {
+    fn as_ref(&self) -> ExtrasRef<'_> {
+        ExtrasRef { neighbours: &self.neighbours, content: &self.content, users: &self.users, neural: &self.neural }
+    }
+}
+
+impl ExtrasRef<'_> {
+    /// Bounds-checks every side table against a catalogue of `n` movies.
+    fn validate(&self, n: usize) -> Result<()> {
+        if let Some(nb) = self.neighbours {
+            nb.validate(n)?;
+        }
+        if let Some(c) = self.content {
+            c.validate(n)?;
+        }
+        if let Some(u) = self.users {
+            u.validate(n)?;
+        }
+        if let Some(ae) = self.neural {
+            ae.validate(n)?;
+        }
+        Ok(())
+    }
+}
+
+/// A truncation error for a file of `found` bytes that needed `expected`.
+fn truncated(found: usize, expected: u64) -> Error {
+    Error::Truncated { found, expected: usize::try_from(expected).unwrap_or(usize::MAX) }
+}
+
 /// The fixed header, checked.
 struct Header {
     core_len: u64,
@@ -768,7 +772,7 @@ impl Header {
     fn section(bytes: &[u8], start: u64, len: u64, sum: u64) -> Result<&[u8]> {
         let end = start.saturating_add(len);
         if (bytes.len() as u64) < end {
-            return Err(Error::Truncated { found: bytes.len(), expected: usize::try_from(end).unwrap_or(usize::MAX) });
+            return Err(truncated(bytes.len(), end));
         }
         let body = &bytes[start as usize..end as usize];
         let found = fnv1a64(body);
@@ -785,7 +789,7 @@ impl Header {
     /// The extras section of a whole file (which must be exactly as long as the header says).
     fn extras<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
         if bytes.len() as u64 != self.total() {
-            return Err(Error::Truncated { found: bytes.len(), expected: usize::try_from(self.total()).unwrap_or(usize::MAX) });
+            return Err(truncated(bytes.len(), self.total()));
         }
         Self::section(bytes, self.core_end(), self.extras_len, self.extras_sum)
     }
@@ -825,7 +829,7 @@ impl Model {
             implicit: &self.implicit,
             hybrid: &self.hybrid,
         })?;
-        let extras = encode(&ExtrasRef { neighbours: &self.neighbours, content: &self.content, users: &self.users, neural: &self.neural })?;
+        let extras = encode(&self.extras())?;
         Ok((core, extras))
     }
 
@@ -863,14 +867,18 @@ impl Model {
         Ok(model)
     }
 
+    /// The extras' parts, borrowed.
+    fn extras(&self) -> ExtrasRef<'_> {
+        ExtrasRef { neighbours: &self.neighbours, content: &self.content, users: &self.users, neural: &self.neural }
+    }
+
     /// Adds the extras of the whole file `bytes` to a model read by [`Model::core_from_bytes`]
-    /// from the same file. On any error the model is left as it was.
+    /// from the same file (whose core checksum that read verified). On any error the model is
+    /// left as it was.
     pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
         let header = Header::require(bytes)?;
-        header.core(bytes)?;
         let extras: Extras = decode(header.extras(bytes)?)?;
-        let n = self.movies.len();
-        validate_extras(&extras, n)?;
+        extras.as_ref().validate(self.movies.len())?;
         self.neighbours = extras.neighbours;
         self.content = extras.content;
         self.users = extras.users;
@@ -887,7 +895,7 @@ impl Model {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let header = Header::require(bytes)?;
         if (bytes.len() as u64) < header.total() {
-            return Err(Error::Truncated { found: bytes.len(), expected: usize::try_from(header.total()).unwrap_or(usize::MAX) });
+            return Err(truncated(bytes.len(), header.total()));
         }
         let mut model = Self::core_from_bytes(bytes)?;
         model.attach_extras(bytes)?;
@@ -930,7 +938,7 @@ impl Model {
                 return bad("implicit model settings are not finite and positive".into());
             }
         }
-        validate_parts(&self.neighbours, &self.content, &self.users, &self.neural, n)?;
+        self.extras().validate(n)?;
         let weights = self.hybrid.buckets.iter().flat_map(|b| b.as_array());
         if weights.clone().any(|w| !(w.is_finite() && w >= 0.0))
             || self.hybrid.buckets.iter().any(|b| b.as_array().iter().sum::<f32>() <= 0.0)

@@ -257,10 +257,15 @@ impl<'v> Contributions<'v> {
         self.values.iter_mut().zip(&other.values).for_each(|(v, o)| *v += scale * o);
     }
 
-    /// `(row, contribution)` of every rated row.
-    fn iter(&self) -> impl Iterator<Item = (usize, f64)> + '_ {
-        self.rows.iter().zip(&self.values).map(|(&(r, _), &v)| (r, v))
+    /// `(row, rating, contribution)` of every rated row.
+    fn iter(&self) -> impl Iterator<Item = (usize, f32, f64)> + '_ {
+        self.rows.iter().zip(&self.values).map(|(&(r, rating), &v)| (r, rating, v))
     }
+}
+
+/// The user pool inverted for lookups by movie, when the model has a pool.
+fn user_index(model: &Model) -> Option<UserIndex> {
+    model.users.as_ref().map(|pool| pool.index(model.movies.len()))
 }
 
 impl Recommender {
@@ -279,7 +284,7 @@ impl Recommender {
     /// recommender keeps working as it was.
     pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
         self.model.attach_extras(bytes)?;
-        self.user_index = self.model.users.as_ref().map(|pool| pool.index(self.model.movies.len()));
+        self.user_index = user_index(&self.model);
         Ok(())
     }
 
@@ -303,7 +308,7 @@ impl Recommender {
             let (ma, mb) = (&model.movies[a], &model.movies[b]);
             bayes(mb).total_cmp(&bayes(ma)).then(ma.id.cmp(&mb.id))
         });
-        let user_index = model.users.as_ref().map(|pool| pool.index(model.movies.len()));
+        let user_index = user_index(&model);
         Self { model, index, gram, folded_titles, cold_start_order, user_index }
     }
 
@@ -696,18 +701,14 @@ impl Recommender {
                 None => vec![self.popular_reason(row)],
             };
         }
-        let mut best: Vec<(usize, f64)> = total.iter().filter(|&(_, c)| c > 0.0).collect();
-        best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let rating_of = |j: usize| match visitor.rated_by_row.binary_search_by_key(&j, |&(r, _)| r) {
-            Ok(at) => visitor.rated_by_row[at].1,
-            Err(_) => visitor.rated.iter().find(|&&(r, _)| r == j).map_or(0.0, |&(_, rating)| rating),
-        };
+        let mut best: Vec<(usize, f32, f64)> = total.iter().filter(|&(_, _, c)| c > 0.0).collect();
+        best.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
         let reasons: Vec<Reason> = best
             .into_iter()
             .take(MAX_REASONS)
-            .map(|(j, _)| {
+            .map(|(j, rating, _)| {
                 let m = &self.model.movies[j];
-                Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating: rating_of(j) }
+                Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating }
             })
             .collect();
         if !reasons.is_empty() {
