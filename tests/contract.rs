@@ -237,47 +237,44 @@ fn model_round_trips_and_bad_bytes_are_clear_errors() {
     }
 }
 
+/// The error `Model::from_bytes` gives for the fixture model after `change`.
+fn load_error(change: impl FnOnce(&mut Model)) -> Error {
+    let mut model = common::model();
+    change(&mut model);
+    Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err()
+}
+
 #[test]
 fn an_inconsistent_model_is_rejected_on_load() {
-    let mut model = common::model();
-    model.explicit.item_bias.pop();
-    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err();
+    let err = load_error(|m| {
+        m.explicit.item_bias.pop();
+    });
     assert!(matches!(err, Error::InvalidModel(_)), "{err}");
-
-    let mut model = common::model();
-    model.movies[1].id = model.movies[0].id;
-    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err();
+    let err = load_error(|m| m.movies[1].id = m.movies[0].id);
     assert!(err.to_string().contains("appears twice"), "{err}");
-
-    let mut model = common::model();
-    model.explicit.item_bias[3] = f32::NAN;
-    assert!(Model::from_bytes(&model.to_bytes().unwrap()).is_err());
+    load_error(|m| m.explicit.item_bias[3] = f32::NAN);
 
     // Every side table is bounds-checked on load, so scoring can index without checks.
-    let mut model = common::model();
-    model.neighbours.as_mut().unwrap().neighbour[0] = 99_999;
-    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    let err = load_error(|m| m.neighbours.as_mut().unwrap().neighbour[0] = 99_999).to_string();
     assert!(err.contains("neighbour entry 99999"), "{err}");
-    let mut model = common::model();
-    model.content.as_mut().unwrap().offsets.pop();
-    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    let err = load_error(|m| {
+        m.content.as_mut().unwrap().offsets.pop();
+    })
+    .to_string();
     assert!(err.contains("content table"), "{err}");
-    let mut model = common::model();
-    model.users.as_mut().unwrap().half_stars.pop();
-    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    let err = load_error(|m| {
+        m.users.as_mut().unwrap().half_stars.pop();
+    })
+    .to_string();
     assert!(err.contains("user pool"), "{err}");
-    let mut model = common::model();
-    let ae = model.neural.as_mut().unwrap();
-    *ae.rows.last_mut().unwrap() = 99_999;
-    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    let err = load_error(|m| *m.neural.as_mut().unwrap().rows.last_mut().unwrap() = 99_999).to_string();
     assert!(err.contains("autoencoder vocabulary"), "{err}");
-    let mut model = common::model();
-    model.neural.as_mut().unwrap().output_bias.pop();
-    let err = Model::from_bytes(&model.to_bytes().unwrap()).unwrap_err().to_string();
+    let err = load_error(|m| {
+        m.neural.as_mut().unwrap().output_bias.pop();
+    })
+    .to_string();
     assert!(err.contains("autoencoder has"), "{err}");
-    let mut model = common::model();
-    model.hybrid.buckets[1].content = f32::INFINITY;
-    assert!(Model::from_bytes(&model.to_bytes().unwrap()).is_err());
+    load_error(|m| m.hybrid.buckets[1].content = f32::INFINITY);
 }
 
 #[test]
