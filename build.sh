@@ -2,6 +2,7 @@
 # One entry point for everything: ./build.sh <command>. Each step installs what it lacks and is
 # safe to run again.
 #
+#   help             this list
 #   serve [PORT]     build the wasm and serve www/ on 127.0.0.1:PORT (default 8080)
 #   test             every test: native (core, readers, trainer, real data), wasm binding, browser
 #   build            the wasm module into www/pkg (wasm-bindgen + wasm-opt)
@@ -98,6 +99,12 @@ trainer() {
   target/native/trainer "$@"
 }
 
+# ensure_venv PACKAGE...: the project's Python virtual environment (.venv) with these packages.
+ensure_venv() {
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  [ $# -eq 0 ] || .venv/bin/pip install -q "$@" || { echo "error: could not install $* from PyPI into .venv" >&2; exit 1; }
+}
+
 # Spark MLlib ALS from PyPI's PySpark in .venv, on Debian's Java when there is none.
 ensure_spark() {
   if ! command -v java >/dev/null 2>&1; then
@@ -106,12 +113,11 @@ ensure_spark() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends default-jre-headless \
       || { echo "error: Spark needs Java 17 or newer and it could not be installed; install a JRE and retry" >&2; exit 1; }
   fi
-  [ -x .venv/bin/python ] || python3 -m venv .venv
+  ensure_venv
   # pyspark.ml needs numpy, which PySpark does not pull in by itself.
   if ! .venv/bin/python -c 'import pyspark.ml.recommendation' 2>/dev/null; then
     log "installing PySpark into .venv (a few hundred MB, once)"
-    .venv/bin/pip install -q 'pyspark>=4,<5' numpy \
-      || { echo "error: could not install PySpark from PyPI into .venv" >&2; exit 1; }
+    ensure_venv 'pyspark>=4,<5' numpy
   fi
 }
 
@@ -139,6 +145,9 @@ need_data() {
     exit 1
   }
 }
+
+# The command list at the top of this file.
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 cmd=${1:-}
 shift || true
@@ -220,13 +229,12 @@ case "$cmd" in
       trainer synth --out "$data" --users "$users" --movies 62423 --ratings-per-user 154 --seed 25
     fi
     if [ "$spark" = 1 ]; then ensure_spark; fi
-    [ -x .venv/bin/python ] || python3 -m venv .venv
-    .venv/bin/pip install -q numpy scipy pandas implicit
+    ensure_venv numpy scipy pandas implicit
     if [ "$spark" = 1 ]; then trainer normalise "$data" --out "$data/normalised.csv"; fi
     cargo build --profile native --features train --bin trainer -q # measured below without its build
     log "training on $(($(wc -l < "$data/ratings.csv") - 1)) ratings: 64 factors, 10 sweeps, explicit + implicit where the tool has both"
     bench/measure.sh "native trainer (explicit + implicit ALS, 3 CG steps a sweep)" \
-      target/native/trainer model --data "$data" --no-neighbours --no-content --no-users --no-neural \
+      target/native/trainer model --data "$data" --no-item-knn --no-content --no-user-knn --no-neural \
       --iterations 10 --implicit-iterations 10 --cg-steps 3 --out "$data/native.bin" --quiet
     # One BLAS thread, as implicit asks (its own threads already use every core).
     OPENBLAS_NUM_THREADS=1 bench/measure.sh "implicit (PyPI) ALS, implicit only" .venv/bin/python bench/implicit_train.py "$data/ratings.csv"
@@ -279,8 +287,7 @@ case "$cmd" in
     log "native recommend timings (and synthetic models for the browser run)"
     trainer bench --models target/bench-models --json target/bench-native.json $quick
     log "the implicit peer on the same shapes (single-threaded, like the browser)"
-    [ -x .venv/bin/python ] || python3 -m venv .venv
-    .venv/bin/pip install -q numpy scipy implicit
+    ensure_venv numpy scipy implicit
     OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/implicit_peer.py target/bench-peer.json $quick
     log "browser timings in headless chromium"
     node bench/browser.mjs target/bench-native.json target/bench-models target/bench.json target/bench-peer.json
@@ -305,15 +312,15 @@ case "$cmd" in
     trainer eval "${args[@]}"
     if [ "$peers" = 1 ]; then
       # The public baselines, on exactly this split, from PyPI in a virtual environment.
-      [ -x .venv/bin/python ] || python3 -m venv .venv
-      .venv/bin/pip install -q numpy scipy pandas implicit scikit-surprise
+      ensure_venv numpy scipy pandas implicit scikit-surprise
       split="target/split-$(basename "$dir")"
       trainer split "$dir" --out "$split"
       .venv/bin/python scripts/peers.py "$split" "$json" --folds "$folds"
     fi
     ;;
+  help | -h | --help) usage ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    usage >&2
     [ -z "$cmd" ] && exit 2 || { echo "unknown command: $cmd" >&2; exit 2; }
     ;;
 esac

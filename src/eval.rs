@@ -6,9 +6,11 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::fold_in::RawRating;
-use crate::model::MovieId;
-use crate::recommender::{top_k, Method, Recommender};
+use crate::catalogue::MovieId;
+use crate::methods::Method;
+use crate::rank::top_k;
+use crate::ratings::RawRating;
+use crate::recommender::Recommender;
 
 /// One rating event of a data set.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -141,7 +143,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
     let mut recall_curve = vec![0.0; K_MAX];
     let mut covered: HashSet<usize> = HashSet::new();
     let mut elapsed = 0.0;
-    let movies = &rec.model().movies;
+    let movies = &rec.model().catalogue.movies;
     // The protocol's catalogue: movies rated by at least one training user (the model may also
     // carry unrated movies for content-based recommendations).
     let in_catalogue = |row: usize| movies[row].rating_count > 0;

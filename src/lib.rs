@@ -1,9 +1,10 @@
 //! # movie-recs
 //!
 //! A movie recommender that runs in the visitor's browser. Item factors are trained offline on
-//! MovieLens ([`train`], native only), packed into one versioned blob ([`model`]), and loaded by
-//! a WebAssembly module that folds the visitor's ratings into a user vector ([`fold_in`]) and
-//! ranks the catalogue ([`recommender`]) on every change. Nothing leaves the browser.
+//! MovieLens ([`train`], native only), packed into one versioned blob ([`model`], [`format`]),
+//! and loaded by a WebAssembly module that folds the visitor's ratings into each method's state
+//! ([`methods`], [`fold_in`]) and ranks the catalogue ([`recommender`], [`rank`]) on every
+//! change. Nothing leaves the browser.
 //!
 //! The core here knows nothing of JavaScript: it compiles and is tested natively. The only
 //! wasm-specific code is the binding module, compiled for `wasm32` alone.
@@ -25,24 +26,28 @@
 //! let rec = Recommender::from_bytes(&std::fs::read("www/model.bin")?)?;
 //! let ratings = [RawRating { movie_id: 318.0, rating: 5.0 }, RawRating { movie_id: 6.0, rating: 4.5 }];
 //! for item in rec.recommend(&ratings, &RecommendOptions::default())?.items {
-//!     println!("{} ({:?}) {:.1} stars", item.title, item.year, item.predicted_rating);
+//!     println!("{} ({:?}) {:.1} stars", item.movie.title, item.movie.year, item.predicted_rating);
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
 
-pub mod content;
+pub mod catalogue;
 pub mod error;
 pub mod eval;
+pub mod factors;
 pub mod fold_in;
+pub mod format;
 pub mod kernels;
+pub mod methods;
 pub mod model;
-pub mod neural;
+pub mod rank;
+pub mod ratings;
 pub mod recommender;
 pub mod solve;
 pub mod synthetic;
+pub mod table;
 pub mod text;
-pub mod user_knn;
 
 #[cfg(feature = "train")]
 pub mod data;
@@ -52,7 +57,12 @@ pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+pub use catalogue::{Movie, MovieId, MovieSummary};
 pub use error::{Error, Result};
-pub use fold_in::{RawRating, SkipReason, SkippedRating};
-pub use model::{FactorStorage, Model, Movie, MovieId, FORMAT_VERSION};
-pub use recommender::{Method, MovieSummary, Reason, RecommendOptions, Recommendation, Recommendations, Recommender};
+pub use factors::FactorStorage;
+pub use format::FORMAT_VERSION;
+pub use methods::{Method, Reason};
+pub use model::Model;
+pub use rank::{RecommendOptions, Recommendation, Recommendations};
+pub use ratings::{RawRating, SkipReason, SkippedRating};
+pub use recommender::Recommender;

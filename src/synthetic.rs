@@ -2,8 +2,8 @@
 //! heavy-tailed popularity, ratings on the 0.5..=5 half-star scale. Used by the contract tests
 //! and the benchmarks at sizes the real data does not reach.
 
+use crate::catalogue::MovieId;
 use crate::eval::RatingRecord;
-use crate::model::MovieId;
 
 /// Shape of a synthetic data set.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -83,9 +83,12 @@ pub fn generate(spec: &SyntheticSpec) -> Vec<RatingRecord> {
 /// implicit), for timing the browser and native calls at catalogue sizes the real data does not
 /// reach. Its recommendations mean nothing; its cost is that of a trained model of that shape.
 pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::Model {
-    use crate::model::{
-        BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, Model, ModelInfo, Movie,
-    };
+    use crate::catalogue::{Catalogue, Movie};
+    use crate::factors::{FactorMatrix, FactorStorage};
+    use crate::methods::hybrid::{BlendWeights, HybridWeights};
+    use crate::methods::mf::{ExplicitFactors, ImplicitFactors, Mf, RegRule};
+    use crate::methods::{Extras, Method};
+    use crate::model::{Model, ModelInfo};
     let mut rng = Rng(seed);
     let mut matrix = |scale: f64| {
         let data = (0..movies * factors).map(|_| (rng.normal() * scale) as f32).collect();
@@ -113,39 +116,38 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
             rating_max: 5.0,
             trainer: "random factors (benchmark only)".into(),
         },
-        genre_names: vec!["Action".into(), "Comedy".into(), "Drama".into(), "Sci-Fi".into()],
-        movies: catalogue,
-        explicit: ExplicitFactors {
-            global_mean: 3.5,
-            item_bias: vec![0.0; movies],
-            item_factors: explicit,
-            reg_factors: 8.0,
-            reg_bias: 2.0,
-            rule: crate::model::RegRule::Constant,
+        catalogue: Catalogue { genre_names: vec!["Action".into(), "Comedy".into(), "Drama".into(), "Sci-Fi".into()], movies: catalogue },
+        mf: Mf {
+            explicit: ExplicitFactors {
+                global_mean: 3.5,
+                item_bias: vec![0.0; movies],
+                item_factors: explicit,
+                reg_factors: 8.0,
+                reg_bias: 2.0,
+                rule: RegRule::Constant,
+            },
+            implicit: Some(ImplicitFactors {
+                item_factors: implicit,
+                reg: 20.0,
+                alpha: 0.5,
+                rating_offset: 0.0,
+                explicit_weight: 0.05,
+                recency_half_life: 5.0,
+                rule: RegRule::Constant,
+                gram: Default::default(),
+            }),
         },
-        implicit: Some(ImplicitFactors {
-            item_factors: implicit,
-            reg: 20.0,
-            alpha: 0.5,
-            rating_offset: 0.0,
-            explicit_weight: 0.05,
-            recency_half_life: 5.0,
-            rule: crate::model::RegRule::Constant,
-        }),
-        neighbours: None,
-        content: None,
-        users: None,
-        neural: None,
-        hybrid: HybridWeights::uniform(BlendWeights { factor: 1.0, neighbour: 0.0, content: 0.0, user: 0.0, neural: 0.0 }),
+        hybrid: HybridWeights::uniform(BlendWeights::default().with(Method::Mf, 1.0)),
+        extras: Extras::default(),
     }
 }
 
 /// A visitor for timing: the first `n` of `movie_ids`, rated 0.5 to 5 stars in turn.
-pub fn sample_ratings(movie_ids: &[u32], n: usize) -> Vec<crate::fold_in::RawRating> {
+pub fn sample_ratings(movie_ids: &[u32], n: usize) -> Vec<crate::ratings::RawRating> {
     movie_ids
         .iter()
         .take(n)
         .enumerate()
-        .map(|(i, &m)| crate::fold_in::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0 })
+        .map(|(i, &m)| crate::ratings::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0 })
         .collect()
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use movie_recs::data::{read_dataset, shared_ml_latest_small, ReadOptions};
 use movie_recs::eval::{evaluate, split};
-use movie_recs::recommender::{Method, RecommendOptions, Recommender};
 use movie_recs::train::{build_model, TrainSettings};
+use movie_recs::{Method, RecommendOptions, Recommender};
 use movie_recs::{MovieId, RawRating};
 
 fn dataset() -> movie_recs::data::Dataset {
@@ -49,7 +49,7 @@ fn tmdb_metadata_joins_through_links() {
 fn fold_0_of_the_protocol_beats_popularity() {
     let ds = dataset();
     let s = split(&ds.ratings, 0, 5);
-    let model = build_model(&ds.name, &ds.movies, &ds.tags, &s.train, &TrainSettings::default()).unwrap();
+    let model = build_model(&ds.name, &ds.movies, &ds.tags, &s.train, &TrainSettings::default().check().unwrap()).unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
     let shipped = evaluate(&rec, Method::Hybrid, &s.test, &clock).unwrap();
@@ -66,9 +66,9 @@ fn the_committed_default_model_loads_and_recommends() {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run ./build.sh model)", path.display()));
     let rec = Recommender::from_bytes(&bytes).expect("the committed model is valid for this build");
     assert_eq!(rec.model().info.dataset, "ml-latest-small");
-    assert_eq!(rec.model().movies.len(), 9_742, "every movie of movies.csv");
-    assert_eq!(rec.model().movies.iter().filter(|m| m.rating_count > 0).count(), 9_724, "rated ones");
-    let content = rec.model().content.as_ref().expect("the default model has attributes");
+    assert_eq!(rec.model().catalogue.movies.len(), 9_742, "every movie of movies.csv");
+    assert_eq!(rec.model().catalogue.movies.iter().filter(|m| m.rating_count > 0).count(), 9_724, "rated ones");
+    let content = rec.model().extras.content.as_ref().expect("the default model has attributes");
     let row = rec.row(MovieId(1)).unwrap();
     let names: Vec<&str> = content.of(row).map(|(f, _)| content.display_name(f)).collect();
     assert!(names.contains(&"Animation") && names.contains(&"toy"), "{names:?}");
@@ -80,7 +80,7 @@ fn the_committed_default_model_loads_and_recommends() {
     let out =
         rec.recommend(&toy_story_fans, &RecommendOptions { count: 20, genres: vec!["Animation".into()], ..Default::default() }).unwrap();
     assert_eq!(out.items.len(), 20);
-    assert!(out.items.iter().all(|i| i.genres.iter().any(|g| g == "Animation")));
+    assert!(out.items.iter().all(|i| i.movie.genres.iter().any(|g| g == "Animation")));
     assert!(rec.search("toy story", 5).iter().any(|m| m.movie_id == 1));
 }
 
@@ -89,7 +89,7 @@ fn the_committed_model_is_what_build_sh_model_makes() {
     let mut ds = dataset();
     movie_recs::data::join_tmdb(&movie_recs::data::shared_tmdb(), &mut ds.movies, ReadOptions::default()).unwrap();
     let settings = TrainSettings { progress: false, ..TrainSettings::default() };
-    let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &settings).unwrap();
+    let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &settings.check().unwrap()).unwrap();
     let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("www/model.bin")).unwrap();
     assert!(model.to_bytes().unwrap() == committed, "www/model.bin is stale or training is not deterministic: run ./build.sh model");
 }

@@ -54,7 +54,7 @@ fn spark_factors_pack_fold_in_exactly_as_spark_and_recommend() {
     assert_eq!(out.items.len(), 10);
     assert!(!out.cold_start);
     let seen: Vec<u32> = given.iter().map(|r| r.movie_id as u32).collect();
-    assert!(out.items.iter().all(|i| !seen.contains(&i.movie_id)));
+    assert!(out.items.iter().all(|i| !seen.contains(&i.movie.movie_id)));
     assert!(rec.resolve(Method::ItemKnn).is_err(), "an imported model has only the factor methods");
 }
 

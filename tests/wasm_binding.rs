@@ -3,10 +3,13 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Object, Reflect};
-use movie_recs::model::{
-    BlendWeights, ExplicitFactors, FactorMatrix, FactorStorage, HybridWeights, ImplicitFactors, ItemNeighbours, Model, ModelInfo, Movie,
-    MovieId, RegRule,
-};
+use movie_recs::catalogue::{Catalogue, Movie, MovieId};
+use movie_recs::factors::{FactorMatrix, FactorStorage};
+use movie_recs::methods::hybrid::{BlendWeights, HybridWeights};
+use movie_recs::methods::item_knn::ItemKnn;
+use movie_recs::methods::mf::{ExplicitFactors, ImplicitFactors, Mf, RegRule};
+use movie_recs::methods::{Extras, Method};
+use movie_recs::model::{Model, ModelInfo};
 use movie_recs::wasm::Recommender;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -29,39 +32,41 @@ fn model_bytes() -> Vec<u8> {
     let m = |storage| FactorMatrix::new(6, 2, factors.clone(), storage).unwrap();
     Model {
         info: ModelInfo { dataset: "handmade".into(), users: 3, ratings: 210, rating_min: 0.5, rating_max: 5.0, trainer: "by hand".into() },
-        genre_names: vec!["Drama".into(), "Horror".into()],
-        movies,
-        explicit: ExplicitFactors {
-            global_mean: 3.5,
-            item_bias: vec![0.0; 6],
-            item_factors: m(FactorStorage::Int4),
-            reg_factors: 0.5,
-            reg_bias: 1.0,
-            rule: RegRule::Constant,
+        catalogue: Catalogue { genre_names: vec!["Drama".into(), "Horror".into()], movies },
+        mf: Mf {
+            explicit: ExplicitFactors {
+                global_mean: 3.5,
+                item_bias: vec![0.0; 6],
+                item_factors: m(FactorStorage::Int4),
+                reg_factors: 0.5,
+                reg_bias: 1.0,
+                rule: RegRule::Constant,
+            },
+            implicit: Some(ImplicitFactors {
+                item_factors: m(FactorStorage::Int8),
+                reg: 1.0,
+                alpha: 1.0,
+                rating_offset: 0.0,
+                explicit_weight: 0.1,
+                recency_half_life: 0.0,
+                rule: RegRule::Constant,
+                gram: Default::default(),
+            }),
         },
-        implicit: Some(ImplicitFactors {
-            item_factors: m(FactorStorage::Int8),
-            reg: 1.0,
-            alpha: 1.0,
-            rating_offset: 0.0,
-            explicit_weight: 0.1,
-            recency_half_life: 0.0,
-            rule: RegRule::Constant,
-        }),
-        // Each movie's neighbours: the other two of its group, the next one most similar.
-        neighbours: Some(ItemNeighbours {
-            offsets: vec![0, 2, 4, 6, 8, 10, 12],
-            neighbour: vec![1, 2, 2, 0, 0, 1, 4, 5, 5, 3, 3, 4],
-            similarity: vec![255, 128, 255, 128, 255, 128, 255, 128, 255, 128, 255, 128],
-            max_similarity: 0.8,
-            shrink: 0.0,
-            rating_weight: 0.0,
-            rating_shrink: 1.0,
-        }),
-        content: None,
-        users: None,
-        neural: None,
-        hybrid: HybridWeights::uniform(BlendWeights { factor: 0.5, neighbour: 0.5, content: 0.0, user: 0.0, neural: 0.0 }),
+        hybrid: HybridWeights::uniform(BlendWeights::default().with(Method::Mf, 0.5).with(Method::ItemKnn, 0.5)),
+        extras: Extras {
+            // Each movie's neighbours: the other two of its group, the next one most similar.
+            item_knn: Some(ItemKnn {
+                offsets: vec![0, 2, 4, 6, 8, 10, 12],
+                neighbours: vec![1, 2, 2, 0, 0, 1, 4, 5, 5, 3, 3, 4],
+                similarity: vec![255, 128, 255, 128, 255, 128, 255, 128, 255, 128, 255, 128],
+                max_similarity: 0.8,
+                shrink: 0.0,
+                rating_weight: 0.0,
+                rating_shrink: 1.0,
+            }),
+            ..Extras::default()
+        },
     }
     .to_bytes()
     .unwrap()
@@ -173,7 +178,8 @@ fn search_lookup_and_metadata() {
 #[wasm_bindgen_test]
 fn methods_and_more_like_this() {
     let rec = Recommender::new(&model_bytes()).unwrap();
-    let methods: Vec<String> = rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| m.as_string().unwrap()).collect();
+    let methods: Vec<String> =
+        rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| get(&m, "name").as_string().unwrap()).collect();
     assert_eq!(methods, vec!["hybrid", "mf", "itemKnn", "popular"], "only the methods this model has");
     let answer = rec.similar_movies(4, 5, JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&answer, "method").as_string().as_deref(), Some("itemKnn"));
@@ -205,7 +211,7 @@ fn simd_dot_product_matches_the_plain_sum_at_every_length() {
         let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos() - 0.2).collect();
         let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        let fast = movie_recs::fold_in::dot(&a, &b);
+        let fast = movie_recs::kernels::dot(&a, &b);
         assert!((fast - plain).abs() <= 1e-4 * (1.0 + plain.abs()), "n {n}: {fast} vs {plain}");
     }
 }
@@ -216,12 +222,13 @@ fn the_core_recommends_before_the_rest_of_the_file_arrives() {
     assert!(Recommender::core_length(&bytes[..12]).unwrap().is_none(), "no answer before the header");
     let msg = error_message(Recommender::core_length(b"<html").err().unwrap().into());
     assert!(msg.contains("not a movie-recs model"), "{msg}");
-    let core_len = Recommender::core_length(&bytes[..movie_recs::model::HEADER_LEN]).unwrap().unwrap() as usize;
+    let core_len = Recommender::core_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap().unwrap() as usize;
     assert!(core_len < bytes.len());
     let mut rec = Recommender::from_core(&bytes[..core_len]).unwrap();
     assert!(!rec.has_extras());
-    let names =
-        |rec: &Recommender| rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| m.as_string().unwrap()).collect::<Vec<_>>();
+    let names = |rec: &Recommender| {
+        rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| get(&m, "name").as_string().unwrap()).collect::<Vec<_>>()
+    };
     assert_eq!(names(&rec), vec!["mf", "popular"]);
     let out = rec.recommend(ratings(&[(1.0, 5.0)]), JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&Array::from(&get(&out, "items")).get(0), "movieId").as_f64().map(|id| id <= 3.0), Some(true));

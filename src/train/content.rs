@@ -1,9 +1,11 @@
-//! Builds the content model's attribute vectors from movie metadata and user tags.
+//! Builds the content method's attribute vectors ([`Content`]) from movie metadata and user tags.
 
 use std::collections::HashMap;
 
-use crate::content::ContentFeatures;
+use super::settings::setting_error;
 use crate::data::MovieRecord;
+use crate::error::Result;
+use crate::methods::content::Content;
 
 /// Settings of the attribute vectors.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +15,21 @@ pub struct ContentSettings {
     pub max_features: usize,
     /// Tags, keywords and words must occur on at least this many movies to count.
     pub min_movies: usize,
+}
+
+impl ContentSettings {
+    /// Checks the domains.
+    pub fn check(&self) -> Result<()> {
+        if self.max_features == 0 {
+            return Err(setting_error("content_features", self.max_features, "must be >= 1"));
+        }
+        Ok(())
+    }
+
+    /// The settings in the model's provenance line.
+    pub fn describe(&self) -> String {
+        format!("content features<={} min movies={}", self.max_features, self.min_movies)
+    }
 }
 
 impl Default for ContentSettings {
@@ -79,7 +96,7 @@ fn raw_terms(movie: Option<&MovieRecord>, tags: &[String]) -> HashMap<String, f3
 /// TF-IDF vectors, one per catalogue row, each cut to its strongest features and scaled to unit
 /// length. `movies[row]` is the row's metadata (None for a rated id missing from it) and
 /// `tags[row]` its user tags.
-pub fn build_content(movies: &[Option<&MovieRecord>], tags: &[Vec<String>], s: &ContentSettings) -> ContentFeatures {
+pub fn build_content(movies: &[Option<&MovieRecord>], tags: &[Vec<String>], s: &ContentSettings) -> Content {
     let rows: Vec<HashMap<String, f32>> = movies.iter().zip(tags).map(|(m, t)| raw_terms(*m, t)).collect();
     let mut df: HashMap<&str, usize> = HashMap::new();
     for r in &rows {
@@ -126,5 +143,5 @@ pub fn build_content(movies: &[Option<&MovieRecord>], tags: &[Vec<String>], s: &
         }
         offsets.push(feature.len() as u32);
     }
-    ContentFeatures { names: vocabulary.into_iter().map(String::from).collect(), offsets, feature, weight }
+    Content { names: vocabulary.into_iter().map(String::from).collect(), offsets, feature, weight }
 }

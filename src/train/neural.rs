@@ -1,4 +1,4 @@
-//! Trains the neural method's autoencoder ([`crate::neural::Autoencoder`]): Mult-DAE with tied
+//! Trains the neural method's autoencoder ([`Neural`]): Mult-DAE with tied
 //! weights, multinomial log-likelihood, input dropout, L2 weight decay, Adam.
 //!
 //! Each mini-batch is three dense products (`W h`, its gradient with respect to `W`, and
@@ -11,7 +11,11 @@ use std::time::Instant;
 
 use nalgebra::DMatrix;
 
+use super::settings::setting_error;
 use super::{Interactions, SplitMix};
+use crate::error::Result;
+use crate::factors::{FactorMatrix, FactorStorage};
+use crate::methods::neural::Neural;
 
 /// Settings of the autoencoder.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +57,41 @@ impl Default for NeuralSettings {
             disliked_weight: 0.0,
             seed: 44,
         }
+    }
+}
+
+impl NeuralSettings {
+    /// Checks the domains.
+    pub fn check(&self) -> Result<()> {
+        let n = self;
+        let ok = (1..=1024).contains(&n.hidden)
+            && (1..=1000).contains(&n.epochs)
+            && n.batch >= 1
+            && n.learning_rate.is_finite()
+            && n.learning_rate > 0.0
+            && n.weight_decay.is_finite()
+            && n.weight_decay >= 0.0
+            && (0.0..1.0).contains(&n.dropout)
+            && n.liked_from.is_finite()
+            && n.disliked_weight.is_finite()
+            && n.disliked_weight >= 0.0;
+        if !ok {
+            return Err(setting_error(
+                "neural",
+                format!("{n:?}"),
+                "hidden 1..=1024, epochs 1..=1000, batch >= 1, learning rate > 0, decay >= 0, dropout in [0, 1), liked threshold finite, disliked weight >= 0",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The settings in the model's provenance line.
+    pub fn describe(&self) -> String {
+        let n = self;
+        format!(
+            "autoencoder hidden={} epochs={} lr={} decay={} dropout={} batch={} min ratings={} liked>={} disliked weight={} seed={}",
+            n.hidden, n.epochs, n.learning_rate, n.weight_decay, n.dropout, n.batch, n.min_ratings, n.liked_from, n.disliked_weight, n.seed
+        )
     }
 }
 
@@ -98,7 +137,7 @@ impl SplitMix {
 }
 
 /// Fits the autoencoder; `None` when no movie reaches `min_ratings`.
-pub fn fit_autoencoder(data: &Interactions, s: &NeuralSettings, progress: bool) -> Option<NeuralFit> {
+pub fn fit_neural(data: &Interactions, s: &NeuralSettings, progress: bool) -> Option<NeuralFit> {
     let items: Vec<usize> = (0..data.items.len()).filter(|&i| data.item_ratings(i).count() >= s.min_ratings as usize).collect();
     if items.is_empty() {
         return None;
@@ -205,4 +244,21 @@ pub fn fit_autoencoder(data: &Interactions, s: &NeuralSettings, progress: bool) 
     }
     let weights = (0..v).flat_map(|e| (0..h).map(move |k| (e, k))).map(|(e, k)| w[(e, k)]).collect();
     Some(NeuralFit { items, weights, hidden_bias, output_bias })
+}
+
+impl NeuralFit {
+    /// The table the browser runs: vocabulary as catalogue rows (`rated_row[i]` is the row of
+    /// item index `i`), weights stored as `storage`.
+    pub fn to_table(self, rated_row: &[usize], s: &NeuralSettings, storage: FactorStorage) -> Neural {
+        Neural {
+            rows: self.items.iter().map(|&i| rated_row[i] as u32).collect(),
+            weights: FactorMatrix::new(self.items.len(), self.hidden_bias.len(), self.weights, FactorStorage::F32)
+                .expect("trained weights are finite")
+                .with_storage(storage),
+            hidden_bias: self.hidden_bias,
+            output_bias: self.output_bias,
+            liked_from: s.liked_from,
+            disliked_weight: s.disliked_weight,
+        }
+    }
 }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::eval::{evaluate, mean, split, Metrics, K_MAX};
-use crate::model::FactorStorage;
-use crate::recommender::{Method, Recommender};
+use crate::factors::FactorStorage;
+use crate::methods::Method;
+use crate::recommender::Recommender;
 use crate::train::{build_model, TrainSettings};
 
 /// One row of the evaluation table.
@@ -80,7 +81,7 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
     let mut train_seconds = Vec::new();
     let clock = Instant::now();
     let now = move || clock.elapsed().as_secs_f64() * 1000.0;
-    let has_hybrid = settings.neighbours.is_some() || settings.content.is_some() || settings.users.is_some() || settings.neural.is_some();
+    let has_hybrid = settings.item_knn.is_some() || settings.content.is_some() || settings.user_knn.is_some() || settings.neural.is_some();
     let has_neural = settings.neural.is_some();
     let shipped_method = if has_hybrid { Method::Hybrid } else { Method::Mf };
     for &fold in folds {
@@ -88,15 +89,16 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
         let t = Instant::now();
         // Trained with exact f32 factors, then stored as the settings say: the same training run
         // gives the shipped row and the f32 and int8 rows, so the table shows what quantisation costs.
-        let exact_settings = TrainSettings { storage: FactorStorage::F32, neural_storage: FactorStorage::F32, ..settings.clone() };
+        let exact_settings =
+            TrainSettings { storage: FactorStorage::F32, neural_storage: FactorStorage::F32, ..settings.clone() }.check()?;
         let exact = build_model(&data.name, &data.movies, &data.tags, &s.train, &exact_settings)?;
         let stored = |factors: FactorStorage| {
             let mut model = exact.clone();
-            model.explicit.item_factors = model.explicit.item_factors.with_storage(factors);
-            if let Some(imp) = model.implicit.as_mut() {
+            model.mf.explicit.item_factors = model.mf.explicit.item_factors.with_storage(factors);
+            if let Some(imp) = model.mf.implicit.as_mut() {
                 imp.item_factors = imp.item_factors.clone().with_storage(factors);
             }
-            if let Some(ae) = model.neural.as_mut() {
+            if let Some(ae) = model.extras.neural.as_mut() {
                 ae.weights = ae.weights.clone().with_storage(settings.neural_storage);
             }
             model
@@ -108,10 +110,10 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
         let quantised = settings.storage != FactorStorage::F32;
         let int8 = (quantised && settings.storage != FactorStorage::Int8).then(|| Recommender::new(stored(FactorStorage::Int8)));
         let mut explicit_only = full.model().clone();
-        explicit_only.implicit = None;
+        explicit_only.mf.implicit = None;
         let explicit_only = Recommender::new(explicit_only);
         let mut implicit_only = full.model().clone();
-        if let Some(imp) = implicit_only.implicit.as_mut() {
+        if let Some(imp) = implicit_only.mf.implicit.as_mut() {
             imp.explicit_weight = 0.0;
         }
         let implicit_only = Recommender::new(implicit_only);
@@ -123,8 +125,8 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
                 Variant::Mf => evaluate(&full, Method::Mf, &s.test, &now)?,
                 Variant::MfF32 if quantised => evaluate(&exact, Method::Mf, &s.test, &now)?,
                 Variant::MfInt8 if int8.is_some() => evaluate(int8.as_ref().expect("checked"), Method::Mf, &s.test, &now)?,
-                Variant::ItemKnn if settings.neighbours.is_some() => evaluate(&full, Method::ItemKnn, &s.test, &now)?,
-                Variant::UserKnn if settings.users.is_some() => evaluate(&full, Method::UserKnn, &s.test, &now)?,
+                Variant::ItemKnn if settings.item_knn.is_some() => evaluate(&full, Method::ItemKnn, &s.test, &now)?,
+                Variant::UserKnn if settings.user_knn.is_some() => evaluate(&full, Method::UserKnn, &s.test, &now)?,
                 Variant::Content if settings.content.is_some() => evaluate(&full, Method::Content, &s.test, &now)?,
                 Variant::Neural if has_neural => evaluate(&full, Method::Neural, &s.test, &now)?,
                 Variant::NeuralF32 if has_neural && settings.neural_storage != FactorStorage::F32 => {

@@ -14,11 +14,16 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde::Deserialize;
 
-use super::{catalogue_matrix, model_info, Catalogue, Interactions};
+use super::{catalogue_matrix, model_info, CatalogueRows, Interactions};
+use crate::catalogue::MovieId;
 use crate::data::MovieRecord;
 use crate::error::{Error, Result};
 use crate::eval::RatingRecord;
-use crate::model::{BlendWeights, ExplicitFactors, FactorStorage, HybridWeights, ImplicitFactors, Model, MovieId, RegRule};
+use crate::factors::FactorStorage;
+use crate::methods::hybrid::{BlendWeights, HybridWeights};
+use crate::methods::mf::{ExplicitFactors, ImplicitFactors, Mf, RegRule};
+use crate::methods::{Extras, Method};
+use crate::model::Model;
 
 /// The settings the Spark job trained with (`settings.json`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -148,10 +153,10 @@ pub fn build_spark_model(
         });
     }
     let data = Interactions::new(ratings)?;
-    let catalogue = Catalogue::new(movies, &data)?;
-    let n = catalogue.ids.len();
+    let rows = CatalogueRows::new(movies, &data)?;
+    let n = rows.ids.len();
     let matrix = |run: &SparkFactors| {
-        let filled = catalogue.ids.iter().enumerate().filter_map(|(row, id)| run.factors.get(id).map(|f| (row, f.as_slice())));
+        let filled = rows.ids.iter().enumerate().filter_map(|(row, id)| run.factors.get(id).map(|f| (row, f.as_slice())));
         catalogue_matrix(n, run.settings.rank, filled, storage)
     };
     let describe = |run: &SparkFactors| {
@@ -163,34 +168,33 @@ pub fn build_spark_model(
     };
     let model = Model {
         info: model_info(dataset, &data, ratings, std::iter::once(explicit).chain(implicit).map(describe).collect::<Vec<_>>().join("; ")),
-        genre_names: catalogue.genre_names,
-        movies: catalogue.movies,
-        explicit: ExplicitFactors {
-            global_mean: 0.0,
-            item_bias: vec![0.0; n],
-            item_factors: matrix(explicit)?,
-            reg_factors: explicit.settings.reg_param,
-            reg_bias: 0.0,
-            rule: RegRule::PerRating,
-        },
-        implicit: implicit
-            .map(|run| -> Result<ImplicitFactors> {
-                Ok(ImplicitFactors {
-                    item_factors: matrix(run)?,
-                    reg: run.settings.reg_param,
-                    alpha: run.settings.alpha,
-                    rating_offset: 0.0,
-                    explicit_weight: 0.0,
-                    recency_half_life: 0.0,
-                    rule: RegRule::PerRating,
+        catalogue: rows.catalogue,
+        mf: Mf {
+            explicit: ExplicitFactors {
+                global_mean: 0.0,
+                item_bias: vec![0.0; n],
+                item_factors: matrix(explicit)?,
+                reg_factors: explicit.settings.reg_param,
+                reg_bias: 0.0,
+                rule: RegRule::PerRating,
+            },
+            implicit: implicit
+                .map(|run| -> Result<ImplicitFactors> {
+                    Ok(ImplicitFactors {
+                        item_factors: matrix(run)?,
+                        reg: run.settings.reg_param,
+                        alpha: run.settings.alpha,
+                        rating_offset: 0.0,
+                        explicit_weight: 0.0,
+                        recency_half_life: 0.0,
+                        rule: RegRule::PerRating,
+                        gram: Default::default(),
+                    })
                 })
-            })
-            .transpose()?,
-        neighbours: None,
-        content: None,
-        users: None,
-        neural: None,
-        hybrid: HybridWeights::uniform(BlendWeights { factor: 1.0, neighbour: 0.0, content: 0.0, user: 0.0, neural: 0.0 }),
+                .transpose()?,
+        },
+        hybrid: HybridWeights::uniform(BlendWeights::default().with(Method::Mf, 1.0)),
+        extras: Extras::default(),
     };
     model.validate()?;
     Ok(model)

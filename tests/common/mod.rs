@@ -4,12 +4,14 @@
 use movie_recs::data::MovieRecord;
 use movie_recs::data::TagRecord;
 use movie_recs::eval::RatingRecord;
-use movie_recs::model::{BlendWeights, HybridWeights};
+use movie_recs::methods::hybrid::{BlendWeights, HybridWeights};
 use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::train::content::ContentSettings;
+use movie_recs::train::item_knn::ItemKnnSettings;
 use movie_recs::train::neural::NeuralSettings;
-use movie_recs::train::{ExplicitSettings, ImplicitSettings, NeighbourSettings, TrainSettings, UserPoolSettings};
-use movie_recs::{FactorStorage, Model, MovieId};
+use movie_recs::train::user_knn::UserKnnSettings;
+use movie_recs::train::{ExplicitSettings, ImplicitSettings, TrainSettings};
+use movie_recs::{FactorStorage, Method, Model, MovieId, RawRating};
 
 pub const GENRES: [&str; 5] = ["Action", "Comedy", "Drama", "Horror", "Sci-Fi"];
 
@@ -45,6 +47,12 @@ pub fn tags() -> Vec<TagRecord> {
     (1..=200u32).map(|id| TagRecord { user: id % 300 + 1, movie: MovieId(id), tag: format!("mood {}", id % 4) }).collect()
 }
 
+/// Hybrid weights of mf, item_knn, content, user_knn and neural.
+pub fn blend(mf: f32, item_knn: f32, content: f32, user_knn: f32, neural: f32) -> BlendWeights {
+    use Method::*;
+    BlendWeights::from_pairs(&[(Mf, mf), (ItemKnn, item_knn), (Content, content), (UserKnn, user_knn), (Neural, neural)])
+}
+
 pub fn settings(storage: FactorStorage) -> TrainSettings {
     TrainSettings {
         explicit: ExplicitSettings { factors: 8, iterations: 10, reg_factors: 2.0, reg_bias: 2.0, seed: 3, cg_steps: None },
@@ -59,17 +67,11 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
             seed: 4,
             cg_steps: None,
         }),
-        neighbours: Some(NeighbourSettings { k: 15, shrink: 5.0, rating_weight: 0.5, rating_shrink: 1.0 }),
+        item_knn: Some(ItemKnnSettings { k: 15, shrink: 5.0, rating_weight: 0.5, rating_shrink: 1.0 }),
         content: Some(ContentSettings::default()),
-        users: Some(UserPoolSettings { k: 20, shrink: 5.0, max_users: None }),
+        user_knn: Some(UserKnnSettings { k: 20, shrink: 5.0, max_users: None }),
         neural: Some(NeuralSettings { hidden: 16, epochs: 30, min_ratings: 2, ..NeuralSettings::default() }),
-        hybrid: HybridWeights {
-            buckets: [
-                BlendWeights { factor: 0.3, neighbour: 0.2, content: 0.5, user: 0.1, neural: 0.0 },
-                BlendWeights { factor: 0.6, neighbour: 0.2, content: 0.2, user: 0.1, neural: 0.0 },
-                BlendWeights { factor: 0.8, neighbour: 0.1, content: 0.1, user: 0.1, neural: 0.2 },
-            ],
-        },
+        hybrid: HybridWeights { buckets: [blend(0.3, 0.2, 0.5, 0.1, 0.0), blend(0.6, 0.2, 0.2, 0.1, 0.0), blend(0.8, 0.1, 0.1, 0.1, 0.2)] },
         storage,
         neural_storage: storage,
         factor_min_ratings: 1,
@@ -83,5 +85,20 @@ pub fn model() -> Model {
 
 /// The fixture model with its factors stored as `storage`.
 pub fn model_stored(storage: FactorStorage) -> Model {
-    movie_recs::train::build_model("synthetic", &movies(), &tags(), &ratings(), &settings(storage)).expect("fixture trains")
+    train(&ratings(), &settings(storage))
+}
+
+/// The fixture's movies and tags trained on `ratings` with `settings`.
+pub fn train(ratings: &[RatingRecord], settings: &TrainSettings) -> Model {
+    movie_recs::train::build_model("synthetic", &movies(), &tags(), ratings, &settings.check().expect("valid settings"))
+        .expect("fixture trains")
+}
+
+pub fn raw(pairs: &[(u32, f32)]) -> Vec<RawRating> {
+    pairs.iter().map(|&(m, r)| RawRating { movie_id: m as f64, rating: r as f64 }).collect()
+}
+
+/// A training user's ratings of the fixture, in file order.
+pub fn user_ratings(user: u32) -> Vec<RawRating> {
+    ratings().iter().filter(|r| r.user == user).map(|r| RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64 }).collect()
 }

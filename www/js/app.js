@@ -11,16 +11,6 @@ store.onWarning = (warning) => notice(warning, { kind: 'warning' });
 let recommender = null;
 let similarTo = null;
 
-const METHOD_LABELS = {
-  hybrid: 'Hybrid (best)',
-  mf: 'Matrix factorisation',
-  itemKnn: 'Similar movies (item-based)',
-  userKnn: 'Viewers like you (user-based)',
-  content: 'Similar attributes (content)',
-  neural: 'Neural network (autoencoder)',
-  popular: 'Most popular',
-};
-
 /** Shows a dismissable notice; `actions` are `[label, onClick]` pairs. */
 function notice(text, { kind = 'info', actions = [] } = {}) {
   const box = el('div', `notice ${kind}`);
@@ -237,9 +227,9 @@ function fillMethods() {
   const select = $('method');
   const chosen = select.selectedIndex > 0 ? select.value : null;
   select.replaceChildren(
-    ...recommender.methods().map((m) => {
-      const opt = el('option', '', METHOD_LABELS[m] ?? m);
-      opt.value = m;
+    ...recommender.methods().map(({ name, label }) => {
+      const opt = el('option', '', label);
+      opt.value = name;
       return opt;
     }),
   );

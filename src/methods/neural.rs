@@ -17,12 +17,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Context, Contributions, Folded, Part};
 use crate::error::{Error, Result};
-use crate::model::FactorMatrix;
+use crate::factors::FactorMatrix;
 
 /// The trained autoencoder as shipped in the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Autoencoder {
+pub struct Neural {
     /// Catalogue row of each vocabulary entry, strictly ascending. Movies outside the vocabulary
     /// are neither read from the visitor's ratings nor scored (they rank after every other).
     pub rows: Vec<u32>,
@@ -39,7 +40,7 @@ pub struct Autoencoder {
     pub disliked_weight: f32,
 }
 
-/// A visitor encoded by [`Autoencoder::encode`].
+/// A visitor encoded by [`Neural::encode`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Encoded {
     /// `h = tanh(W^T x + b_h)`.
@@ -48,7 +49,7 @@ pub struct Encoded {
     inputs: Vec<(usize, f32)>,
 }
 
-impl Autoencoder {
+impl Neural {
     /// Hidden units.
     pub fn hidden(&self) -> usize {
         self.weights.cols()
@@ -57,34 +58,6 @@ impl Autoencoder {
     /// Vocabulary entry of catalogue row `row`, if it has one.
     pub fn entry(&self, row: usize) -> Option<usize> {
         u32::try_from(row).ok().and_then(|r| self.rows.binary_search(&r).ok())
-    }
-
-    /// Checks shapes and values against a catalogue of `movies` rows.
-    pub fn validate(&self, movies: usize) -> Result<()> {
-        let bad = |msg: String| Err(Error::InvalidModel(msg));
-        let v = self.rows.len();
-        if self.weights.rows() != v || self.output_bias.len() != v || self.hidden_bias.len() != self.weights.cols() {
-            return bad(format!(
-                "autoencoder has {v} vocabulary rows, {} weight rows, {} output biases, {} hidden biases for {} hidden units",
-                self.weights.rows(),
-                self.output_bias.len(),
-                self.hidden_bias.len(),
-                self.weights.cols()
-            ));
-        }
-        if self.rows.windows(2).any(|w| w[0] >= w[1]) || self.rows.last().is_some_and(|&r| r as usize >= movies) {
-            return bad(format!("autoencoder vocabulary is not ascending catalogue rows below {movies}"));
-        }
-        if self.hidden_bias.iter().chain(&self.output_bias).any(|b| !b.is_finite()) {
-            return bad("autoencoder bias is not finite".into());
-        }
-        if !(self.liked_from.is_finite() && self.disliked_weight.is_finite() && self.disliked_weight >= 0.0) {
-            return bad(format!(
-                "autoencoder liked threshold {} / disliked weight {} are not usable",
-                self.liked_from, self.disliked_weight
-            ));
-        }
-        Ok(())
     }
 
     /// The forward pass's first half for a visitor's `(catalogue row, rating)` pairs (rows
@@ -130,15 +103,69 @@ impl Autoencoder {
     }
 }
 
+struct FoldedNeural<'a> {
+    table: &'a Neural,
+    encoded: Encoded,
+    movies: usize,
+}
+
+impl Part for Neural {
+    fn fold_in<'a>(&'a self, cx: &Context<'a>) -> Box<dyn Folded + 'a> {
+        Box::new(FoldedNeural { table: self, encoded: self.encode(cx.ratings.by_row.iter().copied()), movies: cx.catalogue.len() })
+    }
+
+    /// Checks shapes and values against a catalogue of `movies` rows.
+    fn validate(&self, movies: usize) -> Result<()> {
+        let bad = |msg: String| Err(Error::InvalidModel(msg));
+        let v = self.rows.len();
+        if self.weights.rows() != v || self.output_bias.len() != v || self.hidden_bias.len() != self.weights.cols() {
+            return bad(format!(
+                "autoencoder has {v} vocabulary rows, {} weight rows, {} output biases, {} hidden biases for {} hidden units",
+                self.weights.rows(),
+                self.output_bias.len(),
+                self.hidden_bias.len(),
+                self.weights.cols()
+            ));
+        }
+        if self.rows.windows(2).any(|w| w[0] >= w[1]) || self.rows.last().is_some_and(|&r| r as usize >= movies) {
+            return bad(format!("autoencoder vocabulary is not ascending catalogue rows below {movies}"));
+        }
+        if self.hidden_bias.iter().chain(&self.output_bias).any(|b| !b.is_finite()) {
+            return bad("autoencoder bias is not finite".into());
+        }
+        if !(self.liked_from.is_finite() && self.disliked_weight.is_finite() && self.disliked_weight >= 0.0) {
+            return bad(format!(
+                "autoencoder liked threshold {} / disliked weight {} are not usable",
+                self.liked_from, self.disliked_weight
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Folded for FoldedNeural<'_> {
+    fn scores(&self) -> Vec<f32> {
+        self.table.scores(&self.encoded, self.movies)
+    }
+
+    /// First-order: see [`Neural::contributions`].
+    fn contributions(&self, row: usize, into: &mut Contributions, scale: f64) -> bool {
+        for (j, c) in self.table.contributions(&self.encoded, row) {
+            into.add(j, scale * c);
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::FactorStorage;
+    use crate::factors::FactorStorage;
 
-    fn tiny() -> Autoencoder {
+    fn tiny() -> Neural {
         // Three vocabulary movies at catalogue rows 0, 2, 3 (row 1 is outside), two hidden units.
         let w = vec![1.0, 0.0, 0.9, 0.1, -1.0, 0.5];
-        Autoencoder {
+        Neural {
             rows: vec![0, 2, 3],
             weights: FactorMatrix::new(3, 2, w, FactorStorage::F32).unwrap(),
             hidden_bias: vec![0.0, 0.1],

@@ -5,13 +5,17 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Context, Folded, Part, Reason};
 use crate::error::Result;
-use crate::model::validate_table;
+use crate::table::validate_csr;
+
+/// Prior weight (in ratings) of the global mean in the visitor's mean for the profile.
+const CENTRE_PRIOR: f32 = 3.0;
 
 /// Per-movie attribute vectors. Feature names carry their kind as a prefix ("genre:Sci-Fi",
 /// "tag:time travel", "keyword:dystopia", "word:robot", "decade:1990s", "runtime:long").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ContentFeatures {
+pub struct Content {
     /// Feature vocabulary.
     pub names: Vec<String>,
     /// Row `i`'s features are `feature[offsets[i]..offsets[i + 1]]`.
@@ -25,7 +29,7 @@ pub struct ContentFeatures {
 /// Largest number of attributes named in one reason.
 const MAX_NAMED: usize = 3;
 
-impl ContentFeatures {
+impl Content {
     /// Features of `row` as `(feature, weight)`.
     pub fn of(&self, row: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
         let span = self.offsets[row] as usize..self.offsets[row + 1] as usize;
@@ -78,9 +82,35 @@ impl ContentFeatures {
         sims.truncate(count);
         sims
     }
+}
 
-    /// Checks the table against a catalogue of `n` movies.
-    pub fn validate(&self, n: usize) -> Result<()> {
-        validate_table("content", &self.offsets, Some(n), &self.feature, self.weight.len(), self.names.len())
+struct FoldedContent<'a> {
+    table: &'a Content,
+    profile: Vec<f32>,
+}
+
+impl Part for Content {
+    /// The visitor's profile, ratings centred on their mean shrunk towards the global mean (so
+    /// that one 5-star rating still says "more like this").
+    fn fold_in<'a>(&'a self, cx: &Context<'a>) -> Box<dyn Folded + 'a> {
+        let rated = &cx.ratings.all;
+        let n = rated.len() as f32;
+        let centre = (rated.iter().map(|r| r.1).sum::<f32>() + CENTRE_PRIOR * cx.global_mean) / (n + CENTRE_PRIOR);
+        Box::new(FoldedContent { table: self, profile: self.profile(rated, centre) })
+    }
+
+    fn validate(&self, n: usize) -> Result<()> {
+        validate_csr("content", &self.offsets, Some(n), &self.feature, self.weight.len(), self.names.len())
+    }
+}
+
+impl Folded for FoldedContent<'_> {
+    fn scores(&self) -> Vec<f32> {
+        self.table.scores(&self.profile)
+    }
+
+    /// "Because you like Sci-Fi, time travel".
+    fn reason(&self, row: usize) -> Option<Reason> {
+        Some(self.table.matching(&self.profile, row)).filter(|names| !names.is_empty()).map(|names| Reason::Attributes { names })
     }
 }

@@ -4,13 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Context, Folded, Part, Reason};
 use crate::error::{Error, Result};
-use crate::model::validate_table;
+use crate::table::{validate_csr, Derived};
 
 /// The training users the browser compares the visitor with (every training user for a small
 /// data set; a pool chosen to cover the catalogue for a large one).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct UserPool {
+pub struct UserKnn {
     /// User `v`'s ratings are `rows[offsets[v]..offsets[v + 1]]`.
     pub offsets: Vec<u32>,
     /// Catalogue rows rated.
@@ -21,6 +22,9 @@ pub struct UserPool {
     pub k: u32,
     /// Co-ratings a similarity needs to count fully (`n / (n + shrink)`).
     pub shrink: f32,
+    /// The pool inverted by movie, built at load.
+    #[serde(skip)]
+    pub by_movie: Derived<UserIndex>,
 }
 
 /// The inverted pool, built once at load: for each catalogue row, who rated it and how far from
@@ -37,14 +41,18 @@ pub struct UserIndex {
 /// The visitor's neighbours: `(pool user, similarity)`, most similar first.
 pub type Neighbours = Vec<(usize, f32)>;
 
-impl UserPool {
+impl UserKnn {
     /// Number of users in the pool.
     pub fn users(&self) -> usize {
         self.offsets.len().saturating_sub(1)
     }
 
-    /// Builds the inverted index over `n` catalogue rows.
-    pub fn index(&self, n: usize) -> UserIndex {
+    /// The inverted index over `n` catalogue rows (built on first use).
+    pub fn by_movie(&self, n: usize) -> &UserIndex {
+        self.by_movie.get_or_init(|| self.build_index(n))
+    }
+
+    fn build_index(&self, n: usize) -> UserIndex {
         let mut count = vec![0u32; n + 1];
         for &r in &self.rows {
             count[r as usize + 1] += 1;
@@ -131,15 +139,6 @@ impl UserPool {
         }
         (rated, liked)
     }
-
-    /// Checks the pool against a catalogue of `n` movies.
-    pub fn validate(&self, n: usize) -> Result<()> {
-        validate_table("user pool", &self.offsets, None, &self.rows, self.half_stars.len(), n)?;
-        if self.half_stars.iter().any(|&h| h > 20) || !(self.shrink.is_finite() && self.shrink >= 0.0) || self.k == 0 {
-            return Err(Error::InvalidModel("user pool ratings, shrinkage or k out of range".into()));
-        }
-        Ok(())
-    }
 }
 
 impl UserIndex {
@@ -147,5 +146,43 @@ impl UserIndex {
     pub fn raters(&self, row: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
         let span = self.offsets[row] as usize..self.offsets[row + 1] as usize;
         self.user[span.clone()].iter().map(|&u| u as usize).zip(self.deviation[span].iter().copied())
+    }
+}
+
+struct FoldedUserKnn<'a> {
+    table: &'a UserKnn,
+    index: &'a UserIndex,
+    neighbours: Neighbours,
+    movies: usize,
+}
+
+impl Part for UserKnn {
+    fn fold_in<'a>(&'a self, cx: &Context<'a>) -> Box<dyn Folded + 'a> {
+        let index = self.by_movie(cx.catalogue.len());
+        Box::new(FoldedUserKnn { table: self, index, neighbours: self.neighbours(index, &cx.ratings.by_row), movies: cx.catalogue.len() })
+    }
+
+    fn validate(&self, n: usize) -> Result<()> {
+        validate_csr("user_knn pool", &self.offsets, None, &self.rows, self.half_stars.len(), n)?;
+        if self.half_stars.iter().any(|&h| h > 20) || !(self.shrink.is_finite() && self.shrink >= 0.0) || self.k == 0 {
+            return Err(Error::InvalidModel("user_knn pool ratings, shrinkage or k out of range".into()));
+        }
+        Ok(())
+    }
+
+    fn prepare(&self, movies: usize) {
+        self.by_movie(movies);
+    }
+}
+
+impl Folded for FoldedUserKnn<'_> {
+    fn scores(&self) -> Vec<f32> {
+        self.table.scores(self.index, &self.neighbours, self.movies)
+    }
+
+    /// "12 viewers with taste like yours rated it, 9 above their average".
+    fn reason(&self, row: usize) -> Option<Reason> {
+        let (rated, liked) = self.table.support(self.index, &self.neighbours, row);
+        (rated > 0).then_some(Reason::SimilarViewers { rated, liked })
     }
 }

@@ -1,0 +1,334 @@
+//! The native command line: train and pack the model, evaluate, generate synthetic data.
+//! All IO and flag parsing lives here; the work is done by the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use movie_recs::data::{join_tmdb, read_dataset, Dataset, ReadOptions};
+use movie_recs::methods::Method;
+use movie_recs::synthetic::{generate, SyntheticSpec};
+use movie_recs::train::build_model;
+use movie_recs::train::report::evaluate_dataset;
+use movie_recs::{Error, FactorStorage, Result};
+
+mod flags;
+
+use flags::{settings, storage_flag, usage_error, Args, USAGE};
+
+/// Reads a data set and, when present, joins TMDB metadata (`--tmdb FILE`, or
+/// `DIR/../tmdb-5000/tmdb_5000_movies.csv`).
+fn read_with_metadata(dir: &Path, options: ReadOptions, tmdb: Option<PathBuf>) -> Result<Dataset> {
+    let mut ds = read_dataset(dir, options)?;
+    let tmdb = tmdb.or_else(|| Some(dir.join("../tmdb-5000/tmdb_5000_movies.csv")).filter(|p| p.is_file()));
+    if let Some(path) = tmdb {
+        let matched = join_tmdb(&path, &mut ds.movies, options)?;
+        eprintln!("joined TMDB metadata for {matched} movies from {}", path.display());
+    }
+    Ok(ds)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Io { path: dir.display().to_string(), reason: e.to_string() })?;
+    }
+    std::fs::write(path, bytes).map_err(|e| Error::Io { path: path.display().to_string(), reason: e.to_string() })
+}
+
+fn cmd_model(mut args: Args) -> Result<()> {
+    let data = args.value("--data")?.ok_or_else(|| usage_error("model needs --data DIR".into()))?;
+    let out = PathBuf::from(args.value("--out")?.unwrap_or_else(|| "www/model.bin".into()));
+    let lenient = args.flag("--lenient");
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
+    let s = settings(&mut args)?;
+    args.finish()?;
+    let t = Instant::now();
+    let ds = read_with_metadata(Path::new(&data), ReadOptions { lenient }, tmdb)?;
+    eprintln!(
+        "read {} ratings and {} movies from {} in {:.2} s ({} malformed lines skipped)",
+        ds.ratings.len(),
+        ds.movies.len(),
+        data,
+        t.elapsed().as_secs_f64(),
+        ds.skipped_lines
+    );
+    let t = Instant::now();
+    let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &s.check()?)?;
+    let train_s = t.elapsed().as_secs_f64();
+    let bytes = model.to_bytes()?;
+    write(&out, &bytes)?;
+    let size = |part: std::result::Result<Vec<u8>, postcard::Error>| part.map(|b| b.len()).unwrap_or(0);
+    let (core, extras) = model.sections()?;
+    let (explicit, implicit) = (size(postcard::to_allocvec(&model.mf.explicit)), size(postcard::to_allocvec(&model.mf.implicit)));
+    let shares = [
+        ("core: movie metadata", core.len().saturating_sub(explicit + implicit)),
+        ("core: explicit MF (stars)", explicit),
+        ("core: implicit MF (ranking)", implicit),
+        ("extras: item_knn neighbours", size(postcard::to_allocvec(&model.extras.item_knn))),
+        ("extras: content attributes", size(postcard::to_allocvec(&model.extras.content))),
+        ("extras: user_knn pool", size(postcard::to_allocvec(&model.extras.user_knn))),
+        ("extras: neural autoencoder", size(postcard::to_allocvec(&model.extras.neural))),
+    ];
+    eprintln!(
+        "trained in {train_s:.2} s; wrote {} ({} bytes, {} movies): core {} bytes (what the first recommendations need), extras {} bytes. Share of the file:",
+        out.display(),
+        bytes.len(),
+        model.catalogue.len(),
+        core.len(),
+        extras.len()
+    );
+    for (name, n) in shares {
+        eprintln!("  {name:<30} {n:>9} B  {:>5.1}%", 100.0 * n as f64 / bytes.len() as f64);
+    }
+    println!("{}", out.display());
+    Ok(())
+}
+
+fn cmd_eval(mut args: Args) -> Result<()> {
+    let folds: Vec<u32> = match args.value("--folds")? {
+        Some(v) => v
+            .split(',')
+            .map(|f| {
+                f.trim().parse::<u32>().ok().filter(|&f| f < 5).ok_or_else(|| Error::InvalidSetting {
+                    name: "folds",
+                    value: v.clone(),
+                    reason: "a comma-separated list of 0..=4".into(),
+                })
+            })
+            .collect::<Result<_>>()?,
+        None => vec![0, 1, 2, 3, 4],
+    };
+    let json = args.value("--json")?.map(PathBuf::from);
+    let svg = args.value("--svg")?.map(PathBuf::from);
+    let lenient = args.flag("--lenient");
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
+    let mut s = settings(&mut args)?;
+    s.progress = false;
+    let rest = args.finish()?;
+    let [dir] = rest.as_slice() else { return Err(usage_error("eval needs exactly one DATA_DIR".into())) };
+    let ds = read_with_metadata(Path::new(dir), ReadOptions { lenient }, tmdb)?;
+    let report = evaluate_dataset(&ds, &folds, &s)?;
+    println!("{}", report.table());
+    println!("{}", report.json());
+    if let Some(path) = &json {
+        write(path, report.json().as_bytes())?;
+        let svg_path = svg.clone().unwrap_or_else(|| path.with_extension("svg"));
+        write(&svg_path, report.svg().as_bytes())?;
+        eprintln!("wrote {} and {}", path.display(), svg_path.display());
+    } else if let Some(path) = &svg {
+        write(path, report.svg().as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Grid search on the validation split of one fold's training users (never its test users).
+fn cmd_tune(mut args: Args) -> Result<()> {
+    if args.0.first().is_none_or(|a| a.starts_with("--")) {
+        return Err(usage_error("tune needs DATA_DIR first".into()));
+    }
+    let dir = args.0.remove(0);
+    let fold: u32 = args.parsed("--fold")?.unwrap_or(0);
+    let grid = args.value("--grid")?.unwrap_or_default();
+    let method = match args.value("--method")? {
+        None => Method::Hybrid,
+        Some(name) => Method::from_name(&name)?,
+    };
+    let lenient = args.flag("--lenient");
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
+    let rest = args.0;
+    let axes: Vec<(String, Vec<String>)> = grid
+        .split_whitespace()
+        .map(|axis| {
+            let (name, values) = axis.split_once('=').ok_or_else(|| usage_error(format!("grid axis {axis:?} is not name=v1,v2")))?;
+            Ok((format!("--{name}"), values.split(',').map(String::from).collect()))
+        })
+        .collect::<Result<_>>()?;
+    let ds = read_with_metadata(Path::new(&dir), ReadOptions { lenient }, tmdb)?;
+    let inner = movie_recs::train::tune::inner_splits(&ds, fold);
+    eprintln!(
+        "fold {fold}: validating on its {} training users, one inner fold at a time",
+        inner.iter().map(|s| s.test.len()).sum::<usize>()
+    );
+    let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+    for (flag, values) in &axes {
+        combos = combos.into_iter().flat_map(|c| values.iter().map(move |v| [c.clone(), vec![flag.clone(), v.clone()]].concat())).collect();
+    }
+    println!("| settings | RMSE | P@10 | R@10 | NDCG@10 |\n|---|---|---|---|---|");
+    for combo in combos {
+        let mut a = Args([rest.clone(), combo.clone(), vec!["--quiet".into()]].concat());
+        let s = settings(&mut a)?.check()?;
+        let m = movie_recs::train::tune::validate(&ds, &inner, &s, method)?;
+        println!("| {} | {:.4} | {:.4} | {:.4} | {:.4} |", combo.join(" "), m.rmse, m.precision, m.recall, m.ndcg);
+    }
+    Ok(())
+}
+
+/// Writes the ratings of any MovieLens layout in the one form the Spark job reads.
+fn cmd_normalise(mut args: Args) -> Result<()> {
+    let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("normalise needs --out FILE".into()))?);
+    let lenient = args.flag("--lenient");
+    let rest = args.finish()?;
+    let [dir] = rest.as_slice() else { return Err(usage_error("normalise needs exactly one DATA_DIR".into())) };
+    let ds = read_dataset(Path::new(dir), ReadOptions { lenient })?;
+    let mut text = String::with_capacity(ds.ratings.len() * 24);
+    text += "user,movie,rating,timestamp\n";
+    for r in &ds.ratings {
+        text += &format!("{},{},{},{}\n", r.user, r.movie.0, r.rating, r.timestamp);
+    }
+    write(&out, text.as_bytes())?;
+    eprintln!("wrote {} ratings of {} to {}", ds.ratings.len(), ds.name, out.display());
+    Ok(())
+}
+
+/// Packs Spark's factors; with `--fold F`, on that fold's training ratings, then evaluates the
+/// packed bytes on the fold's test users exactly as `eval` does and prints the metrics as JSON.
+fn cmd_import_spark(mut args: Args) -> Result<()> {
+    use movie_recs::train::spark::{build_spark_model, read_spark_dir};
+    let data = args.value("--data")?.ok_or_else(|| usage_error("import-spark needs --data DIR".into()))?;
+    let explicit = args.value("--explicit")?.ok_or_else(|| usage_error("import-spark needs --explicit SPARK_OUT".into()))?;
+    let implicit = args.value("--implicit")?;
+    let fold: Option<u32> = args.parsed("--fold")?;
+    let out = args.value("--out")?.map(PathBuf::from);
+    // Spark's factors are stored int8 unless told: int4 was measured on our own factors only.
+    let storage = storage_flag(&mut args, "--storage")?.unwrap_or(FactorStorage::Int8);
+    let lenient = args.flag("--lenient");
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
+    args.finish()?;
+    let ds = read_with_metadata(Path::new(&data), ReadOptions { lenient }, tmdb)?;
+    let explicit = read_spark_dir(Path::new(&explicit))?;
+    let implicit = implicit.map(|d| read_spark_dir(Path::new(&d))).transpose()?;
+    let split = fold.map(|f| movie_recs::eval::split(&ds.ratings, f, 5));
+    let ratings = split.as_ref().map_or(&ds.ratings, |s| &s.train);
+    let model = build_spark_model(&ds.name, &ds.movies, ratings, &explicit, implicit.as_ref(), storage)?;
+    let bytes = model.to_bytes()?;
+    eprintln!(
+        "packed Spark factors for {} of {} movies ({} bytes): {}",
+        explicit.factors.len(),
+        model.catalogue.len(),
+        bytes.len(),
+        model.info.trainer
+    );
+    if let Some(path) = &out {
+        write(path, &bytes)?;
+        println!("{}", path.display());
+    }
+    if let (Some(fold), Some(split)) = (fold, &split) {
+        let rec = movie_recs::Recommender::from_bytes(&bytes)?;
+        let clock = Instant::now();
+        let now = move || clock.elapsed().as_secs_f64() * 1000.0;
+        let m = movie_recs::eval::evaluate(&rec, Method::Mf, &split.test, &now)?;
+        eprintln!(
+            "fold {fold} spark: RMSE {:.4}  P@10 {:.4}  R@10 {:.4}  NDCG@10 {:.4}  users {}",
+            m.rmse, m.precision, m.recall, m.ndcg, m.users
+        );
+        println!("{}", serde_json::to_string(&m).map_err(|e| Error::Decode(e.to_string()))?);
+    }
+    Ok(())
+}
+
+/// Writes each fold's split as CSV (`user,movie,rating`, given in time order) so that peers
+/// outside Rust evaluate on exactly the same split.
+fn cmd_split(mut args: Args) -> Result<()> {
+    let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("split needs --out DIR".into()))?);
+    let lenient = args.flag("--lenient");
+    let rest = args.finish()?;
+    let [dir] = rest.as_slice() else { return Err(usage_error("split needs exactly one DATA_DIR".into())) };
+    let ds = read_dataset(Path::new(dir), ReadOptions { lenient })?;
+    for fold in 0..5 {
+        let s = movie_recs::eval::split(&ds.ratings, fold, 5);
+        let mut train = String::from("user,movie,rating\n");
+        for r in &s.train {
+            train += &format!("{},{},{}\n", r.user, r.movie.0, r.rating);
+        }
+        let (mut given, mut hidden) = (String::from("user,movie,rating\n"), String::from("user,movie,rating\n"));
+        for u in &s.test {
+            for g in &u.given {
+                given += &format!("{},{},{}\n", u.user, g.movie_id, g.rating);
+            }
+            for (m, r) in &u.hidden {
+                hidden += &format!("{},{},{}\n", u.user, m.0, r);
+            }
+        }
+        let d = out.join(format!("fold{fold}"));
+        write(&d.join("train.csv"), train.as_bytes())?;
+        write(&d.join("given.csv"), given.as_bytes())?;
+        write(&d.join("hidden.csv"), hidden.as_bytes())?;
+    }
+    eprintln!("wrote 5 folds of {} to {}", ds.name, out.display());
+    Ok(())
+}
+
+/// Native timings (`movie_recs::train::bench`); writes the synthetic models it times to
+/// `--models DIR` for the browser run.
+fn cmd_bench(mut args: Args) -> Result<()> {
+    let models_dir = PathBuf::from(args.value("--models")?.unwrap_or_else(|| "target/bench-models".into()));
+    let json = args.value("--json")?.map(PathBuf::from);
+    let quick = args.flag("--quick");
+    args.finish()?;
+    let default = std::fs::read("www/model.bin").map_err(|e| Error::Io { path: "www/model.bin".into(), reason: e.to_string() })?;
+    let mut cases = vec![("ml-latest-small (default model)".to_string(), default)];
+    for (file, label, bytes) in movie_recs::train::bench::synthetic_cases(quick)? {
+        write(&models_dir.join(&file), &bytes)?;
+        cases.push((label, bytes));
+    }
+    let rows = movie_recs::train::bench::run(&cases)?;
+    if let Some(path) = json {
+        write(&path, serde_json::to_string_pretty(&rows).expect("plain data").as_bytes())?;
+    }
+    Ok(())
+}
+
+fn cmd_synth(mut args: Args) -> Result<()> {
+    let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("synth needs --out DIR".into()))?);
+    let spec = SyntheticSpec {
+        users: args.parsed("--users")?.unwrap_or(1000),
+        movies: args.parsed("--movies")?.unwrap_or(2000),
+        ratings_per_user: args.parsed("--ratings-per-user")?.unwrap_or(100),
+        dims: 8,
+        seed: args.parsed("--seed")?.unwrap_or(7),
+    };
+    args.finish()?;
+    let ratings = generate(&spec);
+    let mut text = String::from("userId,movieId,rating,timestamp\n");
+    for r in &ratings {
+        text += &format!("{},{},{:.1},{}\n", r.user, r.movie.0, r.rating, r.timestamp);
+    }
+    write(&out.join("ratings.csv"), text.as_bytes())?;
+    let mut movies = String::from("movieId,title,genres\n");
+    const GENRES: [&str; 6] = ["Action", "Comedy", "Drama", "Sci-Fi", "Romance", "Thriller"];
+    for m in 1..=spec.movies {
+        movies +=
+            &format!("{m},\"Synthetic Movie {m}, The ({})\",{}|{}\n", 1950 + m % 70, GENRES[m as usize % 6], GENRES[(m as usize / 6) % 6]);
+    }
+    write(&out.join("movies.csv"), movies.as_bytes())?;
+    eprintln!("wrote {} ratings for {} users and {} movies to {}", ratings.len(), spec.users, spec.movies, out.display());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let mut argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.is_empty() || argv[0] == "--help" || argv[0] == "-h" {
+        println!("{USAGE}");
+        return if argv.is_empty() { ExitCode::FAILURE } else { ExitCode::SUCCESS };
+    }
+    let cmd = argv.remove(0);
+    let args = Args(argv);
+    let result = match cmd.as_str() {
+        "model" => cmd_model(args),
+        "eval" => cmd_eval(args),
+        "synth" => cmd_synth(args),
+        "tune" => cmd_tune(args),
+        "split" => cmd_split(args),
+        "normalise" => cmd_normalise(args),
+        "import-spark" => cmd_import_spark(args),
+        "bench" => cmd_bench(args),
+        other => Err(usage_error(format!("unknown command {other}"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

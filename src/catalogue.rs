@@ -1,0 +1,312 @@
+//! The catalogue: every movie's id, title, year, genres, external ids and training statistics,
+//! stored column by column; and the indexes built on it at load (id to row, folded titles for
+//! search, the cold-start order).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::text::fold;
+
+/// A MovieLens movie id, kept apart from dense row indices into the factor matrices.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MovieId(pub u32);
+
+/// Metadata of one movie in the catalogue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Movie {
+    /// MovieLens id.
+    pub id: MovieId,
+    /// Display title, without the year ("The American President").
+    pub title: String,
+    /// Release year parsed from the MovieLens title, when present.
+    pub year: Option<u16>,
+    /// Bit `g` set when the movie has genre `Model::genre_names[g]`.
+    pub genres: u32,
+    /// IMDb numeric id (links.csv), when known.
+    pub imdb_id: Option<u32>,
+    /// TMDB id (links.csv), when known.
+    pub tmdb_id: Option<u32>,
+    /// Number of training ratings.
+    pub rating_count: u32,
+    /// Mean training rating (0 when unrated).
+    pub rating_mean: f32,
+}
+
+/// `mean` as the file keeps it (thousandths of a star), so that a model built in memory equals
+/// the same model read back.
+pub fn round_mean(mean: f32) -> f32 {
+    (mean * 1000.0).round() / 1000.0
+}
+
+/// The catalogue on disk as columns rather than one record a movie: like values sit together,
+/// so the file compresses better (the metadata's gzip size fell by about a third); ids are
+/// stored as steps from the previous id, optional values as `value + 1` with 0 for none.
+mod movie_columns {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{Movie, MovieId};
+
+    #[derive(Serialize, Deserialize)]
+    struct Columns {
+        id_steps: Vec<i64>,
+        titles: Vec<String>,
+        years: Vec<u32>,
+        genres: Vec<u32>,
+        imdb_ids: Vec<u64>,
+        tmdb_ids: Vec<u64>,
+        rating_counts: Vec<u32>,
+        /// Thousandths of a star.
+        rating_means: Vec<i32>,
+    }
+
+    fn some_plus_one(v: Option<u32>) -> u64 {
+        v.map_or(0, |v| v as u64 + 1)
+    }
+
+    fn minus_one(v: u64) -> Option<u32> {
+        v.checked_sub(1).map(|v| v as u32)
+    }
+
+    pub fn serialize<S: Serializer>(movies: &[Movie], s: S) -> Result<S::Ok, S::Error> {
+        let mut previous = 0i64;
+        Columns {
+            id_steps: movies
+                .iter()
+                .map(|m| {
+                    let step = m.id.0 as i64 - previous;
+                    previous = m.id.0 as i64;
+                    step
+                })
+                .collect(),
+            titles: movies.iter().map(|m| m.title.clone()).collect(),
+            years: movies.iter().map(|m| some_plus_one(m.year.map(u32::from)) as u32).collect(),
+            genres: movies.iter().map(|m| m.genres).collect(),
+            imdb_ids: movies.iter().map(|m| some_plus_one(m.imdb_id)).collect(),
+            tmdb_ids: movies.iter().map(|m| some_plus_one(m.tmdb_id)).collect(),
+            rating_counts: movies.iter().map(|m| m.rating_count).collect(),
+            rating_means: movies.iter().map(|m| (m.rating_mean * 1000.0).round() as i32).collect(),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Movie>, D::Error> {
+        let c = Columns::deserialize(d)?;
+        let n = c.id_steps.len();
+        let lengths = [
+            c.titles.len(),
+            c.years.len(),
+            c.genres.len(),
+            c.imdb_ids.len(),
+            c.tmdb_ids.len(),
+            c.rating_counts.len(),
+            c.rating_means.len(),
+        ];
+        if lengths.iter().any(|&l| l != n) {
+            return Err(D::Error::custom(format!("movie columns have different lengths: {n} ids, then {lengths:?}")));
+        }
+        let mut id = 0i64;
+        let mut movies = Vec::with_capacity(n);
+        for (i, title) in c.titles.into_iter().enumerate() {
+            id += c.id_steps[i];
+            let too_big = |what: &str, v: u64| D::Error::custom(format!("movie {i}: {what} {v} is out of range"));
+            let id32 = u32::try_from(id).map_err(|_| D::Error::custom(format!("movie {i}: id {id} is out of range")))?;
+            let year = match minus_one(c.years[i] as u64) {
+                Some(y) => Some(u16::try_from(y).map_err(|_| too_big("year", y as u64))?),
+                None => None,
+            };
+            let id_of = |what: &str, v: u64| if v > u32::MAX as u64 + 1 { Err(too_big(what, v)) } else { Ok(minus_one(v)) };
+            movies.push(Movie {
+                id: MovieId(id32),
+                title,
+                year,
+                genres: c.genres[i],
+                imdb_id: id_of("IMDb id", c.imdb_ids[i])?,
+                tmdb_id: id_of("TMDB id", c.tmdb_ids[i])?,
+                rating_count: c.rating_counts[i],
+                rating_mean: c.rating_means[i] as f32 / 1000.0,
+            });
+        }
+        Ok(movies)
+    }
+}
+
+/// Prior weight (in ratings) of the global mean in the cold-start Bayesian average.
+const COLD_START_PRIOR: f32 = 25.0;
+
+/// The movies of a model, one per catalogue row, and the genre names their bit masks refer to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Catalogue {
+    /// Genre names; bit `g` of [`Movie::genres`] refers to `genre_names[g]`.
+    pub genre_names: Vec<String>,
+    /// One entry per catalogue row, in row order (ascending ids).
+    #[serde(with = "movie_columns")]
+    pub movies: Vec<Movie>,
+}
+
+/// A movie as the page lists it (search results, the starting grid, lookups).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MovieSummary {
+    /// MovieLens id.
+    pub movie_id: u32,
+    /// Display title.
+    pub title: String,
+    /// Release year.
+    pub year: Option<u16>,
+    /// Genre names.
+    pub genres: Vec<String>,
+    /// Training ratings.
+    pub rating_count: u32,
+    /// Their mean.
+    pub rating_mean: f32,
+    /// IMDb id.
+    pub imdb_id: Option<u32>,
+    /// TMDB id.
+    pub tmdb_id: Option<u32>,
+}
+
+impl Catalogue {
+    /// Number of movies.
+    pub fn len(&self) -> usize {
+        self.movies.len()
+    }
+
+    /// True for a catalogue without movies.
+    pub fn is_empty(&self) -> bool {
+        self.movies.is_empty()
+    }
+
+    /// Checks ids (unique), genre bits (within the names) and means (finite).
+    pub fn validate(&self) -> Result<()> {
+        let bad = |msg: String| Err(Error::InvalidModel(msg));
+        if self.genre_names.len() > 32 {
+            return bad(format!("{} genres, at most 32 are supported", self.genre_names.len()));
+        }
+        let mut ids: Vec<u32> = self.movies.iter().map(|m| m.id.0).collect();
+        ids.sort_unstable();
+        if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
+            return bad(format!("movie id {} appears twice", w[0]));
+        }
+        let genre_mask = if self.genre_names.len() == 32 { u32::MAX } else { (1u32 << self.genre_names.len()) - 1 };
+        for m in &self.movies {
+            if m.genres & !genre_mask != 0 {
+                return bad(format!("movie {} has a genre bit beyond the {} genres", m.id.0, self.genre_names.len()));
+            }
+            if !m.rating_mean.is_finite() {
+                return bad(format!("movie {} has mean rating {}", m.id.0, m.rating_mean));
+            }
+        }
+        Ok(())
+    }
+
+    /// Names of the genres set in `mask`, in table order.
+    pub fn genre_list(&self, mask: u32) -> Vec<&str> {
+        self.genre_names.iter().enumerate().filter(|(g, _)| mask & (1 << g) != 0).map(|(_, s)| s.as_str()).collect()
+    }
+
+    /// The bit mask of genre `names` (any case); an unknown name is an error listing the known.
+    pub fn genre_mask(&self, names: &[String]) -> Result<u32> {
+        names.iter().try_fold(0u32, |mask, name| match self.genre_names.iter().position(|g| g.eq_ignore_ascii_case(name)) {
+            Some(g) => Ok(mask | 1 << g),
+            None => Err(Error::InvalidOption {
+                name: "genres",
+                reason: format!("unknown genre {name:?} (known: {})", self.genre_names.join(", ")),
+            }),
+        })
+    }
+
+    /// Row `row` as the page lists it.
+    pub fn summary(&self, row: usize) -> MovieSummary {
+        let m = &self.movies[row];
+        MovieSummary {
+            movie_id: m.id.0,
+            title: m.title.clone(),
+            year: m.year,
+            genres: self.genre_list(m.genres).into_iter().map(String::from).collect(),
+            rating_count: m.rating_count,
+            rating_mean: m.rating_mean,
+            imdb_id: m.imdb_id,
+            tmdb_id: m.tmdb_id,
+        }
+    }
+}
+
+/// Lookups built once at load: id to row, folded titles, the cold-start order.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogueIndex {
+    row: HashMap<MovieId, usize>,
+    folded_titles: Vec<String>,
+    cold_start_order: Vec<usize>,
+}
+
+impl CatalogueIndex {
+    /// Indexes `catalogue`; `global_mean` is the prior of the cold-start Bayesian average.
+    pub fn new(catalogue: &Catalogue, global_mean: f32) -> Self {
+        let movies = &catalogue.movies;
+        let row = movies.iter().enumerate().map(|(row, m)| (m.id, row)).collect();
+        let folded_titles = movies
+            .iter()
+            .map(|m| match m.year {
+                Some(y) => format!("{} {y}", fold(&m.title)),
+                None => fold(&m.title),
+            })
+            .collect();
+        let bayes = |m: &Movie| {
+            (COLD_START_PRIOR * global_mean + m.rating_count as f32 * m.rating_mean) / (COLD_START_PRIOR + m.rating_count as f32)
+        };
+        let mut cold_start_order: Vec<usize> = (0..movies.len()).filter(|&r| movies[r].rating_count > 0).collect();
+        cold_start_order.sort_by(|&a, &b| {
+            let (ma, mb) = (&movies[a], &movies[b]);
+            bayes(mb).total_cmp(&bayes(ma)).then(ma.id.cmp(&mb.id))
+        });
+        Self { row, folded_titles, cold_start_order }
+    }
+
+    /// Row of a movie id, if it is in the catalogue.
+    pub fn row(&self, id: MovieId) -> Option<usize> {
+        self.row.get(&id).copied()
+    }
+
+    /// The id-to-row map.
+    pub fn rows(&self) -> &HashMap<MovieId, usize> {
+        &self.row
+    }
+
+    /// Rated movies, popular and well rated first (a Bayesian average towards the global mean).
+    pub fn cold_start_order(&self) -> &[usize] {
+        &self.cold_start_order
+    }
+
+    /// Rows whose folded title (with year) contains every word of the folded query; titles
+    /// starting with the query first, then word-prefix matches, then by rating count.
+    pub fn search(&self, catalogue: &Catalogue, query: &str, limit: usize) -> Vec<usize> {
+        let q = fold(query);
+        let words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
+        if words.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let mut hits: Vec<(u8, usize)> = self
+            .folded_titles
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| words.iter().all(|w| t.contains(w)))
+            .map(|(row, t)| {
+                let rank = if t.starts_with(q.as_str()) {
+                    0
+                } else if t.split(' ').any(|tw| tw.starts_with(words[0])) {
+                    1
+                } else {
+                    2
+                };
+                (rank, row)
+            })
+            .collect();
+        let movies = &catalogue.movies;
+        hits.sort_by(|a, b| {
+            a.0.cmp(&b.0).then(movies[b.1].rating_count.cmp(&movies[a.1].rating_count)).then(movies[a.1].id.cmp(&movies[b.1].id))
+        });
+        hits.into_iter().take(limit).map(|(_, row)| row).collect()
+    }
+}

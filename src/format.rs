@@ -1,0 +1,143 @@
+//! The model file's container: `MAGIC` (8) | format version (u32 LE) | core length, core FNV-1a
+//! 64 checksum, extras length, extras checksum (u64 LE each) | core | extras, each section
+//! postcard-encoded. What goes in each section is [`crate::model`]'s business; this module
+//! knows only the bytes around them.
+//!
+//! The fixed header is read before anything is decoded, so a truncated download, an HTML error
+//! page or a newer format is a clear [`Error`], never a panic; and a page can tell from the
+//! first 44 bytes how many it needs before the core can be read.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// First bytes of every model file.
+pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
+/// Format version this build reads and writes. Bump on any change to the body's shape.
+pub const FORMAT_VERSION: u32 = 7;
+/// Bytes before the core section.
+pub const HEADER_LEN: usize = 8 + 4 + 4 * 8;
+
+/// FNV-1a, 64 bit: a small checksum that catches truncation and bit flips (not tampering).
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn read_u64(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(a)
+}
+
+/// A truncation error for a file of `found` bytes that needed `expected`.
+fn truncated(found: usize, expected: u64) -> Error {
+    Error::Truncated { found, expected: usize::try_from(expected).unwrap_or(usize::MAX) }
+}
+
+/// The whole file: header, then the two sections.
+pub fn write(core: &[u8], extras: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + core.len() + extras.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    for section in [core, extras] {
+        out.extend_from_slice(&(section.len() as u64).to_le_bytes());
+        out.extend_from_slice(&fnv1a64(section).to_le_bytes());
+    }
+    out.extend_from_slice(core);
+    out.extend_from_slice(extras);
+    out
+}
+
+/// The fixed header, checked.
+pub struct Header {
+    core_len: u64,
+    core_sum: u64,
+    extras_len: u64,
+    extras_sum: u64,
+}
+
+impl Header {
+    /// Reads the header of `bytes`; `Ok(None)` when fewer than [`HEADER_LEN`] bytes have arrived
+    /// and those are a model's so far.
+    pub fn read(bytes: &[u8]) -> Result<Option<Self>> {
+        let magic = &bytes[..bytes.len().min(MAGIC.len())];
+        if magic != &MAGIC[..magic.len()] {
+            let shown: String = String::from_utf8_lossy(magic).chars().filter(|c| !c.is_control()).collect();
+            return Err(Error::BadMagic { found: shown });
+        }
+        if bytes.len() < HEADER_LEN {
+            return Ok(None);
+        }
+        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        if version != FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+        }
+        let at = |i: usize| read_u64(&bytes[12 + 8 * i..]);
+        Ok(Some(Self { core_len: at(0), core_sum: at(1), extras_len: at(2), extras_sum: at(3) }))
+    }
+
+    /// Like [`Header::read`], with too few bytes an error.
+    pub fn require(bytes: &[u8]) -> Result<Self> {
+        Self::read(bytes)?.ok_or(Error::Truncated { found: bytes.len(), expected: HEADER_LEN })
+    }
+
+    /// Bytes from the file's start to the end of the core.
+    pub fn core_end(&self) -> u64 {
+        (HEADER_LEN as u64).saturating_add(self.core_len)
+    }
+
+    /// The whole file's length.
+    pub fn total(&self) -> u64 {
+        self.core_end().saturating_add(self.extras_len)
+    }
+
+    /// The section `start..start + len` of `bytes`, its checksum verified.
+    fn section(bytes: &[u8], start: u64, len: u64, sum: u64) -> Result<&[u8]> {
+        let end = start.saturating_add(len);
+        if (bytes.len() as u64) < end {
+            return Err(truncated(bytes.len(), end));
+        }
+        let body = &bytes[start as usize..end as usize];
+        let found = fnv1a64(body);
+        if found != sum {
+            return Err(Error::Checksum { found, expected: sum });
+        }
+        Ok(body)
+    }
+
+    /// The core section (the file's first [`Header::core_end`] bytes suffice).
+    pub fn core<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
+        Self::section(bytes, HEADER_LEN as u64, self.core_len, self.core_sum)
+    }
+
+    /// The extras section of a whole file (which must be exactly as long as the header says).
+    pub fn extras<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
+        if bytes.len() as u64 != self.total() {
+            return Err(truncated(bytes.len(), self.total()));
+        }
+        Self::section(bytes, self.core_end(), self.extras_len, self.extras_sum)
+    }
+
+    /// An error unless `bytes` holds the whole file.
+    pub fn require_whole(&self, bytes: &[u8]) -> Result<()> {
+        if (bytes.len() as u64) < self.total() {
+            return Err(truncated(bytes.len(), self.total()));
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one section.
+pub fn decode<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T> {
+    postcard::from_bytes(body).map_err(|e| Error::Decode(e.to_string()))
+}
+
+/// Encodes one section.
+pub fn encode<T: Serialize>(part: &T) -> Result<Vec<u8>> {
+    postcard::to_allocvec(part).map_err(|e| Error::Decode(e.to_string()))
+}

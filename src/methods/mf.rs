@@ -1,0 +1,227 @@
+//! Matrix factorisation: biased explicit factors predict stars, confidence-weighted implicit
+//! factors rank, and a visitor is folded into both by the trainer's own row solve
+//! ([`crate::fold_in`]). Reasons are exact: a folded-in score is a sum over the ratings.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Context, Contributions, Folded, Part, Ratings};
+use crate::error::{Error, Result};
+use crate::factors::FactorMatrix;
+use crate::fold_in::{fold_in_explicit, fold_in_implicit, ExplicitUser, ImplicitUser, Ridge};
+use crate::table::Derived;
+
+/// How fold-in sets a visitor's ridge: the rule the item factors were trained with, so that a
+/// visitor is solved exactly as a training user was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegRule {
+    /// This project's trainer: a constant ridge, and (explicit model) a user bias.
+    #[default]
+    Constant,
+    /// Spark MLlib's ALS (imported factors): no biases, and the ridge is `reg` times the number
+    /// of ratings folded in (implicit mode: of positive ratings), Zhou et al.'s ALS-WR scaling.
+    PerRating,
+}
+
+/// Biased matrix factorisation on explicit ratings: `r_ui ~ mu + b_i + b_u + p_u . q_i`.
+/// Predicts stars; the visitor's `b_u, p_u` come from [`Mf::fold_in_stars`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExplicitFactors {
+    /// Global mean rating `mu` of the training data.
+    pub global_mean: f32,
+    /// Item biases `b_i`, one per movie row.
+    pub item_bias: Vec<f32>,
+    /// Item factors `q_i`, one row per movie.
+    pub item_factors: FactorMatrix,
+    /// Regularisation of the user factors, as the trainer used it.
+    pub reg_factors: f32,
+    /// Regularisation of the user bias, as the trainer used it.
+    pub reg_bias: f32,
+    /// How the ridge scales; [`RegRule::PerRating`] also drops the user bias.
+    pub rule: RegRule,
+}
+
+/// Confidence-weighted implicit factors (Hu, Koren and Volinsky 2008): rank what the visitor is
+/// likely to watch and like next. A rating `r` that is `age` ratings older than the visitor's
+/// latest counts as a positive with confidence
+/// `(1 + alpha * max(r - rating_offset, 0)) * 0.5^(age / recency_half_life)`: recent ratings say
+/// more about what comes next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImplicitFactors {
+    /// Item factors `y_i`, one row per movie.
+    pub item_factors: FactorMatrix,
+    /// Ridge regularisation of the user vector.
+    pub reg: f32,
+    /// Confidence slope.
+    pub alpha: f32,
+    /// Ratings at or below this add no confidence beyond the base 1.
+    pub rating_offset: f32,
+    /// Weight of the explicit model's centred predicted rating in the ranking score.
+    pub explicit_weight: f32,
+    /// Half-life of a rating's confidence, in ratings made since; 0 disables the decay.
+    pub recency_half_life: f32,
+    /// How the ridge scales with the visitor's ratings.
+    pub rule: RegRule,
+    /// `Y^T Y`, computed at load.
+    #[serde(skip)]
+    pub gram: Derived<Vec<f64>>,
+}
+
+impl ImplicitFactors {
+    /// Confidence of a rating made `age` ratings before the latest one (age 0 is the latest).
+    pub fn confidence(&self, rating: f32, age: usize) -> f32 {
+        confidence(self.alpha, self.rating_offset, self.recency_half_life, rating, age)
+    }
+
+    fn gram(&self) -> &[f64] {
+        self.gram.get_or_init(|| self.item_factors.gram())
+    }
+}
+
+/// The confidence rule shared by the trainer and fold-in; see [`ImplicitFactors`].
+pub fn confidence(alpha: f32, rating_offset: f32, half_life: f32, rating: f32, age: usize) -> f32 {
+    let base = 1.0 + alpha * (rating - rating_offset).max(0.0);
+    if half_life > 0.0 {
+        base * 0.5f32.powf(age as f32 / half_life)
+    } else {
+        base
+    }
+}
+
+/// The factor models: the star predictor, and the ranking model (without it, ranking is by
+/// predicted stars).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Mf {
+    /// Rating predictor.
+    pub explicit: ExplicitFactors,
+    /// Ranking model.
+    pub implicit: Option<ImplicitFactors>,
+}
+
+impl Mf {
+    /// The visitor in the explicit model, from their collaborative ratings.
+    pub fn fold_in_stars(&self, ratings: &Ratings) -> ExplicitUser {
+        let e = &self.explicit;
+        let rated = &ratings.collaborative;
+        let ridge = match e.rule {
+            RegRule::Constant => Ridge { factors: e.reg_factors as f64, bias: Some(e.reg_bias as f64) },
+            RegRule::PerRating => Ridge { factors: e.reg_factors as f64 * rated.len() as f64, bias: None },
+        };
+        fold_in_explicit(e.global_mean, &e.item_bias, &e.item_factors, ridge, rated)
+    }
+
+    /// The weight of a rating `age` ratings before the latest: the implicit model's
+    /// confidence, or 1 without it.
+    pub fn rating_weight(&self, rating: f32, age: usize) -> f32 {
+        self.implicit.as_ref().map_or(1.0, |imp| imp.confidence(rating, age))
+    }
+}
+
+/// A visitor folded into the factor models.
+struct FoldedMf<'a> {
+    mf: &'a Mf,
+    explicit: &'a ExplicitUser,
+    implicit: Option<ImplicitUser>,
+}
+
+impl Part for Mf {
+    fn fold_in<'a>(&'a self, cx: &Context<'a>) -> Box<dyn Folded + 'a> {
+        let implicit = self.implicit.as_ref().map(|imp| {
+            let reg = match imp.rule {
+                RegRule::Constant => imp.reg as f64,
+                // Spark counts the positive ratings (`numExplicits`); every rating on a star scale is one.
+                RegRule::PerRating => imp.reg as f64 * cx.ratings.collaborative.iter().filter(|r| r.1 > 0.0).count() as f64,
+            };
+            fold_in_implicit(&imp.item_factors, imp.gram(), reg, cx.ratings.weights.clone())
+        });
+        Box::new(FoldedMf { mf: self, explicit: cx.stars, implicit })
+    }
+
+    fn validate(&self, n: usize) -> Result<()> {
+        let bad = |msg: String| Err(Error::InvalidModel(msg));
+        let e = &self.explicit;
+        if e.item_bias.len() != n || e.item_factors.rows() != n {
+            return bad(format!("{n} movies but {} item biases and {} explicit factor rows", e.item_bias.len(), e.item_factors.rows()));
+        }
+        let finite_nonneg = |v: f32| v.is_finite() && v >= 0.0;
+        if !e.global_mean.is_finite() || !finite_nonneg(e.reg_factors) || !finite_nonneg(e.reg_bias) {
+            return bad("explicit model has a non-finite mean or a negative regularisation".into());
+        }
+        if let Some(i) = e.item_bias.iter().position(|b| !b.is_finite()) {
+            return bad(format!("item bias of row {i} is {}", e.item_bias[i]));
+        }
+        if let Some(imp) = &self.implicit {
+            if imp.item_factors.rows() != n {
+                return bad(format!("{n} movies but {} implicit factor rows", imp.item_factors.rows()));
+            }
+            let settings_ok = imp.reg.is_finite()
+                && imp.reg > 0.0
+                && finite_nonneg(imp.alpha)
+                && imp.rating_offset.is_finite()
+                && imp.explicit_weight.is_finite()
+                && finite_nonneg(imp.recency_half_life);
+            if !settings_ok {
+                return bad("implicit model settings are not finite and positive".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn prepare(&self, _movies: usize) {
+        if let Some(imp) = &self.implicit {
+            imp.gram();
+        }
+    }
+}
+
+impl Folded for FoldedMf<'_> {
+    /// The implicit score `x_u . y_i` plus a little of the explicit prediction; the explicit
+    /// prediction alone without an implicit model.
+    fn scores(&self) -> Vec<f32> {
+        let ex = &self.mf.explicit;
+        // The hot loop: whole-catalogue dot products through the stored (int8/int4) rows.
+        let centred = |w: f32, into: &mut [f32]| {
+            let dots = ex.item_factors.dot_all(&self.explicit.factors);
+            for ((s, d), b) in into.iter_mut().zip(dots).zip(&ex.item_bias) {
+                *s += w * (b + self.explicit.bias + d);
+            }
+        };
+        match (&self.mf.implicit, &self.implicit) {
+            (Some(imp), Some(user)) => {
+                let mut scores = imp.item_factors.dot_all(&user.factors);
+                if imp.explicit_weight != 0.0 {
+                    centred(imp.explicit_weight, &mut scores);
+                }
+                scores
+            }
+            _ => {
+                let mut scores = vec![0.0; ex.item_bias.len()];
+                centred(1.0, &mut scores);
+                scores
+            }
+        }
+    }
+
+    fn contributions(&self, row: usize, into: &mut Contributions, scale: f64) -> bool {
+        let ex = &self.mf.explicit;
+        let mut total = into.like();
+        match (&self.mf.implicit, &self.implicit) {
+            (Some(imp), Some(user)) => {
+                for (j, c) in user.contributions(&imp.item_factors, row) {
+                    total.add(j, c);
+                }
+                if imp.explicit_weight != 0.0 {
+                    for (j, c) in self.explicit.contributions(&ex.item_factors, row) {
+                        total.add(j, imp.explicit_weight as f64 * c);
+                    }
+                }
+            }
+            _ => {
+                for (j, c) in self.explicit.contributions(&ex.item_factors, row) {
+                    total.add(j, c);
+                }
+            }
+        }
+        into.add_scaled(&total, scale);
+        true
+    }
+}

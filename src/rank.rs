@@ -1,0 +1,202 @@
+//! What a recommend call takes and gives: its options and filters, the streaming top-k, the
+//! reasons chosen for each movie, and the result types the binding hands to JavaScript as
+//! they are.
+
+use std::cmp::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalogue::{Catalogue, MovieId, MovieSummary};
+use crate::error::{Error, Result};
+use crate::methods::{popular, Contributions, Folded, Method, Ratings, Reason};
+use crate::ratings::SkippedRating;
+
+/// Largest `count` a caller may ask for: the whole list is built as JS objects.
+pub const MAX_COUNT: usize = 1000;
+/// Most reasons given for one recommendation.
+const MAX_REASONS: usize = 2;
+
+/// Options of [`crate::Recommender::recommend`]; every field has a default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct RecommendOptions {
+    /// How many recommendations, 1..=[`MAX_COUNT`].
+    pub count: usize,
+    /// Keep movies having any of these genres (names as in the model); empty keeps all.
+    pub genres: Vec<String>,
+    /// Keep movies released in or after this year.
+    pub year_min: Option<u16>,
+    /// Keep movies released in or before this year.
+    pub year_max: Option<u16>,
+    /// Ranking method.
+    pub method: Method,
+}
+
+impl RecommendOptions {
+    /// Option names as callers spell them, for checking untyped input (JS objects).
+    pub const FIELDS: [&'static str; 5] = ["count", "genres", "yearMin", "yearMax", "method"];
+}
+
+impl Default for RecommendOptions {
+    fn default() -> Self {
+        Self { count: 10, genres: Vec::new(), year_min: None, year_max: None, method: Method::Hybrid }
+    }
+}
+
+/// The options checked against a catalogue: which movies a list may hold.
+pub struct Filter {
+    genre_mask: u32,
+    year_min: Option<u16>,
+    year_max: Option<u16>,
+}
+
+impl Filter {
+    /// Checks `count`, the genre names and the year range.
+    pub fn new(options: &RecommendOptions, catalogue: &Catalogue) -> Result<Self> {
+        let count = options.count;
+        if count == 0 || count > MAX_COUNT {
+            return Err(Error::InvalidOption { name: "count", reason: format!("{count} is not in 1..={MAX_COUNT}") });
+        }
+        let genre_mask = catalogue.genre_mask(&options.genres)?;
+        if let (Some(lo), Some(hi)) = (options.year_min, options.year_max) {
+            if lo > hi {
+                return Err(Error::InvalidOption { name: "yearMin", reason: format!("{lo} is after yearMax {hi}") });
+            }
+        }
+        Ok(Self { genre_mask, year_min: options.year_min, year_max: options.year_max })
+    }
+
+    /// Whether `row` passes the genre and year filters.
+    pub fn keeps(&self, catalogue: &Catalogue, row: usize) -> bool {
+        let m = &catalogue.movies[row];
+        (self.genre_mask == 0 || m.genres & self.genre_mask != 0)
+            && self.year_min.is_none_or(|lo| m.year.is_some_and(|y| y >= lo))
+            && self.year_max.is_none_or(|hi| m.year.is_some_and(|y| y <= hi))
+    }
+}
+
+/// One recommended movie, ready to render: the movie as every list shows it, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendation {
+    /// The movie (its fields sit beside the others in JSON).
+    #[serde(flatten)]
+    pub movie: MovieSummary,
+    /// Ranking score (higher first; comparable within one list only).
+    pub score: f32,
+    /// Predicted stars, clipped to the rating scale.
+    pub predicted_rating: f32,
+    /// Why, best first; never empty.
+    pub reasons: Vec<Reason>,
+}
+
+/// The answer of [`crate::Recommender::recommend`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recommendations {
+    /// Best first, unique, never a movie the visitor rated.
+    pub items: Vec<Recommendation>,
+    /// True when no usable rating was given and the list is the popular, well-rated default.
+    pub cold_start: bool,
+    /// Ratings folded in.
+    pub used_ratings: usize,
+    /// Ratings left out, with reasons.
+    pub skipped: Vec<SkippedRating>,
+}
+
+/// One movie of a "more like this" list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Similar {
+    /// The movie.
+    pub movie: MovieSummary,
+    /// Its similarity to the one asked about (the method's own scale).
+    pub similarity: f32,
+}
+
+/// The answer of [`crate::Recommender::similar_movies`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimilarMovies {
+    /// The method that found them (`itemKnn` or `content`).
+    pub method: Method,
+    /// Most similar first, never the movie itself.
+    pub items: Vec<Similar>,
+}
+
+/// The reasons for `row` under one folded method: the rated movies that add most to its score,
+/// else the method's own kind of reason, else its popularity.
+pub fn explain(folded: &dyn Folded, ratings: &Ratings, catalogue: &Catalogue, row: usize) -> Vec<Reason> {
+    let mut total = Contributions::new(ratings);
+    if folded.contributions(row, &mut total, 1.0) {
+        let mut best: Vec<(usize, f32, f64)> = total.iter().filter(|&(_, _, c)| c > 0.0).collect();
+        best.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        let reasons: Vec<Reason> = best
+            .into_iter()
+            .take(MAX_REASONS)
+            .map(|(j, rating, _)| {
+                let m = &catalogue.movies[j];
+                Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating }
+            })
+            .collect();
+        if !reasons.is_empty() {
+            return reasons;
+        }
+    }
+    vec![folded.reason(row).unwrap_or_else(|| popular::reason(catalogue, row))]
+}
+
+/// The `k` best `(row, score)` pairs, best first; ties broken by ascending movie id so results
+/// are deterministic.
+///
+/// Streams: candidates below the current k-th best score are dropped on a single comparison,
+/// and the kept set is cut back to k whenever it doubles, so memory stays O(k).
+pub fn top_k(candidates: impl Iterator<Item = (usize, f32)>, k: usize, id: impl Fn(usize) -> MovieId) -> Vec<(usize, f32)> {
+    let order = |a: &(usize, f32), b: &(usize, f32)| -> Ordering { b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(&id(b.0))) };
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut best: Vec<(usize, f32)> = Vec::with_capacity(2 * k);
+    let mut threshold = f32::NEG_INFINITY;
+    for c in candidates {
+        // Equal scores may still win on the id tie-break, so only strictly lower ones are dropped.
+        if c.1 < threshold {
+            continue;
+        }
+        best.push(c);
+        if best.len() == 2 * k {
+            best.select_nth_unstable_by(k - 1, order);
+            best.truncate(k);
+            threshold = best[k - 1].1;
+        }
+    }
+    if best.len() > k {
+        best.select_nth_unstable_by(k - 1, order);
+        best.truncate(k);
+    }
+    best.sort_by(order);
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaming_top_k_equals_a_full_sort_with_ties() {
+        let mut seed = 12345u64;
+        for n in [0usize, 1, 5, 10, 11, 57, 1000] {
+            for k in [1usize, 3, 10, 64] {
+                let scores: Vec<(usize, f32)> = (0..n)
+                    .map(|r| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        (r, ((seed >> 33) % 17) as f32) // few distinct values: many ties
+                    })
+                    .collect();
+                let id = |r: usize| MovieId(1000 - r as u32);
+                let mut expected = scores.clone();
+                expected.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(&id(b.0))));
+                expected.truncate(k);
+                assert_eq!(top_k(scores.into_iter(), k, id), expected, "n {n} k {k}");
+            }
+        }
+    }
+}

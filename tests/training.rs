@@ -1,0 +1,123 @@
+//! The trainer: a training user folded in lands where training put them, personal methods
+//! beat popularity, training is deterministic, the row solver and factor cut-off settings.
+#![cfg(feature = "train")]
+
+mod common;
+
+use std::collections::HashSet;
+
+use movie_recs::fold_in::{fold_in_explicit, Ridge};
+use movie_recs::train::{fit_explicit, ExplicitSettings, Interactions};
+use movie_recs::{FactorStorage, Method, MovieId, Recommender};
+
+#[test]
+fn folding_in_a_training_user_reproduces_their_trained_vector_and_top_items() {
+    // Exact row solves, and conjugate-gradient ones (3 steps a sweep from the previous value):
+    // the browser's exact fold-in must land on what either trainer gave a training user.
+    for cg_steps in [0, 3] {
+        let s = ExplicitSettings { cg_steps: Some(cg_steps), ..common::settings(FactorStorage::F32).explicit };
+        fold_in_matches_training(&s);
+    }
+}
+
+fn fold_in_matches_training(s: &ExplicitSettings) {
+    let ratings = common::ratings();
+    let data = Interactions::new(&ratings).unwrap();
+    let fit = fit_explicit(&data, s, false);
+    let ridge = Ridge { factors: s.reg_factors as f64, bias: Some(s.reg_bias as f64) };
+    let k = s.factors;
+    for u in [0usize, 17, 123, 299] {
+        let rated: Vec<(usize, f32)> = data.user_ratings(u).collect();
+        let folded = fold_in_explicit(fit.global_mean, &fit.item_bias, &fit.item_factors, ridge, &rated);
+        let trained = fit.user_factors.row(u);
+        let dot: f32 = folded.factors.iter().zip(trained).map(|(a, b)| a * b).sum();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let cosine = dot / (norm(&folded.factors) * norm(trained));
+        assert!(cosine > 0.98, "user row {u}, {:?} CG steps: cosine {cosine}", s.cg_steps);
+        assert!((folded.bias - fit.user_bias[u]).abs() < 0.05, "user row {u}: bias {} vs {}", folded.bias, fit.user_bias[u]);
+        // Same top 10 unseen items by predicted rating.
+        let seen: HashSet<usize> = rated.iter().map(|r| r.0).collect();
+        let top = |bias: f32, p: &[f32]| {
+            let mut s: Vec<(usize, f32)> = (0..data.items.len())
+                .filter(|i| !seen.contains(i))
+                .map(|i| (i, bias + fit.item_bias[i] + (0..k).map(|f| p[f] * fit.item_factors.row(i)[f]).sum::<f32>()))
+                .collect();
+            s.sort_by(|a, b| b.1.total_cmp(&a.1));
+            s.into_iter().take(10).map(|x| x.0).collect::<HashSet<_>>()
+        };
+        let overlap = top(folded.bias, &folded.factors).intersection(&top(fit.user_bias[u], trained)).count();
+        assert!(overlap >= 9, "user row {u}: top-10 overlap {overlap}");
+    }
+}
+
+#[test]
+fn personal_ranking_beats_popularity_on_held_out_ratings_of_the_fixture() {
+    for cg_steps in [0, 3] {
+        let mut settings = common::settings(FactorStorage::Int8);
+        settings.explicit.cg_steps = Some(cg_steps);
+        settings.implicit.as_mut().unwrap().cg_steps = Some(cg_steps);
+        personal_beats_popularity(&settings);
+    }
+}
+
+fn personal_beats_popularity(settings: &movie_recs::train::TrainSettings) {
+    let ratings = common::ratings();
+    let split = movie_recs::eval::split(&ratings, 0, 5);
+    let model = common::train(&split.train, settings);
+    let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
+    let clock = || 0.0;
+    let popular = movie_recs::eval::evaluate(&rec, Method::Popular, &split.test, &clock).unwrap();
+    for method in [Method::Mf, Method::Neural, Method::Hybrid] {
+        let personal = movie_recs::eval::evaluate(&rec, method, &split.test, &clock).unwrap();
+        assert!(personal.users > 30);
+        assert!(personal.rmse < popular.rmse, "{method:?}: rmse {} vs popularity {}", personal.rmse, popular.rmse);
+        assert!(personal.ndcg > popular.ndcg, "{method:?}: ndcg {} vs popularity {}", personal.ndcg, popular.ndcg);
+    }
+}
+
+#[test]
+fn training_is_deterministic_for_a_seed() {
+    let a = common::model().to_bytes().unwrap();
+    let b = common::model().to_bytes().unwrap();
+    assert_eq!(a, b);
+    let mut s = common::settings(FactorStorage::F32);
+    s.explicit.seed += 1;
+    let c = common::train(&common::ratings(), &s).to_bytes().unwrap();
+    assert_ne!(a, c);
+    let mut s = common::settings(FactorStorage::F32);
+    s.neural.as_mut().unwrap().seed += 1;
+    let d = common::train(&common::ratings(), &s);
+    assert_ne!(d.extras.neural, common::model().extras.neural, "the autoencoder's seed matters");
+    assert_eq!(d.mf.implicit, common::model().mf.implicit, "and nothing else depends on it");
+}
+
+#[test]
+fn als_row_solves_are_exact_on_small_data_and_conjugate_gradient_on_large_unless_set() {
+    use movie_recs::train::{cg_steps_for, LARGE_RATINGS};
+    assert_eq!(cg_steps_for(None, 100_000), 0);
+    assert_eq!(cg_steps_for(None, LARGE_RATINGS + 1), 3);
+    assert_eq!(cg_steps_for(Some(0), LARGE_RATINGS + 1), 0, "an explicit setting wins");
+    let resolved = common::settings(FactorStorage::F32).for_ratings(LARGE_RATINGS + 1);
+    assert_eq!((resolved.explicit.cg_steps, resolved.implicit.unwrap().cg_steps), (Some(3), Some(3)));
+}
+
+#[test]
+fn movies_with_too_few_training_ratings_keep_no_factors() {
+    let mut s = common::settings(FactorStorage::F32);
+    s.factor_min_ratings = 40;
+    let ratings = common::ratings();
+    let model = common::train(&ratings, &s);
+    let count = |id: MovieId| ratings.iter().filter(|r| r.movie == id).count();
+    let (mut kept, mut dropped) = (0, 0);
+    for (row, m) in model.catalogue.movies.iter().enumerate() {
+        let zero = model.mf.explicit.item_factors.row(row).iter().all(|&v| v == 0.0)
+            && model.mf.implicit.as_ref().unwrap().item_factors.row(row).iter().all(|&v| v == 0.0);
+        assert_eq!(zero, count(m.id) < 40, "movie {} with {} ratings", m.id.0, count(m.id));
+        if zero {
+            dropped += 1
+        } else {
+            kept += 1
+        }
+    }
+    assert!(kept > 0 && dropped > 0, "the fixture has movies on both sides of 40 ratings ({kept} kept, {dropped} dropped)");
+}
