@@ -175,6 +175,8 @@ case "$cmd" in
     cargo fmt --check
     log "native tests (core, readers, trainer, real data)"
     cargo test --features train
+    log "the default model: its search and its bytes, reproduced (optimised build)"
+    cargo test --profile native --features train --test real_data -- --ignored
     log "wasm binding tests (wasm-bindgen-test in Node)"
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --test wasm_binding
     log "the Spark path on a small synthetic fixture (normalise, Spark ALS, Parquet import, fold-in)"

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 /// First bytes of every model file.
 pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
-pub const FORMAT_VERSION: u32 = 7;
+/// (8: the provenance records the choices the trainer learned on validation users.)
+pub const FORMAT_VERSION: u32 = 8;
 /// Bytes before the core section.
 pub const HEADER_LEN: usize = 8 + 4 + 4 * 8;
 

@@ -33,6 +33,45 @@ pub struct ModelInfo {
     pub rating_max: f32,
     /// Trainer settings, human-readable.
     pub trainer: String,
+    /// The choices the trainer learned on its own training data, when it searched.
+    pub learned: Option<Learned>,
+}
+
+/// What the trainer's search chose on validation users carved from its training users, and
+/// what it measured (`train::search`), kept in the model's provenance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Learned {
+    /// Recency half-life of the implicit model's fold-in (0: off).
+    pub recency_half_life: f32,
+    /// Weight of the explicit prediction in the factor models' ranking.
+    pub explicit_weight: f32,
+    /// Confidence slope of the implicit model.
+    pub alpha: f32,
+    /// The hybrid's weights by bucket.
+    pub hybrid: HybridWeights,
+    /// Validation NDCG@10 per kind of visitor: `(kind, starting point, chosen)`.
+    pub validation: Vec<(String, f64, f64)>,
+    /// Validation users.
+    pub users: usize,
+    /// Seconds the search took.
+    pub seconds: f64,
+}
+
+impl Learned {
+    /// One line for the model's provenance.
+    pub fn describe(&self) -> String {
+        let figures: Vec<String> = self.validation.iter().map(|(k, a, b)| format!("{k} {a:.4}->{b:.4}")).collect();
+        format!(
+            "learned on {} validation users in {:.0} s: half-life {}, explicit weight {}, alpha {}; validation NDCG@10 {}",
+            self.users,
+            self.seconds,
+            self.recency_half_life,
+            self.explicit_weight,
+            self.alpha,
+            figures.join(", ")
+        )
+    }
 }
 
 /// The whole recommender model as shipped to the browser. Field order is the file's: the

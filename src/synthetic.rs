@@ -115,6 +115,7 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
             rating_min: 0.5,
             rating_max: 5.0,
             trainer: "random factors (benchmark only)".into(),
+            learned: None,
         },
         catalogue: Catalogue { genre_names: vec!["Action".into(), "Comedy".into(), "Drama".into(), "Sci-Fi".into()], movies: catalogue },
         mf: Mf {

@@ -37,9 +37,17 @@ export interface MovieSummary {
 }
 export interface SimilarMovies { method: "itemKnn" | "content"; items: { movie: MovieSummary; similarity: number }[]; }
 export interface MethodInfo { name: Method; label: string; }
+/** The weights the trainer learned for the hybrid, one object per rating-count bucket. */
+export interface LearnedChoices {
+  recencyHalfLife: number; explicitWeight: number; alpha: number;
+  hybrid: { buckets: [number[], number[], number[]] };
+  /** Validation NDCG@10 by kind of visitor: [kind, starting point, chosen]. */
+  validation: [string, number, number][];
+  users: number; seconds: number;
+}
 export interface ModelInfo {
   dataset: string; users: number; ratings: number; ratingMin: number; ratingMax: number;
-  trainer: string; movies: number; formatVersion: number;
+  trainer: string; learned: LearnedChoices | null; movies: number; formatVersion: number;
 }
 "#;
 

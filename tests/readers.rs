@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use movie_recs::data::{read_dataset, Layout, ReadOptions};
-use movie_recs::train::{build_model, TrainSettings};
+use movie_recs::train::{build_model, Learn, TrainSettings};
 use movie_recs::{Error, MovieId, Recommender};
 
 fn fixture_dir(name: &str, files: &[(&str, &[u8])]) -> PathBuf {
@@ -72,7 +72,14 @@ fn reads_ml_100k_tab_and_genre_flags() {
     assert_eq!((ds.movies[1].title.as_str(), ds.movies[1].year), ("Les Misérables", Some(1995)));
     assert_eq!(ds.movies[1].genres, vec!["Drama", "War"]);
     // The whole path works on this layout: train, pack, load, recommend.
-    let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &TrainSettings::default().check().unwrap()).unwrap();
+    let model = build_model(
+        &ds.name,
+        &ds.movies,
+        &ds.tags,
+        &ds.ratings,
+        &TrainSettings { learn: Learn::Off, ..Default::default() }.check().unwrap(),
+    )
+    .unwrap();
     assert_eq!((model.info.rating_min, model.info.rating_max), (1.0, 5.0));
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     assert_eq!(rec.search("miserables", 5)[0].movie_id, 2);

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use movie_recs::data::{read_dataset, shared_ml_latest_small, ReadOptions};
 use movie_recs::eval::{evaluate, split};
-use movie_recs::train::{build_model, TrainSettings};
+use movie_recs::train::{build_model, Learn, TrainSettings};
 use movie_recs::{Method, RecommendOptions, Recommender};
 use movie_recs::{MovieId, RawRating};
 
@@ -49,7 +49,8 @@ fn tmdb_metadata_joins_through_links() {
 fn fold_0_of_the_protocol_beats_popularity() {
     let ds = dataset();
     let s = split(&ds.ratings, 0, 5);
-    let model = build_model(&ds.name, &ds.movies, &ds.tags, &s.train, &TrainSettings::default().check().unwrap()).unwrap();
+    let settings = TrainSettings { learn: Learn::Off, ..TrainSettings::default() };
+    let model = build_model(&ds.name, &ds.movies, &ds.tags, &s.train, &settings.check().unwrap()).unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
     let clock = || 0.0;
     let shipped = evaluate(&rec, Method::Hybrid, &s.test, &clock).unwrap();
@@ -84,12 +85,41 @@ fn the_committed_default_model_loads_and_recommends() {
     assert!(rec.search("toy story", 5).iter().any(|m| m.movie_id == 1));
 }
 
-#[test]
-fn the_committed_model_is_what_build_sh_model_makes() {
+/// The committed model and the data it was trained on.
+fn committed() -> (movie_recs::data::Dataset, Vec<u8>) {
     let mut ds = dataset();
     movie_recs::data::join_tmdb(&movie_recs::data::shared_tmdb(), &mut ds.movies, ReadOptions::default()).unwrap();
-    let settings = TrainSettings { progress: false, ..TrainSettings::default() };
+    (ds, std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("www/model.bin")).unwrap())
+}
+
+// The two tests that train on all of ml-latest-small run in the optimised `native` profile
+// (`./build.sh test` runs them with `--ignored`): in the debug profile they take minutes.
+#[test]
+#[ignore = "trains the default model; ./build.sh test runs it in the native profile"]
+fn the_committed_model_is_what_build_sh_model_makes() {
+    // `./build.sh model` searches its choices (see the next test); replaying the ones the
+    // committed model records must give its bytes exactly.
+    let (ds, committed) = committed();
+    let learned = Recommender::from_bytes(&committed).unwrap().model().info.learned.clone().expect("the default model records its choices");
+    let settings = TrainSettings { learn: Learn::Replay(learned), progress: false, ..TrainSettings::default() };
     let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &settings.check().unwrap()).unwrap();
-    let committed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("www/model.bin")).unwrap();
     assert!(model.to_bytes().unwrap() == committed, "www/model.bin is stale or training is not deterministic: run ./build.sh model");
+}
+
+#[test]
+#[ignore = "runs the default model's search; ./build.sh test runs it in the native profile"]
+fn the_search_reproduces_the_committed_models_choices() {
+    let (ds, committed) = committed();
+    let recorded = Recommender::from_bytes(&committed).unwrap().model().info.learned.clone().unwrap();
+    let budget_s = match TrainSettings::default().learn {
+        Learn::Search { budget_s } => budget_s,
+        other => panic!("the default trainer searches, not {other:?}"),
+    };
+    let settings = TrainSettings { progress: false, ..TrainSettings::default() }.check().unwrap();
+    let found = movie_recs::train::search::learn(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &settings, budget_s * 10.0).unwrap();
+    assert_eq!(
+        (found.recency_half_life, found.explicit_weight, found.alpha, found.hybrid),
+        (recorded.recency_half_life, recorded.explicit_weight, recorded.alpha, recorded.hybrid)
+    );
+    assert_eq!(found.validation, recorded.validation, "the same validation figures");
 }

@@ -31,7 +31,15 @@ fn model_bytes() -> Vec<u8> {
     let factors: Vec<f32> = (1..=6).flat_map(|id| if id <= 3 { [1.0, 0.0] } else { [0.0, 1.0] }).collect();
     let m = |storage| FactorMatrix::new(6, 2, factors.clone(), storage).unwrap();
     Model {
-        info: ModelInfo { dataset: "handmade".into(), users: 3, ratings: 210, rating_min: 0.5, rating_max: 5.0, trainer: "by hand".into() },
+        info: ModelInfo {
+            dataset: "handmade".into(),
+            users: 3,
+            ratings: 210,
+            rating_min: 0.5,
+            rating_max: 5.0,
+            trainer: "by hand".into(),
+            learned: None,
+        },
         catalogue: Catalogue { genre_names: vec!["Drama".into(), "Horror".into()], movies },
         mf: Mf {
             explicit: ExplicitFactors {

@@ -11,7 +11,9 @@ pub mod item_knn;
 pub mod mf;
 pub mod neural;
 pub mod pack;
+pub mod render;
 pub mod report;
+pub mod search;
 pub mod settings;
 pub mod spark;
 pub mod tune;
@@ -20,7 +22,7 @@ pub mod user_knn;
 pub use interactions::Interactions;
 pub use mf::{fit_explicit, fit_implicit, train_rmse, ExplicitFit, ImplicitFit};
 pub use pack::{build_model, catalogue_matrix, model_info, CatalogueRows};
-pub use settings::{cg_steps_for, Checked, ExplicitSettings, ImplicitSettings, TrainSettings, LARGE_RATINGS};
+pub use settings::{cg_steps_for, Checked, ExplicitSettings, ImplicitSettings, Learn, TrainSettings, LARGE_RATINGS};
 
 /// splitmix64: a tiny, well-mixed, seedable generator for deterministic initialisation.
 pub(crate) struct SplitMix(pub(crate) u64);

@@ -8,7 +8,8 @@ use super::content::build_content;
 use super::item_knn::{fit_item_knn, to_catalogue_rows};
 use super::mf::{fit_explicit, fit_implicit};
 use super::neural::fit_neural;
-use super::settings::Checked;
+use super::search::{apply, learn};
+use super::settings::{Checked, Learn};
 use super::user_knn::fit_user_knn;
 use super::Interactions;
 use crate::catalogue::{round_mean, Catalogue, Movie, MovieId};
@@ -31,6 +32,21 @@ pub fn build_model(
     ratings: &[RatingRecord],
     settings: &Checked,
 ) -> Result<Model> {
+    let learned = match &settings.learn {
+        Learn::Off => return fit(dataset, movies, tags, ratings, settings),
+        Learn::Replay(learned) => learned.clone(),
+        Learn::Search { budget_s } => learn(dataset, movies, tags, ratings, settings, *budget_s)?,
+    };
+    let mut model = fit(dataset, movies, tags, ratings, &apply(&learned, settings).check()?)?;
+    if settings.progress {
+        eprintln!("  {}", learned.describe());
+    }
+    model.info.learned = Some(learned);
+    Ok(model)
+}
+
+/// Trains every model with `settings` as they are.
+fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[RatingRecord], settings: &Checked) -> Result<Model> {
     let data = Interactions::new(ratings)?;
     let settings = &settings.for_ratings(data.len());
     let progress = settings.progress;
@@ -183,5 +199,13 @@ pub fn catalogue_matrix<'a>(
 /// Provenance of a model trained (by us or by Spark) on `ratings`: counts and rating scale.
 pub fn model_info(dataset: &str, data: &Interactions, ratings: &[RatingRecord], trainer: String) -> ModelInfo {
     let (rating_min, rating_max) = ratings.iter().fold((f32::MAX, f32::MIN), |(lo, hi), r| (lo.min(r.rating), hi.max(r.rating)));
-    ModelInfo { dataset: dataset.to_string(), users: data.users.len() as u32, ratings: data.len() as u64, rating_min, rating_max, trainer }
+    ModelInfo {
+        dataset: dataset.to_string(),
+        users: data.users.len() as u32,
+        ratings: data.len() as u64,
+        rating_min,
+        rating_max,
+        trainer,
+        learned: None,
+    }
 }

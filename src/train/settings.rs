@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::factors::FactorStorage;
 use crate::methods::hybrid::{BlendWeights, HybridWeights};
 use crate::methods::Method;
+use crate::model::Learned;
 
 use super::content::ContentSettings;
 use super::item_knn::ItemKnnSettings;
@@ -82,8 +83,26 @@ pub struct TrainSettings {
     /// their bias, and int4 storage spends one bit on them). Their fitted factors are mostly the
     /// prior; dropping them under 5 ratings cost nothing measurable and halves the rows stored.
     pub factor_min_ratings: u32,
+    /// Whether the trainer learns its choices on validation users first ([`Learn`]).
+    pub learn: Learn,
     /// Print progress to stderr.
     pub progress: bool,
+}
+
+/// How the trainer makes the choices that depend on the visitors (the hybrid's weights, the
+/// recency half-life, the explicit blend, the confidence slope): see [`super::search`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Learn {
+    /// Search them on validation users carved from the training users, for at most about
+    /// `budget_s` seconds (the last search step finishes), starting from these settings.
+    Search {
+        /// Seconds.
+        budget_s: f64,
+    },
+    /// Use the choices of an earlier search as they are (to rebuild a model exactly).
+    Replay(Learned),
+    /// Use these settings as they are.
+    Off,
 }
 
 impl Default for TrainSettings {
@@ -120,6 +139,7 @@ impl Default for TrainSettings {
             storage: FactorStorage::Int4,
             neural_storage: FactorStorage::Int8,
             factor_min_ratings: 5,
+            learn: Learn::Search { budget_s: 300.0 },
             progress: false,
         }
     }
@@ -197,6 +217,11 @@ impl TrainSettings {
         for b in &self.hybrid.buckets {
             if b.0.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || b.0.iter().sum::<f32>() <= 0.0 {
                 return Err(setting_error("blend", format!("{:?}", b.0), "weights must be >= 0 and not all 0"));
+            }
+        }
+        if let Learn::Search { budget_s } = self.learn {
+            if !(budget_s.is_finite() && budget_s >= 0.0) {
+                return Err(setting_error("search_budget", budget_s, "must be a finite number of seconds >= 0"));
             }
         }
         Ok(Checked(self.clone()))

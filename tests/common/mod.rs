@@ -10,7 +10,7 @@ use movie_recs::train::content::ContentSettings;
 use movie_recs::train::item_knn::ItemKnnSettings;
 use movie_recs::train::neural::NeuralSettings;
 use movie_recs::train::user_knn::UserKnnSettings;
-use movie_recs::train::{ExplicitSettings, ImplicitSettings, TrainSettings};
+use movie_recs::train::{ExplicitSettings, ImplicitSettings, Learn, TrainSettings};
 use movie_recs::{FactorStorage, Method, Model, MovieId, RawRating};
 
 pub const GENRES: [&str; 5] = ["Action", "Comedy", "Drama", "Horror", "Sci-Fi"];
@@ -75,6 +75,7 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
         storage,
         neural_storage: storage,
         factor_min_ratings: 1,
+        learn: Learn::Off,
         progress: false,
     }
 }

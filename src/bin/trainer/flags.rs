@@ -3,7 +3,7 @@
 
 use movie_recs::methods::hybrid::{BlendWeights, HybridWeights};
 use movie_recs::methods::Method;
-use movie_recs::train::TrainSettings;
+use movie_recs::train::{Learn, TrainSettings};
 use movie_recs::{Error, FactorStorage, Result};
 
 pub const USAGE: &str = "\
@@ -39,6 +39,9 @@ settings:
   --blend M:I:C:U:N[/M:I:C:U:N/M:I:C:U:N]                hybrid weights (mf:item_knn:content:user_knn:neural) by rating count (<5, 5-19, 20+)
   --storage f32|int8|int4 (factor models, default int4)   --neural-storage f32|int8|int4 (default int8)
   --factor-min-ratings N (movies with fewer training ratings keep no factors; default 5)
+  --search-budget S (seconds for learning the hybrid's weights, the half-life, the explicit weight and alpha on
+                    validation users carved from the training users; default 300)   --no-search (use the settings as given)
+  --replay-from MODEL.bin (use the choices a model's trainer learned, without searching)
   --seed N   --lenient   --quiet";
 
 pub struct Args(pub Vec<String>);
@@ -171,6 +174,21 @@ pub fn settings(args: &mut Args) -> Result<TrainSettings> {
         s.neural_storage = st;
     }
     set!("--factor-min-ratings", s.factor_min_ratings);
+    if let Some(budget_s) = args.parsed("--search-budget")? {
+        s.learn = Learn::Search { budget_s };
+    }
+    if args.flag("--no-search") {
+        s.learn = Learn::Off;
+    }
+    if let Some(path) = args.value("--replay-from")? {
+        let bytes = std::fs::read(&path).map_err(|e| Error::Io { path: path.clone(), reason: e.to_string() })?;
+        let learned = movie_recs::Model::core_from_bytes(&bytes)?.info.learned.ok_or_else(|| Error::InvalidSetting {
+            name: "replay-from",
+            value: path,
+            reason: "that model records no learned choices (trained with --no-search)".into(),
+        })?;
+        s.learn = Learn::Replay(learned);
+    }
     s.check()?;
     Ok(s)
 }

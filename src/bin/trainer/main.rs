@@ -109,6 +109,7 @@ fn cmd_eval(mut args: Args) -> Result<()> {
     let ds = read_with_metadata(Path::new(dir), ReadOptions { lenient }, tmdb)?;
     let report = evaluate_dataset(&ds, &folds, &s)?;
     println!("{}", report.table());
+    println!("{}", report.variants_table());
     println!("{}", report.json());
     if let Some(path) = &json {
         write(path, report.json().as_bytes())?;
@@ -229,32 +230,45 @@ fn cmd_import_spark(mut args: Args) -> Result<()> {
 /// Writes each fold's split as CSV (`user,movie,rating`, given in time order) so that peers
 /// outside Rust evaluate on exactly the same split.
 fn cmd_split(mut args: Args) -> Result<()> {
+    use movie_recs::eval::{carve_validation, future_split, shorten, split, FoldSplit, FUTURE_CUTS};
     let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("split needs --out DIR".into()))?);
     let lenient = args.flag("--lenient");
     let rest = args.finish()?;
     let [dir] = rest.as_slice() else { return Err(usage_error("split needs exactly one DATA_DIR".into())) };
     let ds = read_dataset(Path::new(dir), ReadOptions { lenient })?;
-    for fold in 0..5 {
-        let s = movie_recs::eval::split(&ds.ratings, fold, 5);
-        let mut train = String::from("user,movie,rating\n");
-        for r in &s.train {
-            train += &format!("{},{},{}\n", r.user, r.movie.0, r.rating);
-        }
-        let (mut given, mut hidden) = (String::from("user,movie,rating\n"), String::from("user,movie,rating\n"));
-        for u in &s.test {
-            for g in &u.given {
-                given += &format!("{},{},{}\n", u.user, g.movie_id, g.rating);
+    let csv = |rows: &mut dyn Iterator<Item = (u32, u32, f64)>| {
+        let mut text = String::from("user,movie,rating\n");
+        rows.for_each(|(u, m, r)| text += &format!("{u},{m},{r}\n"));
+        text
+    };
+    let write_split = |d: &Path, s: &FoldSplit, short: bool| -> Result<()> {
+        write(&d.join("train.csv"), csv(&mut s.train.iter().map(|r| (r.user, r.movie.0, r.rating as f64))).as_bytes())?;
+        let given = |test: &[movie_recs::eval::TestUser]| {
+            csv(&mut test.iter().flat_map(|u| u.given.iter().map(move |g| (u.user, g.movie_id as u32, g.rating))))
+        };
+        write(&d.join("given.csv"), given(&s.test).as_bytes())?;
+        write(
+            &d.join("hidden.csv"),
+            csv(&mut s.test.iter().flat_map(|u| u.hidden.iter().map(move |(m, r)| (u.user, m.0, *r as f64)))).as_bytes(),
+        )?;
+        if short {
+            for n in [5, 20] {
+                write(&d.join(format!("given-short{n}.csv")), given(&shorten(&s.test, n)).as_bytes())?;
             }
-            for (m, r) in &u.hidden {
-                hidden += &format!("{},{},{}\n", u.user, m.0, r);
-            }
         }
-        let d = out.join(format!("fold{fold}"));
-        write(&d.join("train.csv"), train.as_bytes())?;
-        write(&d.join("given.csv"), given.as_bytes())?;
-        write(&d.join("hidden.csv"), hidden.as_bytes())?;
+        Ok(())
+    };
+    // Each split with the validation split its trainer carves (so peers tune on the same users).
+    let mut splits: Vec<(String, FoldSplit, bool)> = (0..5).map(|f| (format!("fold{f}"), split(&ds.ratings, f, 5), true)).collect();
+    splits.extend(FUTURE_CUTS.iter().map(|&q| (format!("future{}", (q * 100.0).round()), future_split(&ds.ratings, q), false)));
+    for (name, s, short) in &splits {
+        let d = out.join(name);
+        write_split(&d, s, *short)?;
+        for k in 0..5 {
+            write_split(&d.join(format!("validation{k}")), &carve_validation(&s.train, k), true)?;
+        }
     }
-    eprintln!("wrote 5 folds of {} to {}", ds.name, out.display());
+    eprintln!("wrote 5 folds and {} future cuts of {} (each with its validation split) to {}", FUTURE_CUTS.len(), ds.name, out.display());
     Ok(())
 }
 

@@ -1,6 +1,13 @@
-//! The evaluation protocol of `../shared/EVAL.md`, as pure functions: the deterministic
-//! strong-generalisation split, and metrics computed by folding each held-out user in through
-//! the very [`Recommender`] calls the browser makes.
+//! The evaluation protocol of `../shared/EVAL.md`, as pure functions: the deterministic splits
+//! (the main strong-generalisation split and its variants, [`split`]), and metrics computed by
+//! folding each held-out user in through the very [`Recommender`] calls the browser makes.
+
+mod split;
+
+pub use split::{
+    carve_validation, future_split, hidden_count, holdout, shorten, split, validation_fold, validation_split, FoldSplit, TestUser, Variant,
+    FUTURE_CUTS, VARIANTS,
+};
 
 use std::collections::HashSet;
 
@@ -9,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue::MovieId;
 use crate::methods::Method;
 use crate::rank::top_k;
-use crate::ratings::RawRating;
 use crate::recommender::Recommender;
 
 /// One rating event of a data set.
@@ -31,74 +37,6 @@ pub const RELEVANT_AT: f32 = 3.5;
 pub const K: usize = 10;
 /// Curves (NDCG@k, recall@k) go up to this k.
 pub const K_MAX: usize = 50;
-
-/// A held-out user: the earlier ratings are folded in, the last ones are to be predicted.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TestUser {
-    /// MovieLens user id.
-    pub user: u32,
-    /// Folded-in ratings, oldest first.
-    pub given: Vec<RawRating>,
-    /// Hidden `(movie, rating)`, oldest first.
-    pub hidden: Vec<(MovieId, f32)>,
-}
-
-/// Training ratings and held-out users of one fold.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FoldSplit {
-    /// Fold number in `0..folds`.
-    pub fold: u32,
-    /// Every rating of every user with `user % folds != fold`.
-    pub train: Vec<RatingRecord>,
-    /// Users with `user % folds == fold`, sorted by id.
-    pub test: Vec<TestUser>,
-}
-
-/// Number of hidden ratings out of `n`: `max(1, round(0.2 n))`, half away from zero.
-pub fn hidden_count(n: usize) -> usize {
-    ((2 * n + 5) / 10).max(1)
-}
-
-/// Splits by user id: test users are `user % folds == fold`; each one's ratings are ordered by
-/// (timestamp, movie id) and the last [`hidden_count`] hidden.
-pub fn split(ratings: &[RatingRecord], fold: u32, folds: u32) -> FoldSplit {
-    split_by(ratings, fold, |user| user % folds == fold)
-}
-
-/// A validation split for choosing hyperparameters without touching fold `fold`'s test users:
-/// its test users are dropped entirely, and the users of fold `inner` (another fold) are held
-/// out the same way (last ratings hidden). Running every `inner != fold` validates on every
-/// training user of `fold` once.
-pub fn validation_split(ratings: &[RatingRecord], fold: u32, inner: u32, folds: u32) -> FoldSplit {
-    assert_ne!(fold, inner, "the validation fold must differ from the test fold");
-    let kept: Vec<RatingRecord> = ratings.iter().filter(|r| r.user % folds != fold).copied().collect();
-    split_by(&kept, inner, |user| user % folds == inner)
-}
-
-fn split_by(ratings: &[RatingRecord], fold: u32, is_test: impl Fn(u32) -> bool) -> FoldSplit {
-    let mut train = Vec::new();
-    let mut by_user: std::collections::BTreeMap<u32, Vec<RatingRecord>> = Default::default();
-    for r in ratings {
-        if is_test(r.user) {
-            by_user.entry(r.user).or_default().push(*r);
-        } else {
-            train.push(*r);
-        }
-    }
-    let test = by_user
-        .into_iter()
-        .map(|(user, mut rs)| {
-            rs.sort_by_key(|r| (r.timestamp, r.movie));
-            let cut = rs.len() - hidden_count(rs.len());
-            TestUser {
-                user,
-                given: rs[..cut].iter().map(|r| RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64 }).collect(),
-                hidden: rs[cut..].iter().map(|r| (r.movie, r.rating)).collect(),
-            }
-        })
-        .collect();
-    FoldSplit { fold, train, test }
-}
 
 /// Metrics of one model on one fold (or their mean over folds).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -131,6 +69,9 @@ pub struct Metrics {
     pub recall_curve: Vec<f64>,
     /// Mean wall time of fold-in + ranking one user, milliseconds.
     pub foldin_rank_ms: f64,
+    /// NDCG@10 of each user counted, grouped by fold (or cut): what the bootstrap resamples.
+    #[serde(skip)]
+    pub per_user_ndcg: Vec<Vec<f64>>,
 }
 
 /// Evaluates `method` of a recommender trained on the fold's training users. Fold-in, exclusion
@@ -143,6 +84,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
     let mut recall_curve = vec![0.0; K_MAX];
     let mut covered: HashSet<usize> = HashSet::new();
     let mut elapsed = 0.0;
+    let mut per_user_ndcg = Vec::new();
     let movies = &rec.model().catalogue.movies;
     // The protocol's catalogue: movies rated by at least one training user (the model may also
     // carry unrated movies for content-based recommendations).
@@ -185,6 +127,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
                 p_sum += hits as f64 / K as f64;
                 r_sum += hits as f64 / K.min(relevant.len()) as f64;
                 ndcg_sum += dcg / ideal;
+                per_user_ndcg.push(dcg / ideal);
             }
         }
     }
@@ -203,6 +146,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
         ndcg_curve: ndcg_curve.into_iter().map(per_user).collect(),
         recall_curve: recall_curve.into_iter().map(per_user).collect(),
         foldin_rank_ms: if test.is_empty() { 0.0 } else { elapsed / test.len() as f64 },
+        per_user_ndcg: vec![per_user_ndcg],
     })
 }
 
@@ -226,35 +170,45 @@ pub fn mean(folds: &[Metrics]) -> Metrics {
         ndcg_curve: curve(&|m| &m.ndcg_curve),
         recall_curve: curve(&|m| &m.recall_curve),
         foldin_rank_ms: avg(&|m| m.foldin_rank_ms),
+        per_user_ndcg: folds.iter().flat_map(|m| m.per_user_ndcg.iter().cloned()).collect(),
     }
+}
+
+/// A 95% bootstrap interval of the mean over groups (folds or cuts) of each group's mean
+/// NDCG@10: users are resampled with replacement within each group, `resamples` times, from a
+/// fixed seed (the same data gives the same interval).
+pub fn bootstrap_interval(groups: &[Vec<f64>], resamples: usize) -> (f64, f64) {
+    let groups: Vec<&Vec<f64>> = groups.iter().filter(|g| !g.is_empty()).collect();
+    if groups.is_empty() || resamples == 0 {
+        return (0.0, 0.0);
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut below = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut means: Vec<f64> = (0..resamples)
+        .map(|_| {
+            groups.iter().map(|g| (0..g.len()).map(|_| g[below(g.len())]).sum::<f64>() / g.len() as f64).sum::<f64>() / groups.len() as f64
+        })
+        .collect();
+    means.sort_by(f64::total_cmp);
+    let at = |q: f64| means[((q * resamples as f64) as usize).min(resamples - 1)];
+    (at(0.025), at(0.975))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::bootstrap_interval;
 
     #[test]
-    fn hidden_count_rounds_half_away_from_zero() {
-        assert_eq!(hidden_count(1), 1);
-        assert_eq!(hidden_count(2), 1);
-        assert_eq!(hidden_count(7), 1); // 1.4
-        assert_eq!(hidden_count(8), 2); // 1.6
-        assert_eq!(hidden_count(10), 2);
-        assert_eq!(hidden_count(13), 3); // 2.6
-        assert_eq!(hidden_count(20), 4);
-    }
-
-    #[test]
-    fn split_hides_the_latest_ratings_of_test_users() {
-        let r = |user, movie, ts| RatingRecord { user, movie: MovieId(movie), rating: 4.0, timestamp: ts };
-        // user 5 is in fold 0: ratings out of time order, with a timestamp tie broken by movie id.
-        let data = vec![r(5, 30, 3), r(5, 10, 1), r(5, 20, 3), r(5, 40, 2), r(5, 50, 5), r(1, 10, 1), r(2, 20, 1)];
-        let s = split(&data, 0, 5);
-        assert_eq!(s.train.len(), 2);
-        assert_eq!(s.test.len(), 1);
-        let u = &s.test[0];
-        let given: Vec<u32> = u.given.iter().map(|g| g.movie_id as u32).collect();
-        assert_eq!(given, vec![10, 40, 20, 30]);
-        assert_eq!(u.hidden, vec![(MovieId(50), 4.0)]);
+    fn the_bootstrap_interval_brackets_the_mean_and_is_a_point_without_spread() {
+        assert_eq!(bootstrap_interval(&[vec![0.25; 40]], 200), (0.25, 0.25));
+        let spread: Vec<f64> = (0..100).map(|i| (i % 10) as f64 / 10.0).collect(); // mean 0.45
+        let (lo, hi) = bootstrap_interval(&[spread.clone(), vec![0.45; 10]], 1000);
+        assert!(lo < 0.45 && 0.45 < hi && hi - lo < 0.2, "{lo}..{hi}");
+        assert_eq!(bootstrap_interval(&[spread.clone()], 1000), bootstrap_interval(&[spread], 1000), "seeded");
     }
 }
