@@ -44,7 +44,7 @@ pub fn round_mean(mean: f32) -> f32 {
 /// so the file compresses better (the metadata's gzip size fell by about a third); ids are
 /// stored as steps from the previous id, optional values as `value + 1` with 0 for none.
 mod movie_columns {
-    use serde::{de::Error as _, Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::{Movie, MovieId};
 
@@ -93,6 +93,8 @@ mod movie_columns {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Movie>, D::Error> {
         let c = Columns::deserialize(d)?;
+        // Through keep_detail: postcard would replace the message with a vague one.
+        let bad = |msg: String| -> D::Error { crate::format::keep_detail(crate::error::Error::InvalidModel(msg)) };
         let n = c.id_steps.len();
         let lengths = [
             c.titles.len(),
@@ -104,14 +106,14 @@ mod movie_columns {
             c.rating_means.len(),
         ];
         if lengths.iter().any(|&l| l != n) {
-            return Err(D::Error::custom(format!("movie columns have different lengths: {n} ids, then {lengths:?}")));
+            return Err(bad(format!("movie columns have different lengths: {n} ids, then {lengths:?}")));
         }
         let mut id = 0i64;
         let mut movies = Vec::with_capacity(n);
         for (i, title) in c.titles.into_iter().enumerate() {
-            id += c.id_steps[i];
-            let too_big = |what: &str, v: u64| D::Error::custom(format!("movie {i}: {what} {v} is out of range"));
-            let id32 = u32::try_from(id).map_err(|_| D::Error::custom(format!("movie {i}: id {id} is out of range")))?;
+            id = id.checked_add(c.id_steps[i]).ok_or_else(|| bad(format!("movie {i}: id step {} overflows", c.id_steps[i])))?;
+            let too_big = |what: &str, v: u64| bad(format!("movie {i}: {what} {v} is out of range"));
+            let id32 = u32::try_from(id).map_err(|_| bad(format!("movie {i}: id {id} is out of range")))?;
             let year = match minus_one(c.years[i] as u64) {
                 Some(y) => Some(u16::try_from(y).map_err(|_| too_big("year", y as u64))?),
                 None => None,
@@ -131,6 +133,10 @@ mod movie_columns {
         Ok(movies)
     }
 }
+
+/// The characters of a search query that count (a title is rarely a tenth of this); the rest
+/// of a paste is ignored.
+pub const MAX_QUERY_CHARS: usize = 200;
 
 /// Prior weight (in ratings) of the global mean in the cold-start Bayesian average.
 const COLD_START_PRIOR: f32 = 25.0;
@@ -181,6 +187,9 @@ impl Catalogue {
     /// Checks ids (unique), genre bits (within the names) and means (finite).
     pub fn validate(&self) -> Result<()> {
         let bad = |msg: String| Err(Error::InvalidModel(msg));
+        if self.movies.len() > crate::factors::MAX_ROWS {
+            return bad(format!("{} movies, at most {} are supported", self.movies.len(), crate::factors::MAX_ROWS));
+        }
         if self.genre_names.len() > 32 {
             return bad(format!("{} genres, at most 32 are supported", self.genre_names.len()));
         }
@@ -194,7 +203,7 @@ impl Catalogue {
             if m.genres & !genre_mask != 0 {
                 return bad(format!("movie {} has a genre bit beyond the {} genres", m.id.0, self.genre_names.len()));
             }
-            if !m.rating_mean.is_finite() {
+            if !(-1e3..=1e3).contains(&m.rating_mean) {
                 return bad(format!("movie {} has mean rating {}", m.id.0, m.rating_mean));
             }
         }
@@ -281,9 +290,17 @@ impl CatalogueIndex {
 
     /// Rows whose folded title (with year) contains every word of the folded query; titles
     /// starting with the query first, then word-prefix matches, then by rating count.
+    ///
+    /// Only the first [`MAX_QUERY_CHARS`] characters count, and each word once, so the cost is
+    /// at most that many passes over the titles whatever is pasted into the box.
     pub fn search(&self, catalogue: &Catalogue, query: &str, limit: usize) -> Vec<usize> {
-        let q = fold(query);
-        let words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
+        let end = query.char_indices().nth(MAX_QUERY_CHARS).map_or(query.len(), |(i, _)| i);
+        let q = fold(&query[..end]);
+        let mut words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
+        let first = words.first().copied().unwrap_or_default();
+        // Longest first: the rarest words reject most titles soonest.
+        words.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        words.dedup();
         if words.is_empty() || limit == 0 {
             return Vec::new();
         }
@@ -295,7 +312,7 @@ impl CatalogueIndex {
             .map(|(row, t)| {
                 let rank = if t.starts_with(q.as_str()) {
                     0
-                } else if t.split(' ').any(|tw| tw.starts_with(words[0])) {
+                } else if t.split(' ').any(|tw| tw.starts_with(first)) {
                     1
                 } else {
                     2

@@ -14,6 +14,24 @@ pub enum Error {
         /// Bytes the header promised (or the header size).
         expected: usize,
     },
+    /// The bytes are longer than the header says: two files joined, or junk appended.
+    #[error("model file is {found} bytes, longer than the {expected} its header gives (junk appended, or two files joined)")]
+    TooLong {
+        /// Bytes present.
+        found: usize,
+        /// Bytes the header gives.
+        expected: u64,
+    },
+    /// Extras from another model file than the core they are attached to.
+    #[error(
+        "these extras belong to another model (core checksum {found:016x}, this model's is {expected:016x}); load both from the same file"
+    )]
+    OtherModel {
+        /// Core checksum the extras' file gives.
+        found: u64,
+        /// Checksum of the core loaded.
+        expected: u64,
+    },
     /// The first bytes are not the model magic: not a model file at all (an HTML 404 page, say).
     #[error("not a movie-recs model file (starts with {found:?})")]
     BadMagic {

@@ -18,17 +18,64 @@ pub enum FactorStorage {
     Int4,
 }
 
-/// A dense row-major `rows x cols` matrix of `f32`, one row per movie.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(into = "StoredFactors", try_from = "StoredFactors")]
+/// The widest factor matrix a file may hold. Scoring costs `rows x cols`, which the file pays
+/// for in bytes, but the factor models' fold-in solves a `cols x cols` system on every change
+/// (see [`crate::methods::mf`] for the tighter bound there), and int4 rows of zeros cost one
+/// bit each, so the width is what a crafted file could otherwise inflate.
+pub const MAX_COLS: usize = 1024;
+/// The most rows (movies) a matrix may have: far above any public catalogue (ML-32M has
+/// 87,585), low enough that a header lie cannot ask for gigabytes.
+pub const MAX_ROWS: usize = 4_000_000;
+
+/// The largest factor value a file may hold (trained factors stay below 10): a finite value
+/// near `f32::MAX` would make every score infinite.
+pub const MAX_ABS_VALUE: f32 = 1e4;
+
+/// A row-major `rows x cols` matrix of `f32`, one row per movie.
+///
+/// The rows a file stores are held densely; int4 rows of zeros (a movie the model has nothing
+/// for, one bit in the file) are not held at all, so memory stays proportional to the file:
+/// at most `4 x cols + 4` bytes a stored row and 4 bytes a row of zeros.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(into = "StoredFactors")]
 pub struct FactorMatrix {
     rows: usize,
     cols: usize,
+    /// The stored rows' values, row-major, in row order.
     data: Vec<f32>,
+    /// Where each row's values start in `data` divided by `cols`, or [`ZERO_ROW`]; `None` when
+    /// every row is stored (row `i` at `i`).
+    slots: Option<Vec<u32>>,
+    /// One row of zeros, for the rows not stored.
+    zeros: Vec<f32>,
     storage: FactorStorage,
     /// For int8 and int4 storage, the stored values (one byte each) and row scales, kept for
     /// scoring the whole catalogue (a quarter of the memory traffic of `data`).
     int8: Option<Int8Rows>,
+}
+
+/// The slot of a row of zeros.
+const ZERO_ROW: u32 = u32::MAX;
+
+impl<'de> Deserialize<'de> for FactorMatrix {
+    /// Decodes the stored form and checks it, keeping the check's message (postcard would
+    /// otherwise replace it with "Serde Deserialization Error").
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let stored = StoredFactors::deserialize(d)?;
+        FactorMatrix::try_from(stored).map_err(crate::format::keep_detail)
+    }
+}
+
+/// Checks a declared shape against the format's bounds before anything is allocated for it.
+fn check_shape(rows: usize, cols: usize) -> Result<usize> {
+    if rows > MAX_ROWS {
+        return Err(Error::InvalidModel(format!("factor matrix declares {rows} rows, at most {MAX_ROWS} are supported")));
+    }
+    if cols > MAX_COLS {
+        return Err(Error::InvalidModel(format!("factor matrix declares {cols} columns, at most {MAX_COLS} are supported")));
+    }
+    // Both bounded above, so this cannot overflow even with a 32-bit usize.
+    Ok(rows * cols)
 }
 
 /// The quantised rows that are not all zero: `rows[j]`'s values are `values[j * cols..][..cols]`
@@ -41,20 +88,15 @@ struct Int8Rows {
 }
 
 impl FactorMatrix {
-    /// Wraps row-major `data`; fails unless `data.len() == rows * cols` and every value is finite.
+    /// Wraps row-major `data`; fails unless `data.len() == rows * cols`, the shape is within
+    /// [`MAX_ROWS`] x [`MAX_COLS`] and every value is finite.
     pub fn new(rows: usize, cols: usize, data: Vec<f32>, storage: FactorStorage) -> Result<Self> {
-        if data.len() != rows * cols {
+        let values = check_shape(rows, cols)?;
+        if data.len() != values {
             return Err(Error::InvalidModel(format!("factor matrix has {} values, expected {rows} x {cols}", data.len())));
         }
-        if let Some(pos) = data.iter().position(|v| !v.is_finite()) {
-            return Err(Error::InvalidModel(format!(
-                "factor matrix value at row {} column {} is {}",
-                pos / cols.max(1),
-                pos % cols.max(1),
-                data[pos]
-            )));
-        }
-        Ok(Self { rows, cols, data, storage, int8: None })
+        check_finite(&data, cols, None)?;
+        Ok(Self { rows, cols, data, slots: None, zeros: vec![0.0; cols], storage, int8: None })
     }
 
     /// Number of rows (movies).
@@ -69,12 +111,17 @@ impl FactorMatrix {
 
     /// Row `i` as a slice. Panics when `i >= rows` (an internal index, never visitor input).
     pub fn row(&self, i: usize) -> &[f32] {
-        &self.data[i * self.cols..(i + 1) * self.cols]
+        let slot = match &self.slots {
+            None => i,
+            Some(slots) if slots[i] == ZERO_ROW => return &self.zeros,
+            Some(slots) => slots[i] as usize,
+        };
+        &self.data[slot * self.cols..(slot + 1) * self.cols]
     }
 
-    /// All values, row-major.
-    pub fn as_slice(&self) -> &[f32] {
-        &self.data
+    /// All values, row-major (a copy: rows of zeros are not held).
+    pub fn to_vec(&self) -> Vec<f32> {
+        (0..self.rows).flat_map(|r| self.row(r).iter().copied()).collect()
     }
 
     /// How the matrix is written to the file.
@@ -117,8 +164,8 @@ impl FactorMatrix {
     pub fn gram(&self) -> Vec<f64> {
         let k = self.cols;
         let mut g = vec![0.0f64; k * k];
-        for r in 0..self.rows {
-            let row = self.row(r);
+        // Rows of zeros add nothing: only the stored rows are read.
+        for row in self.data.chunks_exact(k.max(1)) {
             for a in 0..k {
                 let ra = row[a] as f64;
                 for b in a..k {
@@ -177,10 +224,10 @@ impl From<FactorMatrix> for StoredFactors {
     fn from(m: FactorMatrix) -> Self {
         let (rows, cols) = (m.rows as u32, m.cols as u32);
         match m.storage {
-            FactorStorage::F32 => StoredFactors::F32 { rows, cols, values: m.data },
+            FactorStorage::F32 => StoredFactors::F32 { rows, cols, values: if m.slots.is_none() { m.data } else { m.to_vec() } },
             FactorStorage::Int8 => {
                 let mut scales = Vec::with_capacity(m.rows);
-                let mut values = Vec::with_capacity(m.data.len());
+                let mut values = Vec::with_capacity(m.rows * m.cols);
                 for r in 0..m.rows {
                     let row = m.row(r);
                     let max = row.iter().fold(0.0f32, |a, v| a.max(v.abs()));
@@ -212,63 +259,105 @@ impl From<FactorMatrix> for StoredFactors {
     }
 }
 
+/// An error unless every value is finite; `rows` maps a position to its row for the message.
+fn check_finite(data: &[f32], cols: usize, rows: Option<&[u32]>) -> Result<()> {
+    match data.iter().position(|v| !(v.abs() <= MAX_ABS_VALUE)) {
+        None => Ok(()),
+        Some(pos) => {
+            let slot = pos / cols.max(1);
+            Err(Error::InvalidModel(format!(
+                "factor matrix value at row {} column {} is {}",
+                rows.map_or(slot, |r| r[slot] as usize),
+                pos % cols.max(1),
+                data[pos]
+            )))
+        }
+    }
+}
+
+/// An error unless every row scale is finite and positive (a scale of 0 or below would make a
+/// stored row all zeros or flip its sign: no writer makes one).
+fn check_scales(what: &str, scales: &[f32]) -> Result<()> {
+    match scales.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
+        None => Ok(()),
+        Some(i) => Err(Error::InvalidModel(format!("{what} factor scale {i} is {}", scales[i]))),
+    }
+}
+
 impl TryFrom<StoredFactors> for FactorMatrix {
     type Error = Error;
+    /// Every length is checked against the shape, and the shape against the bounds, before
+    /// anything is allocated or looped over: the shape is a header's claim, the vectors are
+    /// bytes that were actually present.
     fn try_from(s: StoredFactors) -> Result<Self> {
         match s {
             StoredFactors::F32 { rows, cols, values } => FactorMatrix::new(rows as usize, cols as usize, values, FactorStorage::F32),
             StoredFactors::Int8 { rows, cols, scales, values } => {
                 let (rows, cols) = (rows as usize, cols as usize);
-                if scales.len() != rows || values.len() != rows * cols {
+                let expected = check_shape(rows, cols)?;
+                if scales.len() != rows || values.len() != expected {
                     return Err(Error::InvalidModel(format!(
                         "int8 factors have {} scales and {} values for {rows} x {cols}",
                         scales.len(),
                         values.len()
                     )));
                 }
-                let data = values
-                    .chunks_exact(cols.max(1))
-                    .zip(&scales)
-                    .flat_map(|(row, &s)| row.iter().map(move |&v| v as f32 * s))
-                    .collect::<Vec<_>>();
-                let mut m = FactorMatrix::new(rows, cols, if cols == 0 { Vec::new() } else { data }, FactorStorage::Int8)?;
-                if scales.iter().any(|s| !s.is_finite()) {
-                    return Err(Error::InvalidModel("int8 factor scales are not finite".into()));
-                }
+                check_scales("int8", &scales)?;
+                let data: Vec<f32> = if cols == 0 {
+                    Vec::new()
+                } else {
+                    values.chunks_exact(cols).zip(&scales).flat_map(|(row, &s)| row.iter().map(move |&v| v as f32 * s)).collect()
+                };
+                let mut m = FactorMatrix::new(rows, cols, data, FactorStorage::Int8)?;
                 m.int8 = Some(Int8Rows { rows: (0..rows as u32).collect(), values, scales });
                 Ok(m)
             }
             StoredFactors::Int4 { rows, cols, present, scales, values } => {
                 let (rows, cols) = (rows as usize, cols as usize);
-                let stored: Vec<u32> =
-                    (0..rows as u32).filter(|&r| present.get(r as usize / 8).is_some_and(|b| b >> (r % 8) & 1 == 1)).collect();
+                check_shape(rows, cols)?;
+                // The mask is bytes that are present: check it before walking the rows it covers.
+                if present.len() != rows.div_ceil(8) {
+                    return Err(Error::InvalidModel(format!("int4 factors have a {}-byte row mask for {rows} rows", present.len())));
+                }
+                let stored: Vec<u32> = (0..rows as u32).filter(|&r| present[r as usize / 8] >> (r % 8) & 1 == 1).collect();
                 let row_bytes = cols.div_ceil(2);
-                if present.len() != rows.div_ceil(8) || scales.len() != 2 * stored.len() || values.len() != stored.len() * row_bytes {
+                if scales.len() != 2 * stored.len() || values.len() != stored.len() * row_bytes {
                     return Err(Error::InvalidModel(format!(
-                        "int4 factors have a {}-byte row mask, {} scale bytes and {} value bytes for {rows} x {cols} ({} rows stored)",
-                        present.len(),
+                        "int4 factors have {} scale bytes and {} value bytes for {} stored rows of {cols}",
                         scales.len(),
                         values.len(),
                         stored.len()
                     )));
                 }
                 let scales: Vec<f32> = scales.chunks_exact(2).map(|b| from_bf16(u16::from_le_bytes([b[0], b[1]]))).collect();
-                if scales.iter().any(|s| !s.is_finite()) {
-                    return Err(Error::InvalidModel("int4 factor scales are not finite".into()));
+                check_scales("int4", &scales)?;
+                let levels: Vec<i8> = if cols == 0 {
+                    Vec::new()
+                } else {
+                    values
+                        .chunks_exact(row_bytes)
+                        .flat_map(|row| row.iter().flat_map(|&b| [(b & 15) as i8 - 8, (b >> 4) as i8 - 8]).take(cols))
+                        .collect()
+                };
+                let data: Vec<f32> = if cols == 0 {
+                    Vec::new()
+                } else {
+                    levels.chunks_exact(cols).zip(&scales).flat_map(|(q, &s)| q.iter().map(move |&v| v as f32 * s)).collect()
+                };
+                check_finite(&data, cols, Some(&stored))?;
+                let mut slots = vec![ZERO_ROW; rows];
+                for (slot, &r) in stored.iter().enumerate() {
+                    slots[r as usize] = slot as u32;
                 }
-                let levels: Vec<i8> = values
-                    .chunks_exact(row_bytes.max(1))
-                    .flat_map(|row| row.iter().flat_map(|&b| [(b & 15) as i8 - 8, (b >> 4) as i8 - 8]).take(cols))
-                    .collect();
-                let mut data = vec![0.0f32; rows * cols];
-                for ((&r, q), &s) in stored.iter().zip(levels.chunks_exact(cols.max(1))).zip(&scales) {
-                    for (d, &v) in data[r as usize * cols..][..cols].iter_mut().zip(q) {
-                        *d = v as f32 * s;
-                    }
-                }
-                let mut m = FactorMatrix::new(rows, cols, data, FactorStorage::Int4)?;
-                m.int8 = Some(Int8Rows { rows: stored, values: levels, scales });
-                Ok(m)
+                Ok(FactorMatrix {
+                    rows,
+                    cols,
+                    data,
+                    slots: Some(slots),
+                    zeros: vec![0.0; cols],
+                    storage: FactorStorage::Int4,
+                    int8: Some(Int8Rows { rows: stored, values: levels, scales }),
+                })
             }
         }
     }

@@ -92,6 +92,11 @@ impl Header {
         (HEADER_LEN as u64).saturating_add(self.core_len)
     }
 
+    /// The core section's checksum: what a model's extras are matched to.
+    pub fn core_checksum(&self) -> u64 {
+        self.core_sum
+    }
+
     /// The whole file's length.
     pub fn total(&self) -> u64 {
         self.core_end().saturating_add(self.extras_len)
@@ -118,7 +123,10 @@ impl Header {
 
     /// The extras section of a whole file (which must be exactly as long as the header says).
     pub fn extras<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
-        if bytes.len() as u64 != self.total() {
+        if bytes.len() as u64 > self.total() {
+            return Err(Error::TooLong { found: bytes.len(), expected: self.total() });
+        }
+        if (bytes.len() as u64) < self.total() {
             return Err(truncated(bytes.len(), self.total()));
         }
         Self::section(bytes, self.core_end(), self.extras_len, self.extras_sum)
@@ -133,9 +141,39 @@ impl Header {
     }
 }
 
-/// Decodes one section.
-pub fn decode<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T> {
-    postcard::from_bytes(body).map_err(|e| Error::Decode(e.to_string()))
+thread_local! {
+    /// The message of the last check that failed inside a decode (see [`keep_detail`]).
+    static DETAIL: std::cell::RefCell<Option<Error>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Turns a check that fails while a section is decoded into the decoder's error, keeping the
+/// check's own error for [`decode`] to report: postcard replaces every custom message with
+/// "Serde Deserialization Error", which says nothing about what was wrong.
+pub(crate) fn keep_detail<E: serde::de::Error>(e: Error) -> E {
+    let message = e.to_string();
+    DETAIL.with(|d| *d.borrow_mut() = Some(e));
+    E::custom(message)
+}
+
+/// Decodes one section (`what` names it in errors), which must be consumed exactly: bytes after
+/// its content mean a writer this build does not know, or tampering.
+pub fn decode<'de, T: Deserialize<'de>>(what: &str, body: &'de [u8]) -> Result<T> {
+    DETAIL.with(|d| d.borrow_mut().take());
+    match postcard::take_from_bytes(body) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => {
+            Err(Error::Decode(format!("the {what} section has {} bytes after its content ({} in all)", rest.len(), body.len())))
+        }
+        Err(e) => Err(DETAIL.with(|d| d.borrow_mut().take()).unwrap_or_else(|| {
+            let why = match e {
+                // serde's own checks (an enum tag beyond its variants, a wrong tuple length)
+                // reach postcard as custom errors, whose messages it drops.
+                postcard::Error::SerdeDeCustom => "a value its field cannot take (an unknown variant tag, say)".to_string(),
+                other => other.to_string(),
+            };
+            Error::Decode(format!("the {what} section: {why}"))
+        })),
+    }
 }
 
 /// Encodes one section.

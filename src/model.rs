@@ -89,6 +89,20 @@ pub struct Model {
     /// The other methods' tables (each absent in a model built without it, and all of them
     /// until [`Model::attach_extras`] for a model read by [`Model::core_from_bytes`]).
     pub extras: Extras,
+    /// The checksum of the core section this model was read from, if it was read from a file:
+    /// extras are attached only from the same file.
+    pub core_checksum: CoreChecksum,
+}
+
+/// The checksum of the core section a model was read from. Not part of the model's equality (a
+/// model built in memory equals itself written and read back).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CoreChecksum(pub Option<u64>);
+
+impl PartialEq for CoreChecksum {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// The core section as written and read: the model without its extras.
@@ -143,18 +157,30 @@ impl Model {
     /// empty until [`Model::attach_extras`].
     pub fn core_from_bytes(bytes: &[u8]) -> Result<Self> {
         let header = Header::require(bytes)?;
-        let core: Core = format::decode(header.core(bytes)?)?;
-        let model = Model { info: core.info, catalogue: core.catalogue, mf: core.mf, hybrid: core.hybrid, extras: Extras::default() };
+        let core: Core = format::decode("core", header.core(bytes)?)?;
+        let model = Model {
+            info: core.info,
+            catalogue: core.catalogue,
+            mf: core.mf,
+            hybrid: core.hybrid,
+            extras: Extras::default(),
+            core_checksum: CoreChecksum(Some(header.core_checksum())),
+        };
         model.validate()?;
         Ok(model)
     }
 
     /// Adds the extras of the whole file `bytes` to a model read by [`Model::core_from_bytes`]
-    /// from the same file (whose core checksum that read verified). On any error the model is
-    /// left as it was.
+    /// from the same file (whose core checksum that read verified; another file's extras are an
+    /// [`Error::OtherModel`]). On any error the model is left as it was.
     pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
         let header = Header::require(bytes)?;
-        let extras: Extras = format::decode(header.extras(bytes)?)?;
+        if let Some(expected) = self.core_checksum.0 {
+            if header.core_checksum() != expected {
+                return Err(Error::OtherModel { found: header.core_checksum(), expected });
+            }
+        }
+        let extras: Extras = format::decode("extras", header.extras(bytes)?)?;
         Parts { mf: &self.mf, extras: &extras }.validate(self.catalogue.len())?;
         self.extras = extras;
         Ok(())

@@ -100,8 +100,10 @@ pub struct Recommendations {
     pub cold_start: bool,
     /// Ratings folded in.
     pub used_ratings: usize,
-    /// Ratings left out, with reasons.
+    /// Ratings left out, with reasons: the first [`crate::recommender::MAX_REPORTED_SKIPS`].
     pub skipped: Vec<SkippedRating>,
+    /// How many ratings were left out in all.
+    pub skipped_count: usize,
 }
 
 /// One movie of a "more like this" list.

@@ -12,6 +12,10 @@ use crate::model::{Model, ModelInfo};
 use crate::rank::{explain, top_k, Filter, RecommendOptions, Recommendation, Recommendations, Similar, SimilarMovies};
 use crate::ratings::{check_ratings, RawRating, SkippedRating};
 
+/// Skipped ratings reported one by one; beyond these only the count (a pasted list of a million
+/// bad rows must not come back as a million objects).
+pub const MAX_REPORTED_SKIPS: usize = 100;
+
 /// A visitor folded into the model: the result of [`Recommender::fold_in`]. Each method's own
 /// state is computed when that method is asked for.
 #[derive(Clone, Debug)]
@@ -19,7 +23,10 @@ pub struct Visitor {
     ratings: Ratings,
     /// `excluded[row]`: the visitor rated the movie (even with an unusable value).
     excluded: Vec<bool>,
+    /// The first [`MAX_REPORTED_SKIPS`] ratings left out.
     skipped: Vec<SkippedRating>,
+    /// How many were left out in all.
+    skipped_count: usize,
     /// The visitor in the explicit model: predicted stars, for every method.
     stars: ExplicitUser,
 }
@@ -30,9 +37,14 @@ impl Visitor {
         self.ratings.all.len()
     }
 
-    /// Ratings left out, with reasons.
+    /// Ratings left out, with reasons (the first [`MAX_REPORTED_SKIPS`]).
     pub fn skipped(&self) -> &[SkippedRating] {
         &self.skipped
+    }
+
+    /// How many ratings were left out in all.
+    pub fn skipped_count(&self) -> usize {
+        self.skipped_count
     }
 
     /// The visitor's vector in the explicit (star) model.
@@ -126,7 +138,10 @@ impl Recommender {
         let mf = &self.model.mf;
         let ratings = Ratings::new(checked.rated, &self.model.catalogue, |r, age| mf.rating_weight(r, age));
         let stars = mf.fold_in_stars(&ratings);
-        Visitor { ratings, excluded, skipped: checked.skipped, stars }
+        let skipped_count = checked.skipped.len();
+        let mut skipped = checked.skipped;
+        skipped.truncate(MAX_REPORTED_SKIPS);
+        Visitor { ratings, excluded, skipped, skipped_count, stars }
     }
 
     fn context<'a>(&'a self, visitor: &'a Visitor) -> Context<'a> {
@@ -189,7 +204,13 @@ impl Recommender {
                 },
             })
             .collect();
-        Ok(Recommendations { items, cold_start, used_ratings: visitor.used_ratings(), skipped: visitor.skipped.clone() })
+        Ok(Recommendations {
+            items,
+            cold_start,
+            used_ratings: visitor.used_ratings(),
+            skipped: visitor.skipped.clone(),
+            skipped_count: visitor.skipped_count,
+        })
     }
 
     /// The method actually used: every method but the hybrid needs its table; the hybrid with

@@ -25,6 +25,25 @@ pub fn validate_csr(what: &str, offsets: &[u32], rows: Option<usize>, entries: &
     Ok(())
 }
 
+/// An error unless `lo <= v <= hi` (so also finite). A finite value far outside what its
+/// meaning allows (a blend weight of 3e38) would make every score infinite: a crafted file
+/// gets an error naming the field, not a list in id order.
+pub fn check_range(what: &str, v: f32, lo: f32, hi: f32) -> Result<()> {
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(Error::InvalidModel(format!("{what} is {v}, outside {lo}..={hi}")))
+    }
+}
+
+/// Every value of `values` within `lo..=hi` ([`check_range`] for the first that is not).
+pub fn check_all(what: &str, values: &[f32], lo: f32, hi: f32) -> Result<()> {
+    match values.iter().position(|v| !(lo..=hi).contains(v)) {
+        None => Ok(()),
+        Some(i) => check_range(&format!("{what} {i}"), values[i], lo, hi),
+    }
+}
+
 /// Data computed from a table once (at load, or on first use): a Gram matrix, an inverted
 /// index. Not written to the file, and two tables that differ only here are equal. A clone
 /// starts empty, so a table copied and then changed never carries data derived from the old

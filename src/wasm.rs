@@ -30,7 +30,8 @@ export interface SkippedRating {
   movieId: number; rating: number;
   reason: "invalidId" | "unknownMovie" | "notFinite" | "outOfRange" | "duplicate";
 }
-export interface Recommendations { items: Recommendation[]; coldStart: boolean; usedRatings: number; skipped: SkippedRating[]; }
+/** `skipped` lists the first 100 ratings left out; `skippedCount` counts them all. */
+export interface Recommendations { items: Recommendation[]; coldStart: boolean; usedRatings: number; skipped: SkippedRating[]; skippedCount: number; }
 export interface MovieSummary {
   movieId: number; title: string; year: number | null; genres: string[];
   ratingCount: number; ratingMean: number; imdbId: number | null; tmdbId: number | null;
@@ -70,6 +71,56 @@ fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result
     serde_wasm_bindgen::from_value(value).map_err(|e| js_error(format!("invalid {what}: {e}")))
 }
 
+/// A JS number that must be a whole number in `0..=u32::MAX` (an id, a count): never wrapped,
+/// truncated or clamped the way a `u32` parameter would be (`2**32 + 318` is not movie 318, and
+/// `-1` is not "everything").
+fn whole(name: &str, value: f64) -> Result<u32, JsError> {
+    if value.is_finite() && value >= 0.0 && value <= u32::MAX as f64 && value.fract() == 0.0 {
+        Ok(value as u32)
+    } else {
+        Err(js_error(format!("invalid {name}: {value} is not a whole number from 0 to {}", u32::MAX)))
+    }
+}
+
+/// A JS value that must be a number, for [`whole`].
+fn number(name: &str, value: &JsValue) -> Result<u32, JsError> {
+    match value.as_f64() {
+        Some(v) => whole(name, v),
+        None => Err(js_error(format!("invalid {name}: expected a number, got {}", type_name(value)))),
+    }
+}
+
+/// What kind of JS value this is, for messages.
+fn type_name(value: &JsValue) -> String {
+    value.js_typeof().as_string().unwrap_or_else(|| "value".into())
+}
+
+/// One element of the ratings array as a [`RawRating`]: a field that is not a number (a
+/// string, `null`, missing) becomes NaN, which the core skips and reports like any unusable
+/// value, so one bad element never rejects the rest.
+fn raw_rating(value: &JsValue) -> RawRating {
+    let field = |name: &str| {
+        if value.is_object() {
+            js_sys::Reflect::get(value, &JsValue::from_str(name)).ok().and_then(|v| v.as_f64()).unwrap_or(f64::NAN)
+        } else {
+            f64::NAN
+        }
+    };
+    RawRating { movie_id: field("movieId"), rating: field("rating") }
+}
+
+/// The bytes of a `Uint8Array` (or `ArrayBuffer`); anything else is an error naming its type
+/// (a number passed as bytes would otherwise be read as an address by the generated glue).
+fn bytes(what: &str, value: &JsValue) -> Result<Vec<u8>, JsError> {
+    if let Some(a) = value.dyn_ref::<js_sys::Uint8Array>() {
+        Ok(a.to_vec())
+    } else if let Some(b) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        Ok(js_sys::Uint8Array::new(b).to_vec())
+    } else {
+        Err(js_error(format!("invalid {what}: expected a Uint8Array, got {}", type_name(value))))
+    }
+}
+
 fn options(value: JsValue) -> Result<RecommendOptions, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(RecommendOptions::default());
@@ -96,15 +147,15 @@ impl Recommender {
     /// Validates and loads a packed model (`Uint8Array`). Throws an `Error` naming what is wrong
     /// (truncated, not a model, unsupported version, corrupt).
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8]) -> Result<Recommender, JsError> {
-        Core::from_bytes(bytes).map(|core| Recommender { core }).map_err(js_error)
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<Recommender, JsError> {
+        Core::from_bytes(&self::bytes("model", &bytes)?).map(|core| Recommender { core }).map_err(js_error)
     }
 
     /// How many leading bytes of a model file `fromCore` needs, once `prefix` holds the header
     /// (`undefined` before that). Throws as soon as the bytes cannot be a model this build reads.
     #[wasm_bindgen(js_name = coreLength)]
-    pub fn core_length(prefix: &[u8]) -> Result<Option<u32>, JsError> {
-        match crate::Model::core_length(prefix).map_err(js_error)? {
+    pub fn core_length(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] prefix: JsValue) -> Result<Option<u32>, JsError> {
+        match crate::Model::core_length(&bytes("prefix", &prefix)?).map_err(js_error)? {
             Some(n) => u32::try_from(n).map(Some).map_err(|_| js_error("model core is larger than 4 GB")),
             None => Ok(None),
         }
@@ -113,15 +164,15 @@ impl Recommender {
     /// Loads the core of a model (catalogue and factor models) from the file's first
     /// `coreLength` bytes, so the page can recommend while the rest downloads.
     #[wasm_bindgen(js_name = fromCore)]
-    pub fn from_core(bytes: &[u8]) -> Result<Recommender, JsError> {
-        Core::from_core_bytes(bytes).map(|core| Recommender { core }).map_err(js_error)
+    pub fn from_core(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<Recommender, JsError> {
+        Core::from_core_bytes(&self::bytes("model", &bytes)?).map(|core| Recommender { core }).map_err(js_error)
     }
 
     /// Adds the other methods' tables from the whole file; on error (truncated, corrupt) this
     /// recommender keeps working with what it has.
     #[wasm_bindgen(js_name = attachExtras)]
-    pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<(), JsError> {
-        self.core.attach_extras(bytes).map_err(js_error)
+    pub fn attach_extras(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<(), JsError> {
+        self.core.attach_extras(&self::bytes("model", &bytes)?).map_err(js_error)
     }
 
     /// Whether the model's extras are loaded (always, for one made by `new`).
@@ -141,20 +192,28 @@ impl Recommender {
         if !js_sys::Array::is_array(&ratings) {
             return Err(js_error("invalid ratings: expected an array of {movieId, rating}"));
         }
-        let ratings: Vec<RawRating> = from_js(ratings, "ratings")?;
+        let ratings: Vec<RawRating> = js_sys::Array::from(&ratings).iter().map(|r| raw_rating(&r)).collect();
         to_js(&self.core.recommend(&ratings, &self::options(options)?).map_err(js_error)?)
     }
 
     /// Movies whose title contains every word of `query` (case and accents ignored), best first.
+    /// Only the first 200 characters of `query` count. Throws unless `query` is a string.
     #[wasm_bindgen(unchecked_return_type = "MovieSummary[]")]
-    pub fn search(&self, query: &str, limit: usize) -> Result<JsValue, JsError> {
-        to_js(&self.core.search(query, limit))
+    pub fn search(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] limit: JsValue,
+    ) -> Result<JsValue, JsError> {
+        let Some(query) = query.as_string() else {
+            return Err(js_error(format!("invalid query: expected a string, got {}", type_name(&query))));
+        };
+        to_js(&self.core.search(&query, number("limit", &limit)? as usize))
     }
 
     /// One movie by MovieLens id, or `null` when it is not in the catalogue.
     #[wasm_bindgen(unchecked_return_type = "MovieSummary | null")]
-    pub fn movie(&self, movie_id: u32) -> Result<JsValue, JsError> {
-        to_js(&self.core.movie(MovieId(movie_id)))
+    pub fn movie(&self, #[wasm_bindgen(unchecked_param_type = "number")] movie_id: JsValue) -> Result<JsValue, JsError> {
+        to_js(&self.core.movie(MovieId(number("movie id", &movie_id)?)))
     }
 
     /// "More like this": `method` "itemKnn" or "content"; left out, item neighbours for a rated
@@ -162,12 +221,13 @@ impl Recommender {
     #[wasm_bindgen(js_name = similarMovies, unchecked_return_type = "SimilarMovies")]
     pub fn similar_movies(
         &self,
-        movie_id: u32,
-        count: usize,
+        #[wasm_bindgen(unchecked_param_type = "number")] movie_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Method | undefined")] method: JsValue,
     ) -> Result<JsValue, JsError> {
+        let (movie_id, count) = (number("movie id", &movie_id)?, number("count", &count)?);
         let method = if method.is_undefined() || method.is_null() { None } else { Some(from_js(method, "method")?) };
-        to_js(&self.core.similar_movies(MovieId(movie_id), count, method).map_err(js_error)?)
+        to_js(&self.core.similar_movies(MovieId(movie_id), count as usize, method).map_err(js_error)?)
     }
 
     /// The ranking methods this model supports, default first.
@@ -178,8 +238,8 @@ impl Recommender {
 
     /// Popular, well-rated movies for the starting grid.
     #[wasm_bindgen(unchecked_return_type = "MovieSummary[]")]
-    pub fn popular(&self, limit: usize) -> Result<JsValue, JsError> {
-        to_js(&self.core.popular(limit))
+    pub fn popular(&self, #[wasm_bindgen(unchecked_param_type = "number")] limit: JsValue) -> Result<JsValue, JsError> {
+        to_js(&self.core.popular(number("limit", &limit)? as usize))
     }
 
     /// Genre names known to the model.

@@ -76,7 +76,7 @@ fn an_inconsistent_model_is_rejected_on_load() {
 fn int8_storage_is_close_to_f32_and_saves_three_bytes_a_value() {
     let f32_model = common::model();
     let int8 = common::model_stored(FactorStorage::Int8);
-    let (a, b) = (f32_model.mf.explicit.item_factors.as_slice(), int8.mf.explicit.item_factors.as_slice());
+    let (a, b) = (f32_model.mf.explicit.item_factors.to_vec(), int8.mf.explicit.item_factors.to_vec());
     let max_err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     let max_abs = a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     assert!(max_err <= max_abs / 127.0 + 1e-6, "{max_err} vs {max_abs}");
@@ -164,7 +164,7 @@ fn movie_metadata_round_trips_through_the_column_layout() {
 fn int4_storage_keeps_half_a_byte_a_value_and_one_bit_for_an_empty_row() {
     let f32_model = common::model();
     let mut int4 = common::model_stored(FactorStorage::Int4);
-    let (a, b) = (f32_model.mf.explicit.item_factors.as_slice(), int4.mf.explicit.item_factors.as_slice());
+    let (a, b) = (f32_model.mf.explicit.item_factors.to_vec(), int4.mf.explicit.item_factors.to_vec());
     let k = f32_model.mf.explicit.item_factors.cols();
     for (row, (x, y)) in a.chunks(k).zip(b.chunks(k)).enumerate() {
         let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -185,14 +185,14 @@ fn int4_storage_keeps_half_a_byte_a_value_and_one_bit_for_an_empty_row() {
     let before = int4.to_bytes().unwrap().len();
     let m = &int4.mf.explicit.item_factors;
     let (rows, cols) = (m.rows(), m.cols());
-    let mut data = m.as_slice().to_vec();
+    let mut data = m.to_vec();
     data[..10 * cols].iter_mut().for_each(|v| *v = 0.0);
     int4.mf.explicit.item_factors =
         movie_recs::factors::FactorMatrix::new(rows, cols, data, FactorStorage::F32).unwrap().with_storage(FactorStorage::Int4);
     let after = int4.to_bytes().unwrap().len();
     assert_eq!(before - after, 10 * (cols.div_ceil(2) + 2), "ten empty rows save their values and scales");
     let reloaded = Model::from_bytes(&int4.to_bytes().unwrap()).unwrap();
-    assert!(reloaded.mf.explicit.item_factors.as_slice()[..10 * cols].iter().all(|&v| v == 0.0));
+    assert!(reloaded.mf.explicit.item_factors.to_vec()[..10 * cols].iter().all(|&v| v == 0.0));
     let v: Vec<f32> = (0..cols).map(|i| (i as f32).cos()).collect();
     let scores = reloaded.mf.explicit.item_factors.dot_all(&v);
     assert!(scores[..10].iter().all(|&s| s == 0.0));

@@ -14,6 +14,11 @@ use movie_recs::wasm::Recommender;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
+/// Bytes as the page passes them: a `Uint8Array`.
+fn js_bytes(b: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(b).into()
+}
+
 /// Six movies, two factors: 1-3 load on factor 0, 4-6 on factor 1. Titles carry markup.
 fn model_bytes() -> Vec<u8> {
     let movies: Vec<Movie> = (1..=6u32)
@@ -75,6 +80,7 @@ fn model_bytes() -> Vec<u8> {
             }),
             ..Extras::default()
         },
+        core_checksum: Default::default(),
     }
     .to_bytes()
     .unwrap()
@@ -102,7 +108,7 @@ fn error_message(v: JsValue) -> String {
 
 #[wasm_bindgen_test]
 fn recommends_plain_objects_from_the_visitors_taste() {
-    let rec = Recommender::new(&model_bytes()).unwrap();
+    let rec = Recommender::new(js_bytes(&model_bytes())).unwrap();
     let out = rec.recommend(ratings(&[(1.0, 5.0), (2.0, 4.5)]), JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&out, "coldStart"), JsValue::FALSE);
     assert_eq!(get(&out, "usedRatings").as_f64(), Some(2.0));
@@ -118,7 +124,7 @@ fn recommends_plain_objects_from_the_visitors_taste() {
 
 #[wasm_bindgen_test]
 fn options_filter_and_bad_options_throw_errors_with_messages() {
-    let rec = Recommender::new(&model_bytes()).unwrap();
+    let rec = Recommender::new(js_bytes(&model_bytes())).unwrap();
     let opts = Object::new();
     Reflect::set(&opts, &"genres".into(), &Array::of1(&"Horror".into())).unwrap();
     Reflect::set(&opts, &"count".into(), &2.into()).unwrap();
@@ -143,7 +149,7 @@ fn options_filter_and_bad_options_throw_errors_with_messages() {
 
 #[wasm_bindgen_test]
 fn bad_ratings_are_reported_not_thrown() {
-    let rec = Recommender::new(&model_bytes()).unwrap();
+    let rec = Recommender::new(js_bytes(&model_bytes())).unwrap();
     let out = rec.recommend(ratings(&[(1.0, f64::NAN), (99.0, 4.0), (2.0, 9.0), (4.0, 4.0)]), JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&out, "usedRatings").as_f64(), Some(1.0));
     let skipped: Array = get(&out, "skipped").dyn_into().unwrap();
@@ -154,24 +160,24 @@ fn bad_ratings_are_reported_not_thrown() {
 #[wasm_bindgen_test]
 fn corrupt_models_throw_readable_errors() {
     let bytes = model_bytes();
-    let msg = error_message(Recommender::new(&bytes[..bytes.len() / 2]).err().unwrap().into());
+    let msg = error_message(Recommender::new(js_bytes(&bytes[..bytes.len() / 2])).err().unwrap().into());
     assert!(msg.contains("truncated"), "{msg}");
-    let msg = error_message(Recommender::new(b"<!doctype html>").err().unwrap().into());
+    let msg = error_message(Recommender::new(js_bytes(b"<!doctype html>")).err().unwrap().into());
     assert!(msg.contains("not a movie-recs model"), "{msg}");
     let mut flipped = bytes.clone();
     let last = flipped.len() - 3;
     flipped[last] ^= 1;
-    let msg = error_message(Recommender::new(&flipped).err().unwrap().into());
+    let msg = error_message(Recommender::new(js_bytes(&flipped)).err().unwrap().into());
     assert!(msg.contains("corrupt"), "{msg}");
 }
 
 #[wasm_bindgen_test]
 fn search_lookup_and_metadata() {
-    let rec = Recommender::new(&model_bytes()).unwrap();
-    let hits: Array = rec.search("FILM 2", 5).unwrap().dyn_into().unwrap();
+    let rec = Recommender::new(js_bytes(&model_bytes())).unwrap();
+    let hits: Array = rec.search("FILM 2".into(), 5.into()).unwrap().dyn_into().unwrap();
     assert_eq!(get(&hits.get(0), "movieId").as_f64(), Some(2.0));
-    assert!(rec.movie(42).unwrap().is_null());
-    let m = rec.movie(6).unwrap();
+    assert!(rec.movie(42.into()).unwrap().is_null());
+    let m = rec.movie(6.into()).unwrap();
     assert_eq!(get(&m, "title").as_string().as_deref(), Some("<img src=x onerror=alert(1)>"));
     assert_eq!(get(&m, "tmdbId").as_f64(), Some(60.0));
     let genres: Array = rec.genres().unwrap().dyn_into().unwrap();
@@ -179,27 +185,27 @@ fn search_lookup_and_metadata() {
     let info = rec.info().unwrap();
     assert_eq!(get(&info, "movies").as_f64(), Some(6.0));
     assert_eq!(get(&info, "dataset").as_string().as_deref(), Some("handmade"));
-    let popular: Array = rec.popular(3).unwrap().dyn_into().unwrap();
+    let popular: Array = rec.popular(3.into()).unwrap().dyn_into().unwrap();
     assert_eq!(popular.length(), 3);
 }
 
 #[wasm_bindgen_test]
 fn methods_and_more_like_this() {
-    let rec = Recommender::new(&model_bytes()).unwrap();
+    let rec = Recommender::new(js_bytes(&model_bytes())).unwrap();
     let methods: Vec<String> =
         rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| get(&m, "name").as_string().unwrap()).collect();
     assert_eq!(methods, vec!["hybrid", "mf", "itemKnn", "popular"], "only the methods this model has");
-    let answer = rec.similar_movies(4, 5, JsValue::UNDEFINED).unwrap();
+    let answer = rec.similar_movies(4.into(), 5.into(), JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&answer, "method").as_string().as_deref(), Some("itemKnn"));
     let similar: Array = get(&answer, "items").dyn_into().unwrap();
     let ids: Vec<f64> = similar.iter().map(|s| get(&get(&s, "movie"), "movieId").as_f64().unwrap()).collect();
     assert_eq!(ids, vec![5.0, 6.0]);
     assert!((get(&similar.get(0), "similarity").as_f64().unwrap() - 0.8).abs() < 1e-6);
-    let msg = error_message(rec.similar_movies(77, 5, JsValue::UNDEFINED).err().unwrap().into());
+    let msg = error_message(rec.similar_movies(77.into(), 5.into(), JsValue::UNDEFINED).err().unwrap().into());
     assert!(msg.contains("unknown movie id 77"), "{msg}");
-    let msg = error_message(rec.similar_movies(4, 5, "content".into()).err().unwrap().into());
+    let msg = error_message(rec.similar_movies(4.into(), 5.into(), "content".into()).err().unwrap().into());
     assert!(msg.contains("content"), "{msg}");
-    let msg = error_message(rec.similar_movies(77, 5, JsValue::UNDEFINED).err().unwrap().into());
+    let msg = error_message(rec.similar_movies(77.into(), 5.into(), JsValue::UNDEFINED).err().unwrap().into());
     assert!(msg.contains("unknown movie id 77"), "{msg}");
 
     let opts = Object::new();
@@ -227,12 +233,12 @@ fn simd_dot_product_matches_the_plain_sum_at_every_length() {
 #[wasm_bindgen_test]
 fn the_core_recommends_before_the_rest_of_the_file_arrives() {
     let bytes = model_bytes();
-    assert!(Recommender::core_length(&bytes[..12]).unwrap().is_none(), "no answer before the header");
-    let msg = error_message(Recommender::core_length(b"<html").err().unwrap().into());
+    assert!(Recommender::core_length(js_bytes(&bytes[..12])).unwrap().is_none(), "no answer before the header");
+    let msg = error_message(Recommender::core_length(js_bytes(b"<html")).err().unwrap().into());
     assert!(msg.contains("not a movie-recs model"), "{msg}");
-    let core_len = Recommender::core_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap().unwrap() as usize;
+    let core_len = Recommender::core_length(js_bytes(&bytes[..movie_recs::format::HEADER_LEN])).unwrap().unwrap() as usize;
     assert!(core_len < bytes.len());
-    let mut rec = Recommender::from_core(&bytes[..core_len]).unwrap();
+    let mut rec = Recommender::from_core(js_bytes(&bytes[..core_len])).unwrap();
     assert!(!rec.has_extras());
     let names = |rec: &Recommender| {
         rec.methods().unwrap().dyn_into::<Array>().unwrap().iter().map(|m| get(&m, "name").as_string().unwrap()).collect::<Vec<_>>()
@@ -241,10 +247,10 @@ fn the_core_recommends_before_the_rest_of_the_file_arrives() {
     let out = rec.recommend(ratings(&[(1.0, 5.0)]), JsValue::UNDEFINED).unwrap();
     assert_eq!(get(&Array::from(&get(&out, "items")).get(0), "movieId").as_f64().map(|id| id <= 3.0), Some(true));
 
-    let msg = error_message(rec.attach_extras(&bytes[..bytes.len() - 1]).err().unwrap().into());
+    let msg = error_message(rec.attach_extras(js_bytes(&bytes[..bytes.len() - 1])).err().unwrap().into());
     assert!(msg.contains("truncated"), "{msg}");
     assert_eq!(names(&rec), vec!["mf", "popular"], "a failed attach leaves the core working");
-    rec.attach_extras(&bytes).unwrap();
+    rec.attach_extras(js_bytes(&bytes)).unwrap();
     assert!(rec.has_extras());
     assert_eq!(names(&rec), vec!["hybrid", "mf", "itemKnn", "popular"]);
 }
@@ -261,4 +267,39 @@ fn simd_axpy_matches_the_scalar_update_to_the_bit() {
         }
         assert_eq!(fast, plain, "n {n}");
     }
+}
+
+#[wasm_bindgen_test]
+fn hostile_js_values_are_errors_or_skipped_never_traps() {
+    let rec = Recommender::new(js_bytes(&model_bytes())).unwrap();
+    // A query that is not a string: an Error naming its type (it used to trap in the glue).
+    for (query, says) in [(JsValue::from(1995), "number"), (Object::new().into(), "object"), (JsValue::NULL, "object")] {
+        let msg = error_message(rec.search(query, 5.into()).err().unwrap().into());
+        assert!(msg.contains("invalid query") && msg.contains(says), "{msg}");
+    }
+    // Numbers are checked, never wrapped or truncated.
+    for bad in [4294967296.0 + 6.0, 6.5, -1.0, f64::NAN] {
+        let msg = error_message(rec.movie(bad.into()).err().unwrap().into());
+        assert!(msg.contains("invalid movie id"), "{bad}: {msg}");
+    }
+    let msg = error_message(rec.popular((-1.0).into()).err().unwrap().into());
+    assert!(msg.contains("invalid limit"), "{msg}");
+    let msg = error_message(rec.popular("3".into()).err().unwrap().into());
+    assert!(msg.contains("expected a number"), "{msg}");
+    let msg = error_message(Recommender::new(JsValue::from(1995)).err().unwrap().into());
+    assert!(msg.contains("expected a Uint8Array"), "{msg}");
+    // One rating of the wrong type is skipped and reported; the rest are used.
+    let list = Array::new();
+    for r in [ratings(&[(1.0, 5.0)]).dyn_into::<Array>().unwrap().get(0), JsValue::NULL, JsValue::from_str("318"), Object::new().into()] {
+        list.push(&r);
+    }
+    let text = Object::new();
+    Reflect::set(&text, &"movieId".into(), &"2".into()).unwrap();
+    Reflect::set(&text, &"rating".into(), &4.0.into()).unwrap();
+    list.push(&text);
+    let out = rec.recommend(list.into(), JsValue::UNDEFINED).unwrap();
+    assert_eq!(get(&out, "usedRatings").as_f64(), Some(1.0));
+    assert_eq!(get(&out, "skippedCount").as_f64(), Some(4.0));
+    let skipped: Array = get(&out, "skipped").dyn_into().unwrap();
+    assert!(skipped.iter().all(|s| get(&s, "reason").as_string().unwrap() == "invalidId"));
 }

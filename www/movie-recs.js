@@ -7,7 +7,8 @@
 // folder of the host site. Several widgets share one wasm instance and one download per model.
 // Styles live in the shadow root (adopted stylesheet: no inline <style>, so a strict CSP holds).
 // Events: `recommendations` (detail: {items, coldStart}) and `rating` (detail: {movieId, rating}).
-// API: `element.ratings`, `element.setRating(movieId, rating|null)`, `element.clear()`.
+// API: `element.ratings`, `element.setRating(movieId, rating|null)`, `element.clear()` (returns
+// the ratings it removed) and `element.restore(removed)`.
 
 import { loadRecommender, whenComplete, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore } from './js/storage.js';
@@ -100,9 +101,16 @@ export class MovieRecsElement extends HTMLElement {
     this.changed(movieId, rating);
   }
 
-  /** Removes every rating of this widget's storage key. */
+  /** Removes every rating of this widget's storage key; returns them, for `restore`. */
   clear() {
-    this.store?.clear();
+    const before = this.store?.clear() ?? [];
+    this.changed(null, null);
+    return before;
+  }
+
+  /** Puts back the ratings `clear` returned (an undo). */
+  restore(before) {
+    this.store?.restore(before);
     this.changed(null, null);
   }
 

@@ -64,12 +64,19 @@ impl HybridWeights {
     /// Every weight finite and >= 0, and not all 0 in a bucket.
     pub fn validate(&self) -> Result<()> {
         let weights = self.buckets.iter().flat_map(|b| b.0);
-        if weights.clone().any(|w| !(w.is_finite() && w >= 0.0)) || self.buckets.iter().any(|b| b.0.iter().sum::<f32>() <= 0.0) {
-            return Err(Error::InvalidModel(format!("hybrid weights {:?} must be finite, >= 0, and not all 0 in a bucket", self.buckets)));
+        if weights.clone().any(|w| !(0.0..=MAX_WEIGHT).contains(&w)) || self.buckets.iter().any(|b| b.0.iter().sum::<f32>() <= 0.0) {
+            return Err(Error::InvalidModel(format!(
+                "hybrid weights {:?} must be within 0..={MAX_WEIGHT}, and not all 0 in a bucket",
+                self.buckets
+            )));
         }
         Ok(())
     }
 }
+
+/// The largest blend weight a file may hold: the parts' scores are standardised, so weights
+/// are relative and no writer needs more.
+pub const MAX_WEIGHT: f32 = 1000.0;
 
 /// The visitor folded into every part with a weight, blended on first use.
 struct FoldedHybrid<'a> {

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Context, Contributions, Folded, Part, Ratings};
-use crate::error::{Error, Result};
-use crate::table::validate_csr;
+use crate::error::Result;
+use crate::table::{check_range, validate_csr};
 
 /// The neighbour table and the star correction's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,16 +73,10 @@ impl Part for ItemKnn {
 
     fn validate(&self, n: usize) -> Result<()> {
         validate_csr("item_knn", &self.offsets, Some(n), &self.neighbours, self.similarity.len(), n)?;
-        let nonneg = |v: f32| v.is_finite() && v >= 0.0;
-        if !(nonneg(self.max_similarity)
-            && nonneg(self.shrink)
-            && nonneg(self.rating_weight)
-            && self.rating_shrink.is_finite()
-            && self.rating_shrink > 0.0)
-        {
-            return Err(Error::InvalidModel("item_knn similarity scale or shrinkage is not finite".into()));
-        }
-        Ok(())
+        check_range("item_knn similarity scale", self.max_similarity, 0.0, 1e3)?;
+        check_range("item_knn shrinkage", self.shrink, 0.0, 1e6)?;
+        check_range("item_knn star correction weight", self.rating_weight, 0.0, 1e3)?;
+        check_range("item_knn star correction shrinkage", self.rating_shrink, f32::MIN_POSITIVE, 1e6)
     }
 }
 

@@ -8,7 +8,12 @@ use super::{Context, Contributions, Folded, Part, Ratings};
 use crate::error::{Error, Result};
 use crate::factors::FactorMatrix;
 use crate::fold_in::{fold_in_explicit, fold_in_implicit, ExplicitUser, ImplicitUser, Ridge};
-use crate::table::Derived;
+use crate::table::{check_all, check_range, Derived};
+
+/// The most latent factors a model may have. Fold-in solves a `k x k` system on every change
+/// of the visitor's ratings (`k^3 / 3` operations: 5.6 million at 256, a few milliseconds in
+/// wasm); a file cannot make that a hang.
+pub const MAX_FACTORS: usize = 256;
 
 /// How fold-in sets a visitor's ridge: the rule the item factors were trained with, so that a
 /// visitor is solved exactly as a training user was.
@@ -142,26 +147,28 @@ impl Part for Mf {
         if e.item_bias.len() != n || e.item_factors.rows() != n {
             return bad(format!("{n} movies but {} item biases and {} explicit factor rows", e.item_bias.len(), e.item_factors.rows()));
         }
-        let finite_nonneg = |v: f32| v.is_finite() && v >= 0.0;
-        if !e.global_mean.is_finite() || !finite_nonneg(e.reg_factors) || !finite_nonneg(e.reg_bias) {
-            return bad("explicit model has a non-finite mean or a negative regularisation".into());
+        for (what, m) in [("explicit", &e.item_factors), ("implicit", self.implicit.as_ref().map_or(&e.item_factors, |i| &i.item_factors))]
+        {
+            if m.cols() > MAX_FACTORS {
+                return bad(format!("{what} factors have {} columns, at most {MAX_FACTORS} are supported", m.cols()));
+            }
         }
-        if let Some(i) = e.item_bias.iter().position(|b| !b.is_finite()) {
-            return bad(format!("item bias of row {i} is {}", e.item_bias[i]));
-        }
+        check_range("explicit global mean", e.global_mean, -1e3, 1e3)?;
+        check_range("explicit factor regularisation", e.reg_factors, 0.0, 1e6)?;
+        check_range("explicit bias regularisation", e.reg_bias, 0.0, 1e6)?;
+        check_all("item bias of row", &e.item_bias, -1e3, 1e3)?;
         if let Some(imp) = &self.implicit {
             if imp.item_factors.rows() != n {
                 return bad(format!("{n} movies but {} implicit factor rows", imp.item_factors.rows()));
             }
-            let settings_ok = imp.reg.is_finite()
-                && imp.reg > 0.0
-                && finite_nonneg(imp.alpha)
-                && imp.rating_offset.is_finite()
-                && imp.explicit_weight.is_finite()
-                && finite_nonneg(imp.recency_half_life);
-            if !settings_ok {
-                return bad("implicit model settings are not finite and positive".into());
+            if !(imp.reg > 0.0) {
+                return bad(format!("implicit regularisation is {}, it must be above 0", imp.reg));
             }
+            check_range("implicit regularisation", imp.reg, 0.0, 1e6)?;
+            check_range("implicit alpha", imp.alpha, 0.0, 1e4)?;
+            check_range("implicit rating offset", imp.rating_offset, -1e3, 1e3)?;
+            check_range("implicit explicit weight", imp.explicit_weight, -1e3, 1e3)?;
+            check_range("implicit recency half-life", imp.recency_half_life, 0.0, 1e6)?;
         }
         Ok(())
     }

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::{Context, Contributions, Folded, Part};
 use crate::error::{Error, Result};
 use crate::factors::FactorMatrix;
+use crate::table::{check_all, check_range};
 
 /// The trained autoencoder as shipped in the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,16 +131,10 @@ impl Part for Neural {
         if self.rows.windows(2).any(|w| w[0] >= w[1]) || self.rows.last().is_some_and(|&r| r as usize >= movies) {
             return bad(format!("autoencoder vocabulary is not ascending catalogue rows below {movies}"));
         }
-        if self.hidden_bias.iter().chain(&self.output_bias).any(|b| !b.is_finite()) {
-            return bad("autoencoder bias is not finite".into());
-        }
-        if !(self.liked_from.is_finite() && self.disliked_weight.is_finite() && self.disliked_weight >= 0.0) {
-            return bad(format!(
-                "autoencoder liked threshold {} / disliked weight {} are not usable",
-                self.liked_from, self.disliked_weight
-            ));
-        }
-        Ok(())
+        check_all("autoencoder hidden bias", &self.hidden_bias, -1e4, 1e4)?;
+        check_all("autoencoder output bias", &self.output_bias, -1e4, 1e4)?;
+        check_range("autoencoder liked threshold", self.liked_from, -1e3, 1e3)?;
+        check_range("autoencoder disliked weight", self.disliked_weight, 0.0, 1e3)
     }
 }
 

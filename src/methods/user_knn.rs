@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Context, Folded, Part, Reason};
 use crate::error::{Error, Result};
-use crate::table::{validate_csr, Derived};
+use crate::table::{check_range, validate_csr, Derived};
 
 /// The training users the browser compares the visitor with (every training user for a small
 /// data set; a pool chosen to cover the catalogue for a large one).
@@ -164,10 +164,13 @@ impl Part for UserKnn {
 
     fn validate(&self, n: usize) -> Result<()> {
         validate_csr("user_knn pool", &self.offsets, None, &self.rows, self.half_stars.len(), n)?;
-        if self.half_stars.iter().any(|&h| h > 20) || !(self.shrink.is_finite() && self.shrink >= 0.0) || self.k == 0 {
-            return Err(Error::InvalidModel("user_knn pool ratings, shrinkage or k out of range".into()));
+        if let Some(h) = self.half_stars.iter().find(|&&h| h > 20) {
+            return Err(Error::InvalidModel(format!("user_knn pool rating of {h} half-stars is above 20")));
         }
-        Ok(())
+        if self.k == 0 || self.k > 100_000 {
+            return Err(Error::InvalidModel(format!("user_knn k is {}, outside 1..=100000", self.k)));
+        }
+        check_range("user_knn shrinkage", self.shrink, 0.0, 1e6)
     }
 
     fn prepare(&self, movies: usize) {

@@ -120,6 +120,7 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
             user_knn: settings.user_knn.as_ref().map(|s| fit_user_knn(&data, &rated_row, s)),
             neural: neural.map(|(s, fit)| fit.to_table(&rated_row, s, settings.neural_storage)),
         },
+        core_checksum: Default::default(),
     };
     model.validate()?;
     Ok(model)

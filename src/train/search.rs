@@ -300,28 +300,35 @@ fn worst_case(ndcg: &[f64], reference: &[f64]) -> f64 {
     ndcg.iter().zip(reference).filter(|(_, &r)| r > 0.0).map(|(n, r)| n / r).fold(f64::INFINITY, f64::min)
 }
 
-/// Coordinate search of each bucket's weights on that bucket's cases, `passes` times over the
-/// parts: each weight tried at [`STEPS`] times itself (a zero weight at a tenth and a third of
-/// the bucket's total). A move that gains [`MIN_GAIN`] of the bucket's worst-case figure is
-/// kept; a weight whose removal costs nothing is set to 0.
+/// Coordinate search of each bucket's weights, `passes` times over the parts: each weight
+/// tried at [`STEPS`] times itself (a zero weight at a tenth and a third of the bucket's
+/// total). A bucket's weights change only its own cases' lists, but a kind of visitor spans
+/// buckets (a full history of 12 ratings is in the middle one), so every move is judged on the
+/// worst-case figure over all cases, the others scored under the weights found so far: a
+/// move that gains [`MIN_GAIN`] of it is kept; a weight whose removal costs nothing is set
+/// to 0.
 fn search_blend(scored: &Scored, cases: &[Case], reference: &[f64], start: HybridWeights, passes: usize) -> HybridWeights {
     let mut out = start;
+    let mut per_case: Vec<f64> = cases.iter().enumerate().map(|(i, c)| case_ndcg(scored, i, c, &out.buckets[c.bucket])).collect();
     for bucket in 0..3 {
         let mine: Vec<usize> = (0..cases.len()).filter(|&i| cases[i].bucket == bucket).collect();
         if mine.is_empty() {
             continue;
         }
+        // Kind sums of the other buckets' cases, fixed while this bucket is searched.
+        let mut others = vec![(0.0, 0usize); KINDS.len()];
+        for (i, c) in cases.iter().enumerate().filter(|(_, c)| c.bucket != bucket) {
+            others[c.kind].0 += per_case[i];
+            others[c.kind].1 += 1;
+        }
         let objective = |w: &BlendWeights| {
-            let mut sums = vec![(0.0, 0usize); KINDS.len()];
+            let mut sums = others.clone();
             for &i in &mine {
                 sums[cases[i].kind].0 += case_ndcg(scored, i, &cases[i], w);
                 sums[cases[i].kind].1 += 1;
             }
-            sums.iter()
-                .zip(reference)
-                .filter(|(s, _)| s.1 > 0)
-                .map(|(&(s, n), &r)| if r > 0.0 { s / n as f64 / r } else { s / n as f64 })
-                .fold(f64::INFINITY, f64::min)
+            let means: Vec<f64> = sums.iter().map(|&(s, n)| s / n.max(1) as f64).collect();
+            worst_case(&means, reference)
         };
         let mut w = out.buckets[bucket];
         let mut best = objective(&w);
@@ -350,6 +357,9 @@ fn search_blend(scored: &Scored, cases: &[Case], reference: &[f64], start: Hybri
             }
         }
         out.buckets[bucket] = w;
+        for &i in &mine {
+            per_case[i] = case_ndcg(scored, i, &cases[i], &w);
+        }
     }
     out
 }

@@ -195,6 +195,7 @@ pub fn build_spark_model(
         },
         hybrid: HybridWeights::uniform(BlendWeights::default().with(Method::Mf, 1.0)),
         extras: Extras::default(),
+        core_checksum: Default::default(),
     };
     model.validate()?;
     Ok(model)

@@ -157,16 +157,15 @@ async function importRatings(file) {
   }
   const r = store.merge(value, (id) => recommender.movie(id) !== null);
   const reasons = r.skipped.length ? `: ${[...new Set(r.skipped)].slice(0, 3).join('; ')}` : '';
-  notice(`Imported from ${file.name}: ${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skipped.length} skipped${reasons}.`);
+  notice(`Imported from ${file.name}: ${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skippedCount} skipped${reasons}.`);
   render();
 }
 
 function clearAll() {
-  const before = store.list();
-  store.clear();
+  const before = store.clear();
   render();
   notice(`Cleared ${before.length} rating${before.length === 1 ? '' : 's'}.`, {
-    actions: [['Undo', () => { store.merge(before); render(); }]],
+    actions: [['Undo', () => { store.restore(before); render(); }]],
   });
 }
 

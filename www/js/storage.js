@@ -1,14 +1,21 @@
 // The visitor's ratings, in their own browser storage, under a versioned format.
 //
-// Whatever is found under the key is read defensively: every valid rating is kept, anything
-// unreadable is reported as a warning and the original text is copied to `<key>:backup` before
-// it is ever overwritten, so nothing the visitor saved is lost. When storage is unavailable or
-// full, ratings live in memory and a warning says so.
+// Nothing the visitor saved is ever lost:
+// - whatever is found under the key is read defensively: every valid rating is kept, and
+//   before anything unreadable is ever overwritten the original text is copied to a backup (a
+//   small ring of timestamped keys, `<key>:backup:<time>`, newest kept); when even the backup
+//   does not fit, the original is left as it is and nothing is written over it;
+// - one cap (MAX_RATINGS) holds everywhere (load, set, merge, restore), keeping the newest,
+//   and what goes over it is backed up first, with a notice;
+// - when storage is unavailable or full, ratings live in memory, and another tab's change is
+//   merged under them instead of replacing them.
 
 export const FORMAT_VERSION = 1;
 export const DEFAULT_KEY = 'movie-recs:ratings';
-/** More than this many ratings is not a real visitor; the rest are set aside (backed up). */
+/** More than this many ratings is not a real visitor; beyond it the oldest are set aside (backed up). */
 export const MAX_RATINGS = 5000;
+/** Backups kept per key: the newest, and two before it. */
+export const MAX_BACKUPS = 3;
 export const RATING_MIN = 0.5;
 export const RATING_MAX = 5;
 
@@ -28,7 +35,8 @@ export function checkEntry(entry) {
 
 /**
  * Turns any parsed value (current format, the bare array of format 0, an export file) into
- * clean ratings, last one of a movie winning. Returns `{ratings, skipped: [reason], newer}`.
+ * clean ratings, last one of a movie winning, in order (oldest first). Returns
+ * `{ratings, skipped: [reason], newer}`; `skipped.more` counts reasons beyond the first 100.
  */
 export function parseRatings(value) {
   let entries;
@@ -43,16 +51,23 @@ export function parseRatings(value) {
   }
   const byMovie = new Map();
   const skipped = [];
-  for (const entry of entries.slice(0, MAX_RATINGS)) {
+  for (const entry of entries) {
     const clean = checkEntry(entry);
-    if (typeof clean === 'string') skipped.push(clean);
-    else {
+    if (typeof clean === 'string') {
+      // Reasons are kept for the first few only: a pasted million rows must not make a million strings.
+      if (skipped.length < 100) skipped.push(clean);
+      else skipped.more = (skipped.more ?? 0) + 1;
+    } else {
       byMovie.delete(clean.movieId);
       byMovie.set(clean.movieId, clean);
     }
   }
-  if (entries.length > MAX_RATINGS) skipped.push(`${entries.length - MAX_RATINGS} ratings beyond the first ${MAX_RATINGS}`);
   return { ratings: [...byMovie.values()], skipped, newer };
+}
+
+/** How many were skipped in all (`parseRatings` keeps the first 100 reasons). */
+export function skippedCount(skipped) {
+  return skipped.length + (skipped.more ?? 0);
 }
 
 function probeStorage() {
@@ -71,77 +86,191 @@ function probeStorage() {
 export class RatingStore {
   constructor(key = DEFAULT_KEY) {
     this.key = key;
-    this.backupKey = `${key}:backup`;
+    this.backupPrefix = `${key}:backup:`;
     this.storage = probeStorage();
     this.warnings = [];
     this.ratings = new Map();
+    /** Changes not yet written (storage full or unavailable): movieId -> rating, or null for a removal. */
+    this.unsaved = new Map();
+    /** True while the stored original could not be backed up: it must not be written over. */
+    this.locked = false;
     /** Called with each warning that arises after loading (storage filling up, say). */
     this.onWarning = null;
     this.load();
   }
 
-  /** Re-reads storage (another tab or widget may have written). */
+  warn(text, { later = true } = {}) {
+    this.warnings.push(text);
+    if (later) this.onWarning?.(text);
+  }
+
+  /**
+   * Re-reads storage (another tab or widget may have written). Changes this store could not
+   * save yet are applied again on top, so they survive another tab's write.
+   */
   load() {
     this.warnings = [];
+    const pending = new Map(this.unsaved);
     this.ratings = new Map();
+    this.locked = false;
     if (!this.storage) {
-      this.warnings.push('Your browser does not let this page store data, so ratings are kept only until you leave.');
+      this.warn('Your browser does not let this page store data, so ratings are kept only until you leave.', { later: false });
+      this.ratings = new Map([...pending].filter(([, r]) => r !== null));
       return;
     }
-    const raw = this.storage.getItem(this.key);
-    if (raw === null) return;
+    const raw = this.read(this.key);
+    if (raw !== null) this.readStored(raw);
+    if (pending.size) {
+      for (const [id, r] of pending) {
+        this.ratings.delete(id);
+        if (r !== null) this.ratings.set(id, r);
+      }
+      this.unsaved = pending;
+      this.enforceCap();
+      this.save();
+    }
+  }
+
+  read(key) {
+    try {
+      return this.storage.getItem(key);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Reads the stored text into `ratings`, backing up what it cannot use. */
+  readStored(raw) {
     let parsed;
     try {
       parsed = JSON.parse(raw);
     } catch {
-      this.backup(raw);
-      this.warnings.push('Saved ratings could not be read; the original was kept as a backup.');
+      this.setAside(raw, 'Saved ratings could not be read');
       return;
     }
     const { ratings, skipped, newer } = parseRatings(parsed);
     for (const r of ratings) this.ratings.set(r.movieId, r);
+    const over = this.ratings.size > MAX_RATINGS;
     if (newer) {
-      this.backup(raw);
-      this.warnings.push('Your ratings were saved by a newer version of this page; they were read as far as possible and the original kept as a backup.');
+      this.setAside(raw, 'Your ratings were saved by a newer version of this page; they were read as far as possible');
     } else if (skipped.length) {
-      this.backup(raw);
-      this.warnings.push(`${skipped.length} saved rating(s) could not be used (${skipped.slice(0, 3).join('; ')}); the original was kept as a backup.`);
-    } else if (!parsed || Array.isArray(parsed) || parsed.version !== FORMAT_VERSION) {
+      const shown = skipped.slice(0, 3).join('; ');
+      this.setAside(raw, `${skippedCount(skipped)} saved rating(s) could not be used (${shown})`);
+    } else if (over) {
+      this.setAside(raw, `${this.ratings.size} saved ratings are more than ${MAX_RATINGS}; the newest ${MAX_RATINGS} are used`);
+    }
+    if (over) this.trimOldest(); // the original, with every rating, is in the backup (or locked)
+    if (!this.locked && !newer && !skipped.length && !over && (!parsed || Array.isArray(parsed) || parsed.version !== FORMAT_VERSION)) {
       this.save(); // migrate an older format in place; nothing was lost
     }
   }
 
-  backup(raw) {
-    try {
-      if (this.storage.getItem(this.backupKey) === null) this.storage.setItem(this.backupKey, raw);
-    } catch {
-      /* a full storage cannot take the backup; the original stays where it is until we write */
+  /**
+   * Backs up `raw` before the key is ever written again and warns with `why`; when the backup
+   * does not fit, locks the key (the original stays as it is) and says so.
+   */
+  setAside(raw, why) {
+    if (this.backup(raw)) {
+      this.warn(`${why}; the original was kept as a backup.`, { later: false });
+    } else {
+      this.locked = true;
+      this.warn(`${why}. There is no room to back up the original, so it is left untouched and new ratings are kept only until you leave.`, { later: false });
     }
   }
 
-  /** The unreadable original kept aside, or null. */
+  /** The backup keys of this store, oldest first. */
+  backupKeys() {
+    if (!this.storage) return [];
+    const keys = [];
+    for (let i = 0; i < this.storage.length; i++) {
+      const k = this.storage.key(i);
+      if (k !== null && k.startsWith(this.backupPrefix)) keys.push(k);
+    }
+    return keys.sort();
+  }
+
+  /** Writes `raw` to a new timestamped backup key, dropping the oldest beyond MAX_BACKUPS; true when it was written. */
+  backup(raw) {
+    if (!this.storage) return false;
+    const keys = this.backupKeys();
+    if (keys.length && this.read(keys[keys.length - 1]) === raw) return true; // already kept
+    // A sortable stamp after every existing one: the time, and a counter for backups within
+    // one millisecond (or after the clock went back).
+    const stamp = new Date().toISOString();
+    const last = keys.at(-1);
+    let key = `${this.backupPrefix}${stamp}`;
+    for (let n = 1; last !== undefined && key <= last; n++) key = `${this.backupPrefix}${stamp}.${String(n).padStart(6, '0')}`;
+    try {
+      this.storage.setItem(key, raw);
+    } catch {
+      return false;
+    }
+    for (const old of [...keys, key].slice(0, -MAX_BACKUPS)) this.storage.removeItem(old);
+    return true;
+  }
+
+  /** The backups kept, newest first: `[{savedAt, raw}]`. */
+  getBackups() {
+    return this.backupKeys()
+      .reverse()
+      .map((k) => ({ savedAt: k.slice(this.backupPrefix.length), raw: this.read(k) }))
+      .filter((b) => b.raw !== null);
+  }
+
+  /** The newest backup's text, or null. */
   getBackup() {
-    return this.storage ? this.storage.getItem(this.backupKey) : null;
+    return this.getBackups()[0]?.raw ?? null;
   }
 
-  /** Forgets the backup (the visitor decided they do not need it). */
+  /** Forgets the backups (the visitor decided they do not need them). */
   discardBackup() {
-    this.storage?.removeItem(this.backupKey);
+    for (const k of this.backupKeys()) this.storage.removeItem(k);
   }
 
+  /** Drops the oldest ratings beyond MAX_RATINGS (the caller has backed them up). */
+  trimOldest() {
+    const over = this.ratings.size - MAX_RATINGS;
+    if (over > 0) for (const r of this.list().slice(0, over)) this.ratings.delete(r.movieId);
+  }
+
+  /** Keeps the newest MAX_RATINGS ratings; the older ones are backed up first (true if any were over). */
+  enforceCap() {
+    const over = this.ratings.size - MAX_RATINGS;
+    if (over <= 0) return false;
+    const all = this.list();
+    const kept = this.backup(JSON.stringify({ version: FORMAT_VERSION, ratings: all }));
+    this.trimOldest();
+    this.warn(
+      kept
+        ? `You have more than ${MAX_RATINGS} ratings: the oldest ${over} were set aside (all ${all.length} are kept in a backup).`
+        : `You have more than ${MAX_RATINGS} ratings: the oldest ${over} are not used, and there was no room to back them up, so nothing is written over what was saved.`,
+    );
+    if (!kept) this.locked = true;
+    return true;
+  }
+
+  /** Writes the ratings; false (and they stay in memory, marked unsaved) when it cannot. */
   save() {
-    if (!this.storage) return true;
+    if (!this.storage || this.locked) return false;
     const body = JSON.stringify({ version: FORMAT_VERSION, ratings: [...this.ratings.values()] });
     try {
       this.storage.setItem(this.key, body);
+      this.unsaved.clear();
       return true;
     } catch {
-      const warning = 'Browser storage is full: new ratings are kept only until you leave (what was saved before stays saved).';
-      this.warnings.push(warning);
-      this.onWarning?.(warning);
-      this.storage = null;
+      if (!this.full) {
+        this.full = true;
+        this.warn('Browser storage is full: new ratings are kept only until you leave (what was saved before stays saved).');
+      }
       return false;
     }
+  }
+
+  /** Records a change for `save`, and remembers it until it is saved. */
+  change(movieId, rating) {
+    this.ratings.delete(movieId);
+    if (rating !== null) this.ratings.set(movieId, rating);
+    this.unsaved.set(movieId, rating);
   }
 
   /** Ratings as `[{movieId, rating, ratedAt}]`, oldest first. */
@@ -156,32 +285,45 @@ export class RatingStore {
   /** Sets (or, with `null`, removes) a rating. Throws on an invalid value. */
   set(movieId, rating) {
     if (rating === null) {
-      this.ratings.delete(movieId);
+      this.change(movieId, null);
     } else {
       const clean = checkEntry({ movieId, rating, ratedAt: Date.now() });
       if (typeof clean === 'string') throw new Error(clean);
-      this.ratings.delete(movieId);
-      this.ratings.set(movieId, clean);
+      this.change(clean.movieId, clean);
+      this.enforceCap();
     }
     this.save();
   }
 
+  /** Removes every rating; returns what `restore` needs to undo it. */
   clear() {
-    this.ratings.clear();
+    const before = this.list();
+    for (const id of [...this.ratings.keys()]) this.change(id, null);
+    this.save();
+    return before;
+  }
+
+  /** Puts back exactly the ratings `clear` returned (an undo), ratings made since included. */
+  restore(before) {
+    const since = this.list();
+    for (const r of before) this.change(r.movieId, r);
+    for (const r of since) this.change(r.movieId, r);
+    this.enforceCap();
     this.save();
   }
 
   /**
    * Merges ratings from an export file's parsed JSON. Returns counts and the reasons of what
-   * was skipped: `{added, updated, unchanged, skipped: [reason]}`. `isKnown(movieId)` filters out
-   * movies the model does not know.
+   * was skipped: `{added, updated, unchanged, skipped: [reason], skippedCount}`.
+   * `isKnown(movieId)` filters out movies the model does not know.
    */
   merge(value, isKnown = () => true) {
     const { ratings, skipped } = parseRatings(value);
-    const result = { added: 0, updated: 0, unchanged: 0, skipped: [...skipped] };
+    const result = { added: 0, updated: 0, unchanged: 0, skipped: [...skipped], skippedCount: skippedCount(skipped) };
     for (const r of ratings) {
       if (!isKnown(r.movieId)) {
-        result.skipped.push(`movie ${r.movieId} is not in this catalogue`);
+        if (result.skipped.length < 100) result.skipped.push(`movie ${r.movieId} is not in this catalogue`);
+        result.skippedCount++;
         continue;
       }
       const old = this.ratings.get(r.movieId);
@@ -191,9 +333,9 @@ export class RatingStore {
         result.unchanged++;
         continue;
       }
-      this.ratings.delete(r.movieId);
-      this.ratings.set(r.movieId, { ...r, ratedAt: r.ratedAt || Date.now() });
+      this.change(r.movieId, { ...r, ratedAt: r.ratedAt || Date.now() });
     }
+    this.enforceCap();
     this.save();
     return result;
   }

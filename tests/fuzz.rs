@@ -1,0 +1,452 @@
+//! Hostile bytes and arguments: seeded mutation loops (stable Rust has no `cargo fuzz`) over the
+//! model loader and the recommender's API, and the planted cases found by an outside fuzzer,
+//! each kept as a regression test.
+//!
+//! The mutants are structure-aware: each mutates the core or extras section and re-seals it
+//! with a valid checksum ([`format::write`]), so the decoder and the checks behind it are what
+//! is tested, not the checksum. `./build.sh test` runs a bounded number of cases;
+//! `./build.sh fuzz --minutes N` runs them for N minutes (`MOVIE_RECS_FUZZ_MINUTES`) and writes
+//! any input that panics to `tests/fixtures/fuzz/`, which the regression test below replays.
+
+mod common;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use movie_recs::format::{self, Header, HEADER_LEN};
+use movie_recs::{Error, FactorStorage, Method, MovieId, RawRating, RecommendOptions, Recommender};
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Values at the edges of what the format's integers can claim.
+const BOUNDARIES: [u64; 16] = [0, 1, 2, 7, 8, 255, 256, 1023, 1024, 1025, 1 << 16, 1 << 24, 1 << 31, (1 << 32) - 1, 1 << 32, u64::MAX];
+
+fn varint(mut v: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return out;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn read_varint(b: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let byte = *b.get(*at)?;
+        *at += 1;
+        v |= ((byte & 0x7f) as u64) << shift;
+        if byte & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The sections of a model file.
+fn sections(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let h = Header::require(file).unwrap();
+    (h.core(file).unwrap().to_vec(), h.extras(file).unwrap().to_vec())
+}
+
+/// One random structure-aware mutation of `section`.
+fn mutate(rng: &mut Rng, section: &mut Vec<u8>) {
+    let len = section.len().max(1);
+    match rng.below(7) {
+        // Flip a bit.
+        0 if !section.is_empty() => {
+            let i = rng.below(len);
+            section[i] ^= 1 << rng.below(8);
+        }
+        // A random byte.
+        1 if !section.is_empty() => {
+            let i = rng.below(len);
+            section[i] = rng.next() as u8;
+        }
+        // A boundary value planted as a varint over what was there (a length, a shape, an id).
+        2 | 3 => {
+            let i = rng.below(len).min(section.len());
+            let mut at = i;
+            let end = read_varint(section, &mut at).map_or(i, |_| at);
+            let v = BOUNDARIES[rng.below(BOUNDARIES.len())];
+            section.splice(i..end, varint(v));
+        }
+        // A boundary f32 over four bytes (a weight, a scale, a factor).
+        4 if section.len() >= 4 => {
+            let i = rng.below(section.len() - 3);
+            let v = [f32::MAX, -f32::MAX, 3.0e38, 1.0e30, f32::NAN, f32::INFINITY, 0.0, -1.0, 1.0e-40][rng.below(9)];
+            section[i..i + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        // Cut or repeat a stretch.
+        5 => {
+            let i = rng.below(len).min(section.len());
+            let n = rng.below(64).min(section.len() - i);
+            section.drain(i..i + n);
+        }
+        _ => {
+            let i = rng.below(len).min(section.len());
+            let n = rng.below(64).min(section.len() - i);
+            let copy: Vec<u8> = section[i..i + n].to_vec();
+            section.splice(i..i, copy);
+        }
+    }
+}
+
+/// What one loaded mutant is asked, as the page would ask it.
+fn exercise(rec: &Recommender, rng: &mut Rng) {
+    let movies = &rec.model().catalogue.movies;
+    let some_id = |rng: &mut Rng| if movies.is_empty() { 1 } else { movies[rng.below(movies.len())].id.0 };
+    let ratings: Vec<RawRating> =
+        (0..rng.below(8)).map(|_| RawRating { movie_id: some_id(rng) as f64, rating: 0.5 + rng.below(10) as f64 / 2.0 }).collect();
+    for method in rec.methods() {
+        let _ = rec.recommend(&ratings, &RecommendOptions { method: method.name, count: 10, ..RecommendOptions::default() });
+    }
+    let _ = rec.similar_movies(MovieId(some_id(rng)), 5, None);
+    let _ = rec.search("the", 5);
+    let _ = rec.popular(5);
+}
+
+/// Runs mutants of `seed_files` until `cases` are done or `budget` is spent; panics with the
+/// offending file (after writing it to `tests/fixtures/fuzz/` when `keep`) on a panic.
+fn run_mutants(seed_files: &[Vec<u8>], seed: u64, cases: usize, budget: Duration, keep: bool) -> (usize, usize, Duration) {
+    let mut rng = Rng(seed);
+    let started = Instant::now();
+    let (mut done, mut loaded, mut slowest) = (0, 0, Duration::ZERO);
+    let sections: Vec<(Vec<u8>, Vec<u8>)> = seed_files.iter().map(|f| sections(f)).collect();
+    while done < cases && started.elapsed() < budget {
+        let (mut core, mut extras) = sections[rng.below(sections.len())].clone();
+        for _ in 0..1 + rng.below(3) {
+            if rng.below(3) == 0 {
+                mutate(&mut rng, &mut extras);
+            } else {
+                mutate(&mut rng, &mut core);
+            }
+        }
+        let file = format::write(&core, &extras);
+        let t = Instant::now();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut r = Rng(rng.0 ^ 0x9e37);
+            match Recommender::from_bytes(&file) {
+                Ok(rec) => {
+                    exercise(&rec, &mut r);
+                    true
+                }
+                Err(e) => {
+                    assert!(!e.to_string().contains("Serde Deserialization Error"), "a vague error: {e}");
+                    false
+                }
+            }
+        }));
+        slowest = slowest.max(t.elapsed());
+        match outcome {
+            Ok(ok) => loaded += ok as usize,
+            Err(_) => {
+                let path = format!("{}/tests/fixtures/fuzz/crash-{seed}-{done}.bin", env!("CARGO_MANIFEST_DIR"));
+                if keep {
+                    std::fs::create_dir_all(format!("{}/tests/fixtures/fuzz", env!("CARGO_MANIFEST_DIR"))).unwrap();
+                    std::fs::write(&path, &file).unwrap();
+                }
+                panic!("mutant {done} of seed {seed} panicked{}", if keep { format!("; kept as {path}") } else { String::new() });
+            }
+        }
+        done += 1;
+    }
+    (done, loaded, slowest)
+}
+
+/// The fixture model in each storage, and (when present) the committed default model.
+fn seed_files() -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = [FactorStorage::F32, FactorStorage::Int8, FactorStorage::Int4]
+        .iter()
+        .map(|&s| common::model_stored(s).to_bytes().unwrap())
+        .collect();
+    if let Ok(committed) = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/model.bin")) {
+        out.push(committed);
+    }
+    out
+}
+
+fn minutes() -> Option<f64> {
+    std::env::var("MOVIE_RECS_FUZZ_MINUTES").ok().and_then(|m| m.parse().ok())
+}
+
+#[test]
+fn checksum_valid_mutants_never_panic() {
+    let files = seed_files();
+    let (cases, budget, keep) = match minutes() {
+        Some(m) => (usize::MAX, Duration::from_secs_f64(m * 60.0), true),
+        None => (1500, Duration::from_secs(3600), false),
+    };
+    let seed = std::env::var("MOVIE_RECS_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
+    let t = Instant::now();
+    let (done, loaded, slowest) = run_mutants(&files, seed, cases, budget, keep);
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "model mutants: {done} in {secs:.1} s ({:.0} a second), {loaded} loaded, {} clean errors, slowest {:.1} ms",
+        done as f64 / secs,
+        done - loaded,
+        slowest.as_secs_f64() * 1e3
+    );
+    assert!(done >= 1500.min(cases), "ran {done}");
+    assert!(loaded > 0 && loaded < done, "some mutants load, some are refused: {loaded} of {done}");
+}
+
+#[test]
+fn kept_failing_inputs_load_or_fail_cleanly() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fuzz");
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        let result = catch_unwind(|| Recommender::from_bytes(&bytes).map(|r| exercise(&r, &mut Rng(1))));
+        assert!(result.is_ok(), "{} panics", entry.path().display());
+    }
+}
+
+// ---- The planted cases, each a regression test ----
+
+/// Where each factor matrix of `section` starts and ends: `(start, end, variant)`, found by
+/// its shape (`rows`, and any of `cols`).
+fn matrices(section: &[u8], rows: usize, cols: &[usize]) -> Vec<(usize, usize, u64)> {
+    let mut out = Vec::new();
+    for start in 0..section.len() {
+        let mut at = start;
+        let Some(variant) = read_varint(section, &mut at).filter(|&v| v <= 2) else { continue };
+        if read_varint(section, &mut at) != Some(rows as u64) {
+            continue;
+        }
+        let Some(c) = read_varint(section, &mut at).filter(|&c| cols.contains(&(c as usize))) else { continue };
+        let c = c as usize;
+        // The vectors that follow must be exactly as the variant lays them out.
+        let mut skip = |unit: usize, expect: Option<usize>| -> Option<()> {
+            let n = read_varint(section, &mut at)? as usize;
+            if expect.is_some_and(|e| e != n) {
+                return None;
+            }
+            at = at.checked_add(n.checked_mul(unit)?)?;
+            (at <= section.len()).then_some(())
+        };
+        let ok = match variant {
+            0 => skip(4, Some(rows * c)),
+            1 => skip(4, Some(rows)).and_then(|_| skip(1, Some(rows * c))),
+            _ => skip(1, Some(rows.div_ceil(8))).and_then(|_| skip(1, None)).and_then(|_| skip(1, None)),
+        };
+        if ok.is_some() {
+            out.push((start, at, variant));
+        }
+    }
+    out
+}
+
+/// An int4 matrix of `rows x cols` with no row stored: one bit a row in the file.
+fn empty_int4(rows: u64, cols: u64) -> Vec<u8> {
+    // Beyond the format's bound the mask is left empty: the shape alone must be refused (a
+    // 512 MB mask would only slow the test down).
+    let mask = if rows > 4_000_000 { 0 } else { rows.div_ceil(8) };
+    let mut out = vec![2];
+    out.extend(varint(rows));
+    out.extend(varint(cols));
+    out.extend(varint(mask));
+    out.extend(std::iter::repeat_n(0u8, mask as usize));
+    out.extend([0, 0]);
+    out
+}
+
+/// The fixture in int4, its core, and the (explicit, implicit) factor matrices' places in it.
+fn fixture_core() -> (Vec<u8>, Vec<u8>, Vec<(usize, usize, u64)>, usize) {
+    static MODEL: std::sync::OnceLock<movie_recs::Model> = std::sync::OnceLock::new();
+    let model = MODEL.get_or_init(|| common::model_stored(FactorStorage::Int4));
+    let n = model.catalogue.len();
+    let cols = [model.mf.explicit.item_factors.cols(), model.mf.implicit.as_ref().unwrap().item_factors.cols()];
+    let (core, extras) = sections(&model.to_bytes().unwrap());
+    let found = matrices(&core, n, &cols);
+    assert_eq!(found.len(), 2, "explicit and implicit factors found in the core: {found:?}");
+    (core, extras, found, n)
+}
+
+fn load_planted(core: &[u8], extras: &[u8]) -> Result<(), Error> {
+    let rec = catch_unwind(AssertUnwindSafe(|| Recommender::from_bytes(&format::write(core, extras)))).expect("never panics")?;
+    catch_unwind(AssertUnwindSafe(|| rec.recommend(&[], &RecommendOptions::default()).map(|_| ()))).expect("recommend never panics")
+}
+
+fn planted(which: usize, rows: u64, cols: u64) -> Result<(), Error> {
+    let (mut core, extras, found, _) = fixture_core();
+    let (start, end, _) = found[which];
+    core.splice(start..end, empty_int4(rows, cols));
+    load_planted(&core, &extras)
+}
+
+#[test]
+fn planted_factor_shapes_are_errors_that_name_the_field() {
+    let (_, _, _, n) = fixture_core();
+    let n = n as u64;
+    for (which, rows, cols, says) in [
+        (0, n, 1 << 31, "2147483648 columns"),
+        (1, n, 1 << 31, "2147483648 columns"),
+        (1, n, 1 << 24, "16777216 columns"),
+        (1, n, 1024, "at most 256"),
+        (0, n, 4096, "4096 columns"),
+        (0, (1 << 32) - 1, 8, "4294967295 rows"),
+        (1, 1 << 21, 64, "movies but 2097152 implicit factor rows"),
+    ] {
+        let t = Instant::now();
+        let e = planted(which, rows, cols).expect_err("a planted shape is refused");
+        assert!(e.to_string().contains(says), "{rows} x {cols} in matrix {which}: {e}");
+        println!("{rows} x {cols} refused in {:.1} ms: {e}", t.elapsed().as_secs_f64() * 1e3);
+    }
+}
+
+#[test]
+fn finite_but_absurd_floats_are_refused() {
+    let model = common::model_stored(FactorStorage::Int4);
+    let refused = |change: &dyn Fn(&mut movie_recs::Model), says: &str| {
+        let mut m = model.clone();
+        change(&mut m);
+        let e = catch_unwind(AssertUnwindSafe(|| Recommender::from_bytes(&m.to_bytes().unwrap()))).expect("never panics").unwrap_err();
+        assert!(e.to_string().contains(says), "{says}: {e}");
+    };
+    refused(&|m| m.mf.implicit.as_mut().unwrap().alpha = 3.4e38, "implicit alpha is 340000000000000000000000000000000000000");
+    refused(&|m| m.extras.item_knn.as_mut().unwrap().max_similarity = 3.4e38, "item_knn similarity scale");
+    refused(&|m| m.hybrid.buckets[2].0[0] = 3.4e38, "hybrid weights");
+    refused(&|m| m.mf.explicit.item_bias[3] = -3.0e38, "item bias of row 3");
+    refused(&|m| m.catalogue.movies[0].rating_mean = 1e9, "mean rating");
+}
+
+#[test]
+fn junk_after_a_section_and_a_too_long_file_are_named() {
+    let (mut core, extras) = sections(&common::model().to_bytes().unwrap());
+    core.extend_from_slice(b"junk");
+    let e = Recommender::from_bytes(&format::write(&core, &extras)).unwrap_err();
+    assert!(e.to_string().contains("the core section has 4 bytes after its content"), "{e}");
+    let mut file = common::model().to_bytes().unwrap();
+    file.extend_from_slice(b"more");
+    let e = Recommender::from_bytes(&file).unwrap_err();
+    assert!(matches!(e, Error::TooLong { .. }), "{e}");
+    assert!(e.to_string().contains("longer than"), "{e}");
+}
+
+#[test]
+fn extras_of_another_model_are_refused() {
+    let file = common::model().to_bytes().unwrap();
+    let mut other = common::model();
+    other.info.dataset = "another".into();
+    let other = other.to_bytes().unwrap();
+    let core_end = movie_recs::Model::core_length(&file).unwrap().unwrap();
+    let mut rec = Recommender::from_core_bytes(&file[..core_end]).unwrap();
+    let e = rec.attach_extras(&other).unwrap_err();
+    assert!(matches!(e, Error::OtherModel { .. }), "{e}");
+    assert!(!rec.model().has_extras(), "left as it was");
+    rec.attach_extras(&file).unwrap();
+    assert!(rec.model().has_extras());
+}
+
+#[test]
+fn a_shape_mismatch_keeps_its_detail() {
+    let (mut core, extras, found, n) = fixture_core();
+    // A mask one byte short: the int4 check's own message, not "Serde Deserialization Error".
+    let (start, end, _) = found[0];
+    let mut bad = empty_int4(n as u64, 4);
+    let mask_len_at = 1 + varint(n as u64).len() + 1;
+    bad[mask_len_at] -= 1;
+    bad.remove(mask_len_at + 1);
+    core.splice(start..end, bad);
+    let e = load_planted(&core, &extras).unwrap_err();
+    assert!(e.to_string().contains("row mask"), "{e}");
+}
+
+// ---- The API with hostile arguments ----
+
+#[test]
+fn hostile_api_calls_never_panic() {
+    let rec = Recommender::new(common::model());
+    let ids: Vec<u32> = rec.model().catalogue.movies.iter().map(|m| m.id.0).collect();
+    let mut rng = Rng(7);
+    let calls = if minutes().is_some() { 100_000 } else { 3_000 };
+    let odd = [f64::NAN, f64::INFINITY, -1.0, 0.5, 318.9, 4294967296.0 + 318.0, 1e300, -0.0, 5.0, 2.5];
+    let t = Instant::now();
+    let mut slowest = Duration::ZERO;
+    for i in 0..calls {
+        let call = Instant::now();
+        let r = catch_unwind(AssertUnwindSafe(|| match i % 5 {
+            0 => {
+                let n = [0, 1, 3, 50, 5000][rng.below(5)];
+                let ratings: Vec<RawRating> = (0..n)
+                    .map(|_| RawRating {
+                        movie_id: if rng.below(3) == 0 { odd[rng.below(odd.len())] } else { ids[rng.below(ids.len())] as f64 },
+                        rating: if rng.below(3) == 0 { odd[rng.below(odd.len())] } else { 0.5 + rng.below(10) as f64 / 2.0 },
+                    })
+                    .collect();
+                let options = RecommendOptions {
+                    count: [0, 1, 10, 1000, usize::MAX][rng.below(5)],
+                    genres: if rng.below(4) == 0 { vec!["Nope".into()] } else { Vec::new() },
+                    year_min: [None, Some(0), Some(1990), Some(u16::MAX)][rng.below(4)],
+                    year_max: [None, Some(0), Some(1980), Some(u16::MAX)][rng.below(4)],
+                    method: [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Content, Method::Popular][rng.below(5)],
+                };
+                let _ = rec.recommend(&ratings, &options);
+            }
+            1 => {
+                let len = [0, 1, 10, 200, 10_000, 1_000_000][rng.below(6)];
+                let word = ["a ", "the ", "é", "\u{0}", "💥", "star wars ", " "][rng.below(7)];
+                let q: String = word.repeat(len / word.len() + 1);
+                let _ = rec.search(&q, [0, 10, usize::MAX][rng.below(3)]);
+            }
+            2 => {
+                let _ = rec.similar_movies(MovieId(rng.next() as u32 % 200), [0, 5, usize::MAX][rng.below(3)], None);
+            }
+            3 => {
+                let _ = rec.movie(MovieId(rng.next() as u32));
+            }
+            _ => {
+                let _ = rec.popular([0, 8, usize::MAX][rng.below(3)]);
+            }
+        }));
+        assert!(r.is_ok(), "call {i} panicked");
+        slowest = slowest.max(call.elapsed());
+    }
+    println!(
+        "hostile API calls: {calls} in {:.1} s ({:.0} a second), slowest {:.1} ms",
+        t.elapsed().as_secs_f64(),
+        calls as f64 / t.elapsed().as_secs_f64(),
+        slowest.as_secs_f64() * 1e3
+    );
+}
+
+#[test]
+fn skipped_ratings_are_counted_and_capped() {
+    let rec = Recommender::new(common::model());
+    let bad: Vec<RawRating> = (0..100_000).map(|i| RawRating { movie_id: -(i as f64), rating: 3.0 }).collect();
+    let out = rec.recommend(&bad, &RecommendOptions::default()).unwrap();
+    assert_eq!(out.skipped_count, 100_000);
+    assert_eq!(out.skipped.len(), movie_recs::recommender::MAX_REPORTED_SKIPS);
+}
+
+#[test]
+fn a_long_query_counts_only_its_first_characters() {
+    let rec = Recommender::new(common::model());
+    let title = &rec.model().catalogue.movies[0].title;
+    let word = title.split_whitespace().next().unwrap().to_string();
+    let long = format!("{word} {}", "zzzz ".repeat(100_000));
+    // Past the first 200 characters the words are ignored, so the query still finds the movie
+    // only if those words were not counted.
+    let padded = format!("{word}{}", " ".repeat(300)) + "zzzz";
+    assert!(!rec.search(&padded, 10).is_empty(), "words after the first 200 characters are ignored");
+    assert!(rec.search(&long, 10).is_empty(), "words within them count");
+    let _ = HEADER_LEN;
+}
