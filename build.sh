@@ -17,6 +17,10 @@
 #   bench-train [--quick] [--no-spark]
 #                    training at ML-25M size (synthetic, 25M ratings; --quick: a tenth): the
 #                    native trainer, implicit's ALS and Spark local[2], wall time and peak memory
+#   fuzz [--minutes N]
+#                    the mutation and hostile-argument tests at length (default 10 minutes):
+#                    checksum-valid model mutants and API calls on the default model; an input
+#                    that panics is kept in tests/fixtures/fuzz/ as a regression case
 #   spark-eval DIR [--folds 0,1,2,3,4] [--json FILE]
 #                    the Spark row of the evaluation table: Spark trains on each fold's training
 #                    users, our fold-in serves the held-out users
@@ -192,6 +196,20 @@ case "$cmd" in
     build_wasm
     log "browser end-to-end tests (headless chromium; one loads the Spark fixture's model)"
     node --test tests/e2e/
+    ;;
+  fuzz)
+    minutes=10
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --minutes) minutes=$2; shift ;;
+        *) echo "usage: ./build.sh fuzz [--minutes N]" >&2; exit 2 ;;
+      esac
+      shift
+    done
+    log "fuzzing for $minutes minutes (model mutants on one thread, then 100,000 hostile API calls)"
+    MOVIE_RECS_FUZZ_MINUTES=$minutes MOVIE_RECS_FUZZ_SEED=$(date +%s) \
+      cargo test --profile native --features train --test fuzz -- --nocapture --test-threads 1 \
+      checksum_valid_mutants_never_panic hostile_api_calls_never_panic
     ;;
   spark)
     [ $# -ge 1 ] || { echo "usage: ./build.sh spark DATA_DIR [--out FILE] [--master M] [--rank N]" >&2; exit 2; }

@@ -261,7 +261,7 @@ impl From<FactorMatrix> for StoredFactors {
 
 /// An error unless every value is finite; `rows` maps a position to its row for the message.
 fn check_finite(data: &[f32], cols: usize, rows: Option<&[u32]>) -> Result<()> {
-    match data.iter().position(|v| !(v.abs() <= MAX_ABS_VALUE)) {
+    match data.iter().position(|v| v.is_nan() || v.abs() > MAX_ABS_VALUE) {
         None => Ok(()),
         Some(pos) => {
             let slot = pos / cols.max(1);

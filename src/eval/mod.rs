@@ -209,6 +209,6 @@ mod tests {
         let spread: Vec<f64> = (0..100).map(|i| (i % 10) as f64 / 10.0).collect(); // mean 0.45
         let (lo, hi) = bootstrap_interval(&[spread.clone(), vec![0.45; 10]], 1000);
         assert!(lo < 0.45 && 0.45 < hi && hi - lo < 0.2, "{lo}..{hi}");
-        assert_eq!(bootstrap_interval(&[spread.clone()], 1000), bootstrap_interval(&[spread], 1000), "seeded");
+        assert_eq!(bootstrap_interval(std::slice::from_ref(&spread), 1000), bootstrap_interval(&[spread], 1000), "seeded");
     }
 }

@@ -161,7 +161,7 @@ impl Part for Mf {
             if imp.item_factors.rows() != n {
                 return bad(format!("{n} movies but {} implicit factor rows", imp.item_factors.rows()));
             }
-            if !(imp.reg > 0.0) {
+            if imp.reg.is_nan() || imp.reg <= 0.0 {
                 return bad(format!("implicit regularisation is {}, it must be above 0", imp.reg));
             }
             check_range("implicit regularisation", imp.reg, 0.0, 1e6)?;
