@@ -13,7 +13,7 @@ use crate::recommender::Recommender as Core;
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** A ranking method; `methods()` lists those a model has. */
-export type Method = "hybrid" | "mf" | "itemKnn" | "neural" | "userKnn" | "content" | "popular";
+export type Method = "hybrid" | "mf" | "itemKnn" | "neural" | "userKnn" | "content" | "ease" | "popular";
 /** A rating as the page stores it; anything unusable is skipped and reported, not thrown. */
 export interface RawRating { movieId: number; rating: number; }
 /** Options of `recommend`; all optional. */

@@ -67,6 +67,7 @@ contract! {
     neural_keeps_the_method_contract: Method::Neural,
     user_knn_keeps_the_method_contract: Method::UserKnn,
     content_keeps_the_method_contract: Method::Content,
+    ease_keeps_the_method_contract: Method::Ease,
     popular_keeps_the_method_contract: Method::Popular,
 }
 
@@ -260,6 +261,7 @@ fn a_factor_only_model_refuses_the_other_methods_and_serves_hybrid_as_mf() {
     model.extras.content = None;
     model.extras.user_knn = None;
     model.extras.neural = None;
+    model.extras.ease = None;
     let rec = Recommender::new(model);
     let given = user_ratings(4);
     let err = rec.recommend(&given, &RecommendOptions { method: Method::Neural, ..Default::default() }).unwrap_err();
@@ -270,6 +272,8 @@ fn a_factor_only_model_refuses_the_other_methods_and_serves_hybrid_as_mf() {
     assert!(err.to_string().contains("content"), "{err}");
     let err = rec.recommend(&given, &RecommendOptions { method: Method::UserKnn, ..Default::default() }).unwrap_err();
     assert!(err.to_string().contains("userKnn"), "{err}");
+    let err = rec.recommend(&given, &RecommendOptions { method: Method::Ease, ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("ease needs a model with EASE weights"), "{err}");
     let hybrid = rec.recommend(&given, &RecommendOptions { method: Method::Hybrid, ..Default::default() }).unwrap();
     let mf = rec.recommend(&given, &RecommendOptions { method: Method::Mf, ..Default::default() }).unwrap();
     assert_eq!(hybrid, mf);

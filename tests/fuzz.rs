@@ -423,7 +423,7 @@ fn hostile_api_calls_never_panic() {
                     genres: if rng.below(4) == 0 { vec!["Nope".into()] } else { Vec::new() },
                     year_min: [None, Some(0), Some(1990), Some(u16::MAX)][rng.below(4)],
                     year_max: [None, Some(0), Some(1980), Some(u16::MAX)][rng.below(4)],
-                    method: [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Content, Method::Popular][rng.below(5)],
+                    method: Method::ALL[rng.below(Method::ALL.len())],
                 };
                 let _ = rec.recommend(&ratings, &options);
             }

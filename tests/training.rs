@@ -121,3 +121,60 @@ fn movies_with_too_few_training_ratings_keep_no_factors() {
     }
     assert!(kept > 0 && dropped > 0, "the fixture has movies on both sides of 40 ratings ({kept} kept, {dropped} dropped)");
 }
+
+#[test]
+fn ease_weights_solve_the_ridge_problem_and_skip_what_was_not_liked() {
+    use movie_recs::train::ease::{fit_ease, EaseSettings};
+    let ratings = common::ratings();
+    let data = Interactions::new(&ratings).unwrap();
+    let s = EaseSettings { lambda: 20.0, k: 1000, min_liked: 1, max_movies: 1000, liked_from: 3.5 };
+    // Catalogue rows in reverse item order, and two spare rows: the table must map items to rows.
+    let n = data.items.len() + 2;
+    let rated_row: Vec<usize> = (0..data.items.len()).map(|i| n - 1 - i).collect();
+    let ease = fit_ease(&data, &rated_row, n, &s).unwrap().expect("the fixture has liked movies");
+    // The vocabulary: items liked at least once.
+    let liked: Vec<usize> = (0..data.items.len()).filter(|&i| data.item_ratings(i).any(|(_, r)| r >= 3.5)).collect();
+    let m = liked.len();
+    assert!(m > 10 && m < data.items.len() + 1);
+    let at = |i: usize| liked.binary_search(&i).ok();
+    let mut x = nalgebra::DMatrix::<f64>::zeros(data.users.len(), m);
+    for u in 0..data.users.len() {
+        for (i, r) in data.user_ratings(u) {
+            if let (true, Some(a)) = (r >= 3.5, at(i)) {
+                x[(u, a)] = 1.0;
+            }
+        }
+    }
+    let g = x.transpose() * &x;
+    let mut b = nalgebra::DMatrix::<f64>::zeros(m, m);
+    for (a, &i) in liked.iter().enumerate() {
+        for (row, w) in ease.of(rated_row[i]) {
+            let target = (0..data.items.len()).find(|&t| rated_row[t] == row).unwrap();
+            b[(a, at(target).expect("targets are in the vocabulary"))] = w as f64;
+        }
+    }
+    assert!((0..m).all(|a| b[(a, a)] == 0.0), "no movie recommends itself");
+    // Stationarity of min |X - XB|^2 + lambda |B|^2 with diag(B) = 0: off the diagonal,
+    // ((G + lambda I) B - G) vanishes; one byte per weight leaves a small residue.
+    let kkt = (&g + nalgebra::DMatrix::<f64>::identity(m, m) * s.lambda as f64) * &b - &g;
+    let worst =
+        (0..m).flat_map(|j| (0..m).map(move |i| (j, i))).filter(|&(j, i)| j != i).map(|(j, i)| kkt[(j, i)].abs()).fold(0.0, f64::max);
+    let scale = g.iter().fold(0.0f64, |a, &v| a.max(v));
+    assert!(worst < 0.05 * scale, "stationarity residue {worst} against Gram entries up to {scale}");
+    // Rows of movies nobody liked, and the spare rows, are empty.
+    for i in (0..data.items.len()).filter(|&i| at(i).is_none()) {
+        assert_eq!(ease.of(rated_row[i]).count(), 0);
+    }
+    assert_eq!(ease.of(0).count() + ease.of(1).count(), 0);
+    // Pruning keeps the largest weights: with k = 3 each row holds its three largest.
+    let pruned = fit_ease(&data, &rated_row, n, &EaseSettings { k: 3, ..s.clone() }).unwrap().unwrap();
+    for (a, &i) in liked.iter().enumerate() {
+        let mut full: Vec<f64> = (0..m).map(|t| b[(a, t)].abs()).collect();
+        full.sort_by(|p, q| q.total_cmp(p));
+        let kept: Vec<f32> = pruned.of(rated_row[i]).map(|(_, w)| w.abs()).collect();
+        assert!(kept.len() <= 3);
+        if let Some(&smallest) = kept.last() {
+            assert!((smallest as f64) >= full[3] - 0.02 * full[0], "row {a} kept {kept:?} of {:?}", &full[..4]);
+        }
+    }
+}

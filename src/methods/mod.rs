@@ -11,6 +11,7 @@
 //! table, a row in [`REGISTRY`], a field in [`Extras`].
 
 pub mod content;
+pub mod ease;
 pub mod hybrid;
 pub mod item_knn;
 pub mod mf;
@@ -43,6 +44,8 @@ pub enum Method {
     UserKnn,
     /// Content-based: movies whose attributes (genres, tags, keywords, ...) match the visitor's.
     Content,
+    /// EASE: a linear item-to-item model over the movies the visitor liked, solved in closed form.
+    Ease,
     /// Most rated first, the same for everyone: the evaluation's floor.
     Popular,
 }
@@ -74,7 +77,7 @@ pub struct Entry {
 
 /// Every method, in the order the page lists them, default first. The hybrid blends the others
 /// in this order.
-pub const REGISTRY: [Entry; 7] = [
+pub const REGISTRY: [Entry; 8] = [
     Entry {
         method: Method::Hybrid,
         name: "hybrid",
@@ -142,6 +145,17 @@ pub const REGISTRY: [Entry; 7] = [
         part: |p| p.extras.content.as_ref().map(|t| t as &dyn Part),
     },
     Entry {
+        method: Method::Ease,
+        name: "ease",
+        label: "Liked together (EASE)",
+        technique: "EASE on liked movies, closed form, top-k weights",
+        blend: Some(5),
+        ranks_unrated: false,
+        needs: "EASE weights",
+        decomposes: true,
+        part: |p| p.extras.ease.as_ref().map(|t| t as &dyn Part),
+    },
+    Entry {
         method: Method::Popular,
         name: "popular",
         label: "Most popular",
@@ -155,12 +169,12 @@ pub const REGISTRY: [Entry; 7] = [
 ];
 
 /// Number of weights in each of the hybrid's buckets (the highest [`Entry::blend`] slot + 1).
-pub const BLENDED: usize = 5;
+pub const BLENDED: usize = 6;
 
 impl Method {
     /// Every method, in the registry's order.
-    pub const ALL: [Method; 7] =
-        [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Neural, Method::UserKnn, Method::Content, Method::Popular];
+    pub const ALL: [Method; 8] =
+        [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Neural, Method::UserKnn, Method::Content, Method::Ease, Method::Popular];
 
     /// The method's registry row.
     pub fn entry(self) -> &'static Entry {
@@ -199,6 +213,8 @@ pub struct Extras {
     pub user_knn: Option<user_knn::UserKnn>,
     /// The neural method's autoencoder.
     pub neural: Option<neural::Neural>,
+    /// EASE's pruned weights.
+    pub ease: Option<ease::Ease>,
 }
 
 /// A model's method tables, borrowed: the factor models (always present) and the extras.

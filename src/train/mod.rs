@@ -1,11 +1,12 @@
 //! The offline trainer (native only, `train` feature), one file per job: settings
 //! ([`settings`]), the training interactions ([`interactions`]), each method's fitting
-//! ([`mf`], [`item_knn`], [`user_knn`], [`content`], [`neural`]), packing ([`pack`]), the
+//! ([`mf`], [`item_knn`], [`user_knn`], [`content`], [`neural`], [`ease`]), packing ([`pack`]), the
 //! evaluation report ([`report`]), hyperparameter search ([`tune`]), benchmarks ([`bench`]) and
 //! Spark's factors ([`spark`]).
 
 pub mod bench;
 pub mod content;
+pub mod ease;
 pub mod interactions;
 pub mod item_knn;
 pub mod mf;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use super::content::build_content;
+use super::ease::fit_ease;
 use super::item_knn::{fit_item_knn, to_catalogue_rows};
 use super::mf::{fit_explicit, fit_implicit};
 use super::neural::fit_neural;
@@ -69,6 +70,9 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
 
     let CatalogueRows { ids, row_of, rated_row, catalogue } = CatalogueRows::new(movies, &data)?;
     let n = ids.len();
+    let t = Instant::now();
+    let ease = settings.ease.as_ref().map(|s| fit_ease(&data, &rated_row, n, s)).transpose()?.flatten();
+    timed("EASE", t);
     let supported = |i: usize| data.by_item.slices(i).0.len() >= settings.factor_min_ratings as usize;
     let spread = |m: &FactorMatrix| {
         let filled = rated_row.iter().enumerate().filter(|&(i, _)| supported(i)).map(|(i, &r)| (r, m.row(i)));
@@ -119,6 +123,7 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
             content,
             user_knn: settings.user_knn.as_ref().map(|s| fit_user_knn(&data, &rated_row, s)),
             neural: neural.map(|(s, fit)| fit.to_table(&rated_row, s, settings.neural_storage)),
+            ease,
         },
         core_checksum: Default::default(),
     };

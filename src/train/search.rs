@@ -196,7 +196,7 @@ pub fn learn(
 /// Fits every inner fold's implicit model at confidence slope `alpha`, if not yet (the other
 /// tables do not depend on it).
 fn fit_alpha(inner: &mut [Inner], dataset: &str, movies: &[MovieRecord], start: &TrainSettings, alpha: f32) -> Result<()> {
-    let mut s = TrainSettings { item_knn: None, content: None, user_knn: None, neural: None, ..start.clone() };
+    let mut s = TrainSettings { item_knn: None, content: None, user_knn: None, neural: None, ease: None, ..start.clone() };
     s.hybrid = HybridWeights::uniform(BlendWeights::from_pairs(&[(Method::Mf, 1.0)]));
     if let Some(i) = s.implicit.as_mut() {
         i.alpha = alpha;

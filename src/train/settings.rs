@@ -9,6 +9,7 @@ use crate::methods::Method;
 use crate::model::Learned;
 
 use super::content::ContentSettings;
+use super::ease::EaseSettings;
 use super::item_knn::ItemKnnSettings;
 use super::neural::NeuralSettings;
 use super::user_knn::UserKnnSettings;
@@ -73,6 +74,8 @@ pub struct TrainSettings {
     pub user_knn: Option<UserKnnSettings>,
     /// The neural method's autoencoder (None: no neural method).
     pub neural: Option<NeuralSettings>,
+    /// EASE's weights (None: no ease method).
+    pub ease: Option<EaseSettings>,
     /// The hybrid's blend weights by rating-count bucket.
     pub hybrid: HybridWeights,
     /// How the factor models' item factors are stored in the file.
@@ -108,9 +111,16 @@ pub enum Learn {
 impl Default for TrainSettings {
     /// The shipped configuration; the search that chose it is recorded in `tuning/`.
     fn default() -> Self {
-        let blend = |mf, item_knn, content, user_knn, neural| {
+        let blend = |mf, item_knn, content, user_knn, neural, ease| {
             use Method::*;
-            BlendWeights::from_pairs(&[(Mf, mf), (ItemKnn, item_knn), (Content, content), (UserKnn, user_knn), (Neural, neural)])
+            BlendWeights::from_pairs(&[
+                (Mf, mf),
+                (ItemKnn, item_knn),
+                (Content, content),
+                (UserKnn, user_knn),
+                (Neural, neural),
+                (Ease, ease),
+            ])
         };
         Self {
             explicit: ExplicitSettings { factors: 64, iterations: 12, reg_factors: 8.0, reg_bias: 2.0, seed: 42, cg_steps: None },
@@ -131,10 +141,12 @@ impl Default for TrainSettings {
             // ML-25M would be tens of MB; see tuning/README.md for the pool-size trade-off).
             user_knn: Some(UserKnnSettings { k: 50, shrink: 10.0, max_users: Some(1000) }),
             neural: Some(NeuralSettings::default()),
-            // Buckets 1 and 2 were chosen on validation users (tuning/README.md). No MovieLens user
-            // has under 5 given ratings in the protocol, so bucket 0 leans on content by design.
+            ease: Some(EaseSettings::default()),
+            // The search's starting point (the trainer learns the weights it ships): the earlier
+            // hand-tuned blend with EASE beside the autoencoder. A weight starts above 0 so
+            // that the search can scale it either way.
             hybrid: HybridWeights {
-                buckets: [blend(0.5, 0.05, 0.4, 0.05, 0.0), blend(0.4, 0.1, 0.5, 0.1, 0.8), blend(0.4, 0.1, 0.5, 0.1, 0.8)],
+                buckets: [blend(0.5, 0.05, 0.4, 0.05, 0.0, 0.2), blend(0.4, 0.1, 0.5, 0.1, 0.8, 0.8), blend(0.4, 0.1, 0.5, 0.1, 0.8, 0.8)],
             },
             storage: FactorStorage::Int4,
             neural_storage: FactorStorage::Int8,
@@ -214,6 +226,7 @@ impl TrainSettings {
         self.neural.as_ref().map_or(Ok(()), NeuralSettings::check)?;
         self.user_knn.as_ref().map_or(Ok(()), UserKnnSettings::check)?;
         self.content.as_ref().map_or(Ok(()), ContentSettings::check)?;
+        self.ease.as_ref().map_or(Ok(()), EaseSettings::check)?;
         for b in &self.hybrid.buckets {
             if b.0.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || b.0.iter().sum::<f32>() <= 0.0 {
                 return Err(setting_error("blend", format!("{:?}", b.0), "weights must be >= 0 and not all 0"));
@@ -248,6 +261,7 @@ impl TrainSettings {
             self.content.as_ref().map(ContentSettings::describe),
             self.user_knn.as_ref().map(UserKnnSettings::describe),
             self.neural.as_ref().map(NeuralSettings::describe),
+            self.ease.as_ref().map(EaseSettings::describe),
         ]
         .into_iter()
         .flatten()

@@ -7,6 +7,7 @@ use movie_recs::eval::RatingRecord;
 use movie_recs::methods::hybrid::{BlendWeights, HybridWeights};
 use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::train::content::ContentSettings;
+use movie_recs::train::ease::EaseSettings;
 use movie_recs::train::item_knn::ItemKnnSettings;
 use movie_recs::train::neural::NeuralSettings;
 use movie_recs::train::user_knn::UserKnnSettings;
@@ -71,6 +72,7 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
         content: Some(ContentSettings::default()),
         user_knn: Some(UserKnnSettings { k: 20, shrink: 5.0, max_users: None }),
         neural: Some(NeuralSettings { hidden: 16, epochs: 30, min_ratings: 2, ..NeuralSettings::default() }),
+        ease: Some(EaseSettings { lambda: 10.0, k: 20, min_liked: 2, ..EaseSettings::default() }),
         hybrid: HybridWeights { buckets: [blend(0.3, 0.2, 0.5, 0.1, 0.0), blend(0.6, 0.2, 0.2, 0.1, 0.0), blend(0.8, 0.1, 0.1, 0.1, 0.2)] },
         storage,
         neural_storage: storage,

@@ -22,7 +22,7 @@ test('prints browser timings and payload sizes', async () => {
     const out = {};
     for (const n of [1, 20, 200]) {
       const ratings = popular.slice(0, n).map((movieId, i) => ({ movieId, rating: 0.5 + (i % 10) / 2 }));
-      for (const method of ['hybrid', 'mf', 'itemKnn', 'userKnn', 'content', 'neural']) {
+      for (const method of ['hybrid', 'mf', 'itemKnn', 'userKnn', 'content', 'neural', 'ease']) {
         const batches = [];
         for (let b = 0; b < 15; b++) {
           const t = performance.now();

@@ -70,7 +70,7 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   assert.ok(predicted.every((p) => p >= 0.5 && p <= 5));
 
   // Every method re-ranks without a rated movie; "more like this" lists neighbours.
-  for (const method of ['mf', 'itemKnn', 'userKnn', 'content', 'neural', 'popular', 'hybrid']) {
+  for (const method of ['mf', 'itemKnn', 'userKnn', 'content', 'neural', 'ease', 'popular', 'hybrid']) {
     await page.selectOption('#method', method);
     const list = await ids(page, 'recommendations');
     assert.equal(list.length, 12, method);

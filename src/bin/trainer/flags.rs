@@ -36,7 +36,9 @@ settings:
   --neural-hidden N --neural-epochs N --neural-learning-rate F --neural-weight-decay F --neural-dropout F
   --neural-batch N --neural-min-ratings N --neural-liked-from F --neural-disliked-weight F   --no-neural
                                                          neural: the autoencoder (Mult-DAE, tied weights)
-  --blend M:I:C:U:N[/M:I:C:U:N/M:I:C:U:N]                hybrid weights (mf:item_knn:content:user_knn:neural) by rating count (<5, 5-19, 20+)
+  --ease-lambda F --ease-k K --ease-movies N --ease-min-liked N   --no-ease
+                                                         ease: ridge, weights kept per movie, vocabulary cap (dense inverse), likes to enter it
+  --blend M:I:C:U:N:E[/M:I:C:U:N:E/M:I:C:U:N:E]          hybrid weights (mf:item_knn:content:user_knn:neural:ease) by rating count (<5, 5-19, 20+)
   --storage f32|int8|int4 (factor models, default int4)   --neural-storage f32|int8|int4 (default int8)
   --factor-min-ratings N (movies with fewer training ratings keep no factors; default 5)
   --search-budget S (seconds for learning the hybrid's weights, the half-life, the explicit weight and alpha on
@@ -152,6 +154,12 @@ pub fn settings(args: &mut Args) -> Result<TrainSettings> {
         set!("--neural-liked-from", n.liked_from);
         set!("--neural-disliked-weight", n.disliked_weight);
     }
+    if let Some(e) = s.ease.as_mut() {
+        set!("--ease-lambda", e.lambda);
+        set!("--ease-k", e.k);
+        set!("--ease-movies", e.max_movies);
+        set!("--ease-min-liked", e.min_liked);
+    }
     if let Some(b) = args.value("--blend")? {
         s.hybrid = parse_blend(&b)?;
     }
@@ -166,6 +174,9 @@ pub fn settings(args: &mut Args) -> Result<TrainSettings> {
     }
     if args.flag("--no-content") {
         s.content = None;
+    }
+    if args.flag("--no-ease") {
+        s.ease = None;
     }
     if let Some(st) = storage_flag(args, "--storage")? {
         s.storage = st;
@@ -204,21 +215,21 @@ pub fn storage_flag(args: &mut Args, flag: &'static str) -> Result<Option<Factor
     }
 }
 
-/// `M:I:C[:U[:N]]` (one blend for every bucket) or three of them separated by `/` (under 5, 5 to
-/// 19, 20+ ratings): the weights of mf, item_knn, content, user_knn and neural, in the order of
-/// the hybrid's weight slots.
+/// `M:I:C[:U[:N[:E]]]` (one blend for every bucket) or three of them separated by `/` (under 5,
+/// 5 to 19, 20+ ratings): the weights of mf, item_knn, content, user_knn, neural and ease, in the
+/// order of the hybrid's weight slots (the ones left out are 0).
 fn parse_blend(text: &str) -> Result<HybridWeights> {
     let bad = || Error::InvalidSetting {
         name: "blend",
         value: text.into(),
-        reason: "M:I:C[:U[:N]] or three of them joined by / (mf:item_knn:content:user_knn:neural weights)".into(),
+        reason: "M:I:C[:U[:N[:E]]] or three of them joined by / (mf:item_knn:content:user_knn:neural:ease weights)".into(),
     };
-    let slots = [Method::Mf, Method::ItemKnn, Method::Content, Method::UserKnn, Method::Neural];
+    let slots = [Method::Mf, Method::ItemKnn, Method::Content, Method::UserKnn, Method::Neural, Method::Ease];
     let buckets: Vec<BlendWeights> = text
         .split('/')
         .map(|b| {
             let w: Vec<f32> = b.split(':').map(|x| x.parse::<f32>().map_err(|_| bad())).collect::<Result<_>>()?;
-            if !(3..=5).contains(&w.len()) {
+            if !(3..=slots.len()).contains(&w.len()) {
                 return Err(bad());
             }
             Ok(slots.iter().zip(w).fold(BlendWeights::default(), |b, (&m, w)| b.with(m, w)))

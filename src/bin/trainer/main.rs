@@ -68,6 +68,7 @@ fn cmd_model(mut args: Args) -> Result<()> {
         ("extras: content attributes", size(postcard::to_allocvec(&model.extras.content))),
         ("extras: user_knn pool", size(postcard::to_allocvec(&model.extras.user_knn))),
         ("extras: neural autoencoder", size(postcard::to_allocvec(&model.extras.neural))),
+        ("extras: EASE weights", size(postcard::to_allocvec(&model.extras.ease))),
     ];
     eprintln!(
         "trained in {train_s:.2} s; wrote {} ({} bytes, {} movies): core {} bytes (what the first recommendations need), extras {} bytes. Share of the file:",
