@@ -254,7 +254,7 @@ case "$cmd" in
     cargo build --profile native --features train --bin trainer -q # measured below without its build
     log "training on $(($(wc -l < "$data/ratings.csv") - 1)) ratings: 64 factors, 10 sweeps, explicit + implicit where the tool has both"
     bench/measure.sh "native trainer (explicit + implicit ALS, 3 CG steps a sweep)" \
-      target/native/trainer model --data "$data" --no-item-knn --no-content --no-user-knn --no-neural \
+      target/native/trainer model --data "$data" --no-item-knn --no-content --no-user-knn --no-neural --no-ease --no-search \
       --iterations 10 --implicit-iterations 10 --cg-steps 3 --out "$data/native.bin" --quiet
     # One BLAS thread, as implicit asks (its own threads already use every core).
     OPENBLAS_NUM_THREADS=1 bench/measure.sh "implicit (PyPI) ALS, implicit only" .venv/bin/python bench/implicit_train.py "$data/ratings.csv"
