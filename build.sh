@@ -83,6 +83,9 @@ write_pkg_manifest() {
   local version
   version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
   cp www/pkg-README.md www/pkg/README.md
+  # The import and export of Letterboxd, IMDb and MovieLens files (no DOM; history.js reads
+  # storage.js's rating checks), as `movie-recs/history.js`.
+  cp www/js/history.js www/js/storage.js www/js/marks.js www/pkg/
   cat > www/pkg/package.json <<JSON
 {
   "name": "movie-recs",
@@ -92,7 +95,7 @@ write_pkg_manifest() {
   "type": "module",
   "main": "movie_recs.js",
   "types": "movie_recs.d.ts",
-  "files": ["movie_recs_bg.wasm", "movie_recs.js", "movie_recs.d.ts", "movie_recs_bg.wasm.d.ts", "README.md"],
+  "files": ["movie_recs_bg.wasm", "movie_recs.js", "movie_recs.d.ts", "movie_recs_bg.wasm.d.ts", "history.js", "storage.js", "marks.js", "README.md"],
   "keywords": ["recommender", "wasm", "movielens"]
 }
 JSON

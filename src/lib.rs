@@ -39,6 +39,7 @@ pub mod factors;
 pub mod fold_in;
 pub mod format;
 pub mod kernels;
+pub mod matching;
 pub mod methods;
 pub mod model;
 pub mod rank;

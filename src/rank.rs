@@ -13,6 +13,8 @@ use crate::ratings::SkippedRating;
 
 /// Largest `count` a caller may ask for: the whole list is built as JS objects.
 pub const MAX_COUNT: usize = 1000;
+/// Most ids `exclude` may hold: every mark a visitor could make, and then some.
+pub const MAX_EXCLUDE: usize = 100_000;
 /// Most reasons given for one recommendation.
 const MAX_REASONS: usize = 2;
 
@@ -30,16 +32,19 @@ pub struct RecommendOptions {
     pub year_max: Option<u16>,
     /// Ranking method.
     pub method: Method,
+    /// Movie ids never to recommend: those the visitor marked seen, not interested or want to
+    /// watch (ids not in the catalogue are ignored). At most [`MAX_EXCLUDE`].
+    pub exclude: Vec<u32>,
 }
 
 impl RecommendOptions {
     /// Option names as callers spell them, for checking untyped input (JS objects).
-    pub const FIELDS: [&'static str; 5] = ["count", "genres", "yearMin", "yearMax", "method"];
+    pub const FIELDS: [&'static str; 6] = ["count", "genres", "yearMin", "yearMax", "method", "exclude"];
 }
 
 impl Default for RecommendOptions {
     fn default() -> Self {
-        Self { count: 10, genres: Vec::new(), year_min: None, year_max: None, method: Method::Hybrid }
+        Self { count: 10, genres: Vec::new(), year_min: None, year_max: None, method: Method::Hybrid, exclude: Vec::new() }
     }
 }
 
@@ -48,6 +53,8 @@ pub struct Filter {
     genre_mask: u32,
     year_min: Option<u16>,
     year_max: Option<u16>,
+    /// Rows of the excluded movies, sorted.
+    excluded: Vec<usize>,
 }
 
 impl Filter {
@@ -63,13 +70,22 @@ impl Filter {
                 return Err(Error::InvalidOption { name: "yearMin", reason: format!("{lo} is after yearMax {hi}") });
             }
         }
-        Ok(Self { genre_mask, year_min: options.year_min, year_max: options.year_max })
+        if options.exclude.len() > MAX_EXCLUDE {
+            return Err(Error::InvalidOption { name: "exclude", reason: format!("{} ids, at most {MAX_EXCLUDE}", options.exclude.len()) });
+        }
+        // Rows are in ascending id order, so an id's row is a binary search away.
+        let mut excluded: Vec<usize> =
+            options.exclude.iter().filter_map(|&id| catalogue.movies.binary_search_by_key(&id, |m| m.id.0).ok()).collect();
+        excluded.sort_unstable();
+        excluded.dedup();
+        Ok(Self { genre_mask, year_min: options.year_min, year_max: options.year_max, excluded })
     }
 
     /// Whether `row` passes the genre and year filters.
     pub fn keeps(&self, catalogue: &Catalogue, row: usize) -> bool {
         let m = &catalogue.movies[row];
-        (self.genre_mask == 0 || m.genres & self.genre_mask != 0)
+        (self.excluded.is_empty() || self.excluded.binary_search(&row).is_err())
+            && (self.genre_mask == 0 || m.genres & self.genre_mask != 0)
             && self.year_min.is_none_or(|lo| m.year.is_some_and(|y| y >= lo))
             && self.year_max.is_none_or(|hi| m.year.is_some_and(|y| y <= hi))
     }
@@ -124,12 +140,14 @@ pub struct SimilarMovies {
     pub items: Vec<Similar>,
 }
 
-/// The reasons for `row` under one folded method: the rated movies that add most to its score,
-/// else the method's own kind of reason, else its popularity.
-pub fn explain(folded: &dyn Folded, ratings: &Ratings, catalogue: &Catalogue, row: usize) -> Vec<Reason> {
+/// The reasons for `row` under one folded method: the liked movies (rated at least
+/// `liked_from`, see [`Ratings::liked_from`]) that add most to its score, else the method's own
+/// kind of reason, else its popularity. A disliked movie is never cited as a cause for liking,
+/// even when the model's arithmetic gives it a positive share.
+pub fn explain(folded: &dyn Folded, ratings: &Ratings, liked_from: f32, catalogue: &Catalogue, row: usize) -> Vec<Reason> {
     let mut total = Contributions::new(ratings);
     if folded.contributions(row, &mut total, 1.0) {
-        let mut best: Vec<(usize, f32, f64)> = total.iter().filter(|&(_, _, c)| c > 0.0).collect();
+        let mut best: Vec<(usize, f32, f64)> = total.iter().filter(|&(_, rating, c)| c > 0.0 && rating >= liked_from).collect();
         best.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
         let reasons: Vec<Reason> = best
             .into_iter()

@@ -1,12 +1,15 @@
 //! The runtime recommender: a validated [`Model`] plus the catalogue's lookups, and the calls the
 //! page makes: fold in, rank, explain, predict, search, "more like this".
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use crate::catalogue::{CatalogueIndex, MovieId, MovieSummary};
 use crate::error::{Error, Result};
 use crate::fold_in::ExplicitUser;
 use crate::format::FORMAT_VERSION;
+use crate::matching::{Match, Matcher, Wanted, MAX_WANTED};
 use crate::methods::{hybrid, popular, predicted_stars, Context, Contributions, Folded, Method, Ratings, REGISTRY};
 use crate::model::{Model, ModelInfo};
 use crate::rank::{explain, top_k, Filter, RecommendOptions, Recommendation, Recommendations, Similar, SimilarMovies};
@@ -85,6 +88,8 @@ pub struct MethodInfo {
 pub struct Recommender {
     model: Model,
     index: CatalogueIndex,
+    /// Built on the first import, not at load: most visits never import a file.
+    matcher: OnceLock<Matcher>,
 }
 
 impl Recommender {
@@ -111,7 +116,7 @@ impl Recommender {
     pub fn new(model: Model) -> Self {
         model.parts().prepare(model.catalogue.len());
         let index = CatalogueIndex::new(&model.catalogue, model.mf.explicit.global_mean);
-        Self { model, index }
+        Self { model, index, matcher: OnceLock::new() }
     }
 
     /// The model behind this recommender.
@@ -178,6 +183,7 @@ impl Recommender {
         let keep = |row: usize| {
             !visitor.excluded[row] && (catalogue.movies[row].rating_count > 0 || ranks_unrated) && filter.keeps(catalogue, row)
         };
+        let liked_from = visitor.ratings.liked_from(self.model.info.rating_min, self.model.info.rating_max);
         let cx = self.context(visitor);
         let cold_start = visitor.ratings.all.is_empty() && method != Method::Popular;
         let folded = if cold_start { None } else { Some(self.folded(&cx, method)?) };
@@ -199,7 +205,7 @@ impl Recommender {
                 score,
                 predicted_rating: self.predict_row(&cx, row, method),
                 reasons: match &folded {
-                    Some(f) => explain(f.as_ref(), &visitor.ratings, catalogue, row),
+                    Some(f) => explain(f.as_ref(), &visitor.ratings, liked_from, catalogue, row),
                     None => vec![popular::reason(catalogue, row)],
                 },
             })
@@ -288,6 +294,19 @@ impl Recommender {
     /// ignored), best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<MovieSummary> {
         self.index.search(&self.model.catalogue, query, limit).into_iter().map(|row| self.model.catalogue.summary(row)).collect()
+    }
+
+    /// The catalogue movie of each row of an import file (Letterboxd, IMDb, MovieLens), in
+    /// order: by id where the row has one, else by title and year ([`crate::matching`]).
+    pub fn match_movies(&self, wanted: &[Wanted]) -> Result<Vec<Match>> {
+        if wanted.len() > MAX_WANTED {
+            return Err(Error::InvalidOption {
+                name: "rows",
+                reason: format!("{} rows, at most {MAX_WANTED} are matched at once", wanted.len()),
+            });
+        }
+        let matcher = self.matcher.get_or_init(|| Matcher::new(&self.model.catalogue));
+        Ok(wanted.iter().map(|w| matcher.find(&self.model.catalogue, w)).collect())
     }
 
     /// A movie by id, or `None` when it is not in the catalogue.

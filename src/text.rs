@@ -1,6 +1,24 @@
 //! Text folding for title search: case, diacritics and punctuation are ignored, so "amelie"
 //! finds "Amélie" and "se7en" finds "Se7en".
 
+/// Articles that MovieLens moves to the end of a title ("Matrix, The"); other services keep
+/// them in front ("The Matrix").
+pub const ARTICLES: [&str; 20] =
+    ["The", "A", "An", "Les", "La", "Le", "L'", "Il", "Die", "Das", "Der", "El", "Los", "Las", "Lo", "Un", "Une", "Det", "Den", "I"];
+
+/// `s` with a trailing ", The" (any of [`ARTICLES`]) moved to the front: "Matrix, The" is
+/// "The Matrix", "Auberge espagnole, L'" is "L'Auberge espagnole".
+pub fn article_in_front(s: &str) -> String {
+    let s = s.trim();
+    for article in ARTICLES {
+        if let Some(stem) = s.strip_suffix(article).and_then(|t| t.strip_suffix(", ")) {
+            let sep = if article.ends_with('\'') { "" } else { " " };
+            return format!("{article}{sep}{stem}");
+        }
+    }
+    s.to_string()
+}
+
 /// Lower-cases, strips diacritics of Latin letters, turns every other non-alphanumeric character
 /// into a space and collapses runs of spaces.
 pub fn fold(s: &str) -> String {
@@ -65,7 +83,16 @@ fn base_letter(c: char) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::fold;
+    use super::{article_in_front, fold};
+
+    #[test]
+    fn moves_a_trailing_article_to_the_front() {
+        assert_eq!(article_in_front("Matrix, The"), "The Matrix");
+        assert_eq!(article_in_front("Auberge espagnole, L'"), "L'Auberge espagnole");
+        assert_eq!(article_in_front("Fabuleux destin d'Amélie Poulain, Le "), "Le Fabuleux destin d'Amélie Poulain");
+        assert_eq!(article_in_front("Heat"), "Heat");
+        assert_eq!(article_in_front("Then, A"), "A Then");
+    }
 
     #[test]
     fn folds_case_diacritics_and_punctuation() {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::catalogue::MovieId;
+use crate::matching::Wanted;
 use crate::rank::RecommendOptions;
 use crate::ratings::RawRating;
 use crate::recommender::Recommender as Core;
@@ -17,7 +18,17 @@ export type Method = "hybrid" | "mf" | "itemKnn" | "neural" | "userKnn" | "conte
 /** A rating as the page stores it; anything unusable is skipped and reported, not thrown. */
 export interface RawRating { movieId: number; rating: number; }
 /** Options of `recommend`; all optional. */
-export interface RecommendOptions { count?: number; genres?: string[]; yearMin?: number; yearMax?: number; method?: Method; }
+export interface RecommendOptions {
+  count?: number; genres?: string[]; yearMin?: number; yearMax?: number; method?: Method;
+  /** Movie ids never to recommend (seen, not interested, want to watch); at most 100,000. */
+  exclude?: number[];
+}
+/** One row of an import file: whatever it says about the movie (all optional). */
+export interface WantedMovie { imdbId?: number; tmdbId?: number; title?: string; originalTitle?: string; year?: number; }
+/** The catalogue movie of a row, or why there is none. */
+export type MovieMatch =
+  | { status: "matched"; movieId: number; by: "imdb" | "tmdb" | "title" }
+  | { status: "unmatched"; reason: string };
 /** Why a movie is recommended. */
 export type Reason =
   | { kind: "rated"; movieId: number; title: string; rating: number }
@@ -107,6 +118,16 @@ fn raw_rating(value: &JsValue) -> RawRating {
         }
     };
     RawRating { movie_id: field("movieId"), rating: field("rating") }
+}
+
+/// One element of the rows array as a [`Wanted`]: a field of the wrong type counts as absent
+/// (the row may still match by its other fields, or is reported unmatched).
+fn wanted(value: &JsValue) -> Wanted {
+    let field = |name: &str| if value.is_object() { js_sys::Reflect::get(value, &JsValue::from_str(name)).ok() } else { None };
+    let id = |name: &str| field(name).and_then(|v| v.as_f64()).and_then(|v| whole(name, v).ok());
+    let text = |name: &str| field(name).and_then(|v| v.as_string());
+    let year = field("year").and_then(|v| v.as_f64()).filter(|y| y.fract() == 0.0 && (0.0..=u16::MAX as f64).contains(y)).map(|y| y as u16);
+    Wanted { imdb_id: id("imdbId"), tmdb_id: id("tmdbId"), title: text("title"), original_title: text("originalTitle"), year }
 }
 
 /// The bytes of a `Uint8Array` (or `ArrayBuffer`); anything else is an error naming its type
@@ -208,6 +229,17 @@ impl Recommender {
             return Err(js_error(format!("invalid query: expected a string, got {}", type_name(&query))));
         };
         to_js(&self.core.search(&query, number("limit", &limit)? as usize))
+    }
+
+    /// The catalogue movie of each row of an import file, in order: by IMDb or TMDB id where the
+    /// row has one, else by title and year (a year off by one still matches). At most 200,000 rows.
+    #[wasm_bindgen(js_name = matchMovies, unchecked_return_type = "MovieMatch[]")]
+    pub fn match_movies(&self, #[wasm_bindgen(unchecked_param_type = "WantedMovie[]")] rows: JsValue) -> Result<JsValue, JsError> {
+        if !js_sys::Array::is_array(&rows) {
+            return Err(js_error("invalid rows: expected an array of {imdbId, tmdbId, title, year}"));
+        }
+        let rows: Vec<Wanted> = js_sys::Array::from(&rows).iter().map(|r| wanted(&r)).collect();
+        to_js(&self.core.match_movies(&rows).map_err(js_error)?)
     }
 
     /// One movie by MovieLens id, or `null` when it is not in the catalogue.

@@ -369,3 +369,72 @@ fn the_neighbour_correction_moves_predicted_stars_towards_how_the_neighbours_wer
     assert!(with_hate <= plain_hate, "{with_hate} > {plain_hate}");
     assert!(with_love - with_hate > plain_love - plain_hate);
 }
+
+#[test]
+fn excluded_movies_never_come_back_and_the_list_still_fills() {
+    let rec = Recommender::new(common::model());
+    let given = user_ratings(50);
+    for method in [Method::Hybrid, Method::Mf, Method::Popular, Method::Content] {
+        let first = rec.recommend(&given, &RecommendOptions { count: 10, method, ..Default::default() }).unwrap();
+        let dismissed: Vec<u32> = first.items.iter().take(5).map(|i| i.movie.movie_id).collect();
+        // Unknown and repeated ids are ignored, not errors.
+        let exclude = [dismissed.clone(), vec![dismissed[0], 424_242, u32::MAX]].concat();
+        let next = rec.recommend(&given, &RecommendOptions { count: 10, method, exclude, ..Default::default() }).unwrap();
+        assert_eq!(next.items.len(), 10, "{method:?}: the list fills from further down");
+        assert!(next.items.iter().all(|i| !dismissed.contains(&i.movie.movie_id)), "{method:?}");
+        let kept: Vec<u32> = first.items.iter().skip(5).map(|i| i.movie.movie_id).collect();
+        assert_eq!(next.items[..5].iter().map(|i| i.movie.movie_id).collect::<Vec<_>>(), kept, "{method:?}: the rest keep their order");
+    }
+    // Cold start respects it too.
+    let cold = rec.recommend(&[], &RecommendOptions { count: 3, exclude: vec![rec.popular(1)[0].movie_id], ..Default::default() }).unwrap();
+    assert!(cold.cold_start && cold.items[0].movie.movie_id == rec.popular(2)[1].movie_id);
+    let err = rec.recommend(&[], &RecommendOptions { exclude: vec![1; 100_001], ..Default::default() }).unwrap_err();
+    assert!(err.to_string().contains("100001 ids"), "{err}");
+}
+
+#[test]
+fn reasons_never_cite_a_disliked_movie_as_liked() {
+    let rec = Recommender::new(common::model());
+    // Liked and disliked ratings of one user's movies: the disliked ones carry weight in the
+    // models (a rating is a sign of interest), but a reason must not present them as liked.
+    let mut given = user_ratings(222);
+    for (i, r) in given.iter_mut().enumerate() {
+        r.rating = if i % 2 == 0 { 5.0 } else { 1.0 };
+    }
+    let disliked: HashSet<u32> = given.iter().filter(|r| r.rating < 3.0).map(|r| r.movie_id as u32).collect();
+    let mut cited = 0;
+    for method in [Method::Hybrid, Method::Mf, Method::ItemKnn, Method::Neural, Method::Ease] {
+        let out = rec.recommend(&given, &RecommendOptions { count: 30, method, ..Default::default() }).unwrap();
+        for item in &out.items {
+            for reason in &item.reasons {
+                if let Reason::Rated { movie_id, rating, .. } = reason {
+                    assert!(!disliked.contains(movie_id) && *rating >= 3.0, "{method:?} cites {movie_id} rated {rating}");
+                    cited += 1;
+                }
+            }
+        }
+    }
+    assert!(cited > 50, "liked movies are still cited ({cited})");
+    // A visitor whose only rating is 1 star liked nothing: no rated reason at all.
+    let out = rec.recommend(&raw(&[(1, 1.0)]), &RecommendOptions { count: 10, method: Method::ItemKnn, ..Default::default() }).unwrap();
+    assert!(out.items.iter().flat_map(|i| &i.reasons).all(|r| !matches!(r, Reason::Rated { .. })));
+}
+
+#[test]
+fn import_rows_match_the_fixture_by_id_and_by_title() {
+    use movie_recs::matching::{Match, MatchedBy, Wanted};
+    let rec = Recommender::new(common::model());
+    let movies = &rec.model().catalogue.movies;
+    let (a, b) = (&movies[3], &movies[7]);
+    let rows = [
+        Wanted { imdb_id: a.imdb_id, ..Wanted::default() },
+        Wanted { title: Some(b.title.to_uppercase()), year: b.year.map(|y| y + 1), ..Wanted::default() },
+        Wanted { title: Some("No Such Movie".into()), year: Some(1990), ..Wanted::default() },
+    ];
+    let out = rec.match_movies(&rows).unwrap();
+    assert!(a.imdb_id.is_some(), "the fixture has IMDb ids");
+    assert_eq!(out[0], Match::Matched { movie_id: a.id.0, by: MatchedBy::Imdb });
+    assert_eq!(out[1], Match::Matched { movie_id: b.id.0, by: MatchedBy::Title });
+    assert!(matches!(&out[2], Match::Unmatched { reason } if reason.contains("No Such Movie")));
+    assert!(rec.match_movies(&vec![Wanted::default(); 200_001]).is_err());
+}

@@ -14,6 +14,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use movie_recs::format::{self, Header, HEADER_LEN};
+use movie_recs::matching::Wanted;
 use movie_recs::{Error, FactorStorage, Method, MovieId, RawRating, RecommendOptions, Recommender};
 
 /// A small deterministic generator (xorshift64*).
@@ -424,6 +425,9 @@ fn hostile_api_calls_never_panic() {
                     year_min: [None, Some(0), Some(1990), Some(u16::MAX)][rng.below(4)],
                     year_max: [None, Some(0), Some(1980), Some(u16::MAX)][rng.below(4)],
                     method: Method::ALL[rng.below(Method::ALL.len())],
+                    exclude: (0..rng.below(4) * 50)
+                        .map(|_| if rng.below(2) == 0 { ids[rng.below(ids.len())] } else { rng.below(1 << 20) as u32 })
+                        .collect(),
                 };
                 let _ = rec.recommend(&ratings, &options);
             }
@@ -438,6 +442,21 @@ fn hostile_api_calls_never_panic() {
             }
             3 => {
                 let _ = rec.movie(MovieId(rng.next() as u32));
+            }
+            4 if rng.below(2) == 0 => {
+                // Import rows: ids anywhere in range, titles of every shape, years near and far.
+                let n = [0, 1, 50, 2_000][rng.below(4)];
+                let word = ["the ", "Matrix, The", "é", "\u{0}", "💥", "(", "a.k.a. ", ": ", ""][rng.below(9)];
+                let rows: Vec<Wanted> = (0..n)
+                    .map(|_| Wanted {
+                        imdb_id: (rng.below(2) == 0).then(|| rng.next() as u32),
+                        tmdb_id: (rng.below(3) == 0).then(|| rng.next() as u32),
+                        title: (rng.below(5) != 0).then(|| word.repeat(rng.below(40))),
+                        original_title: (rng.below(4) == 0).then(|| word.repeat(rng.below(400))),
+                        year: [None, Some(0), Some(1995), Some(u16::MAX)][rng.below(4)],
+                    })
+                    .collect();
+                let _ = rec.match_movies(&rows);
             }
             _ => {
                 let _ = rec.popular([0, 8, usize::MAX][rng.below(3)]);

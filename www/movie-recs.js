@@ -3,6 +3,9 @@
 //   <script type="module" src="/path/to/movie-recs.js"></script>
 //   <movie-recs model="model.bin" count="10" genres="Comedy,Drama" theme="auto" storage-key="my-site"></movie-recs>
 //
+// `links="off"` leaves out the links to IMDb, TMDB and Letterboxd; `import="off"` the import
+// button (a Letterboxd zip, IMDb or MovieLens CSV, read in the browser, shown as a preview).
+//
 // The wasm and the default model resolve relative to this module, so the widget works from any
 // folder of the host site. Several widgets share one wasm instance and one download per model.
 // Styles live in the shadow root (adopted stylesheet: no inline <style>, so a strict CSP holds).
@@ -12,7 +15,9 @@
 
 import { loadRecommender, whenComplete, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore } from './js/storage.js';
-import { el, keepingFocus, movieItem } from './js/render.js';
+import { MarkStore, marksKey } from './js/marks.js';
+import { applyImport, planImport, readHistory, undoImport } from './js/history.js';
+import { el, importPreview, keepingFocus, movieItem } from './js/render.js';
 
 const CHANGED = 'movie-recs:changed';
 
@@ -42,6 +47,11 @@ button { font: inherit; font-size: .8rem; padding: .15rem .5rem; border-radius: 
 .star[data-fill="half"] { background: linear-gradient(90deg, var(--star) 50%, var(--star-off) 50%); -webkit-background-clip: text; background-clip: text; color: transparent; }
 .notice { background: var(--warn); border-radius: 8px; padding: .4rem .6rem; font-size: .85rem; margin: .3rem 0; }
 .error { border: 1px solid var(--accent); }
+.links { font-size: .8rem; display: flex; gap: .6rem; } .links a { color: var(--accent); }
+.mark[aria-pressed="true"] { background: var(--accent); color: var(--bg); border-color: var(--accent); }
+.movie-actions { flex-wrap: wrap; }
+.preview { border: 1px solid var(--accent); border-radius: 8px; padding: .4rem .6rem; margin: .4rem 0; font-size: .85rem; }
+.preview h3 { margin-top: 0; } .actions { display: flex; gap: .5rem; margin: .3rem 0; }
 @media (prefers-reduced-motion: no-preference) { .movie { transition: border-color .15s ease; } .movie:hover { border-color: var(--accent); } }
 `;
 
@@ -57,7 +67,7 @@ function styleSheet() {
 let instances = 0;
 
 export class MovieRecsElement extends HTMLElement {
-  static observedAttributes = ['model', 'count', 'genres', 'storage-key'];
+  static observedAttributes = ['model', 'count', 'genres', 'storage-key', 'links', 'import'];
 
   constructor() {
     super();
@@ -70,7 +80,7 @@ export class MovieRecsElement extends HTMLElement {
       if (e.detail?.key === this.store?.key && e.detail.source !== this) this.reload();
     };
     this.onStorage = (e) => {
-      if (e.key === this.store?.key) this.reload();
+      if (e.key === this.store?.key || e.key === this.marks?.key) this.reload();
     };
   }
 
@@ -127,6 +137,7 @@ export class MovieRecsElement extends HTMLElement {
     this.recommender = null;
     this.store = new RatingStore(this.getAttribute('storage-key') || DEFAULT_KEY);
     this.store.onWarning = (warning) => this.parts?.notices.append(el('p', 'notice', warning));
+    this.marks = new MarkStore(marksKey(this.store.key));
     this.root.replaceChildren(this.skeleton());
     const model = this.getAttribute('model');
     const url = model ? new URL(model, document.baseURI) : DEFAULT_MODEL_URL;
@@ -177,9 +188,66 @@ export class MovieRecsElement extends HTMLElement {
     p.results.setAttribute('aria-label', 'Search results');
     p.recs.id = `${this.uid}-recs`;
     p.recs.setAttribute('aria-label', 'Recommended movies');
-    box.append(el('h2', '', 'Recommended for you'), p.notices, label, p.search, p.results, p.status, p.recs, p.mine);
-    for (const w of this.store.warnings) p.notices.append(el('p', 'notice', w));
+    p.preview = el('div', 'previews');
+    box.append(el('h2', '', 'Recommended for you'), p.notices, label, p.search, p.results, p.preview, p.status, p.recs, p.mine);
+    if (this.getAttribute('import') !== 'off') {
+      const input = el('input');
+      input.type = 'file';
+      input.multiple = true;
+      input.accept = '.csv,.zip,.json,text/csv,application/zip,application/json';
+      input.hidden = true;
+      input.addEventListener('change', () => {
+        const files = [...input.files];
+        input.value = '';
+        if (files.length) this.importFiles(files);
+      });
+      const button = el('button', 'import', 'Import your Letterboxd or IMDb history…');
+      button.type = 'button';
+      button.addEventListener('click', () => input.click());
+      const actions = el('div', 'actions');
+      actions.append(button);
+      box.append(actions, input);
+      box.addEventListener('dragover', (e) => {
+        if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+      });
+      box.addEventListener('drop', (e) => {
+        if (!e.dataTransfer?.files.length) return;
+        e.preventDefault();
+        this.importFiles([...e.dataTransfer.files]);
+      });
+    }
+    for (const w of [...this.store.warnings, ...this.marks.warnings]) p.notices.append(el('p', 'notice', w));
     return box;
+  }
+
+  /** Reads files into a preview in the widget; saved only on confirm, undone in one step. */
+  async importFiles(files) {
+    if (!this.recommender) return;
+    let plan;
+    try {
+      plan = planImport(this.recommender, await readHistory(files), this.store, this.marks);
+    } catch (err) {
+      this.parts.notices.append(el('p', 'notice error', `Nothing was imported: ${err.message}.`));
+      return;
+    }
+    this.parts.preview.replaceChildren(
+      importPreview(plan, {
+        onConfirm: () => {
+          const undo = applyImport(plan, this.store, this.marks);
+          const note = el('p', 'notice', `Imported ${plan.ratings.length} rating(s) and ${plan.marks.length} mark(s). `);
+          const button = el('button', '', 'Undo import');
+          button.type = 'button';
+          button.addEventListener('click', () => {
+            undoImport(undo, this.store, this.marks);
+            note.remove();
+            this.changed(null, null);
+          });
+          note.append(button);
+          this.parts.notices.append(note);
+          this.changed(null, null);
+        },
+      }),
+    );
   }
 
   showError(message) {
@@ -197,6 +265,7 @@ export class MovieRecsElement extends HTMLElement {
 
   reload() {
     this.store?.load();
+    this.marks?.load();
     if (this.recommender) this.render();
   }
 
@@ -216,6 +285,16 @@ export class MovieRecsElement extends HTMLElement {
           this.parts.notices.append(el('p', 'notice', err.message));
         }
       },
+      mark: this.marks.get(movie.movieId),
+      onMark: (kind) => {
+        try {
+          this.marks.set(movie.movieId, kind);
+        } catch (err) {
+          this.parts.notices.append(el('p', 'notice', err.message));
+        }
+        this.changed(movie.movieId, this.store.get(movie.movieId));
+      },
+      links: this.getAttribute('links') !== 'off',
       ...extra,
     });
   }
@@ -231,7 +310,7 @@ export class MovieRecsElement extends HTMLElement {
       const p = this.parts;
       let result;
       try {
-        result = this.recommender.recommend(this.store.list(), { count: this.count, genres: this.genres });
+        result = this.recommender.recommend(this.store.list(), { count: this.count, genres: this.genres, exclude: this.marks.excluded() });
       } catch (err) {
         p.status.textContent = `Cannot show recommendations: ${err.message}`;
         p.recs.replaceChildren();

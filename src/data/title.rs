@@ -1,8 +1,6 @@
 //! MovieLens titles: "American President, The (1995)" becomes ("The American President", 1995).
 
-/// Articles that MovieLens moves to the end of a title ("Matrix, The").
-const ARTICLES: [&str; 20] =
-    ["The", "A", "An", "Les", "La", "Le", "L'", "Il", "Die", "Das", "Der", "El", "Los", "Las", "Lo", "Un", "Une", "Det", "Den", "I"];
+use crate::text::ARTICLES;
 
 /// Splits the trailing "(year)" off and moves a trailing article back to the front, also when an
 /// alternative title in parentheses follows ("City of Lost Children, The (Cité des ...)").

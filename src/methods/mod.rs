@@ -263,6 +263,14 @@ pub struct Ratings {
 }
 
 impl Ratings {
+    /// The least rating a reason may cite as something the visitor liked: their own mean, but
+    /// at least the middle of the scale (a visitor whose only rating is 1 star liked nothing)
+    /// and at most four fifths of it (4 stars is liked, even by a visitor who rates generously).
+    pub fn liked_from(&self, scale_min: f32, scale_max: f32) -> f32 {
+        let mean = if self.all.is_empty() { 0.0 } else { self.all.iter().map(|&(_, r)| r as f64).sum::<f64>() / self.all.len() as f64 };
+        (mean as f32).clamp((scale_min + scale_max) / 2.0, 0.8 * scale_max)
+    }
+
     /// Sorts `all` (checked, oldest first) into the forms above; `weight(stars, age)` is the
     /// weight of a rating `age` ratings older than the latest collaborative one.
     pub fn new(all: Vec<(usize, f32)>, catalogue: &Catalogue, weight: impl Fn(f32, usize) -> f32) -> Self {

@@ -52,6 +52,7 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   const starter = page.locator('#starter > li').first();
   rated.push(Number(await starter.getAttribute('data-movie-id')));
   const star = starter.locator('.star').nth(3);
+  await star.scrollIntoViewIfNeeded();
   const box = await star.boundingBox();
   await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
 
@@ -65,7 +66,10 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   assert.equal(amelie[1], 4.5);
   // Every recommendation shows predicted stars and a reason naming a movie the visitor rated.
   const reasons = await page.$$eval('#recommendations .reason', (els) => els.map((e) => e.textContent));
-  assert.ok(reasons.length === 12 && reasons.every((r) => r.startsWith('Because you rated')), reasons.join('\n'));
+  // Toy Story (3★, below this visitor's mean) is never cited as a reason for liking.
+  assert.equal(reasons.length, 12);
+  assert.ok(reasons.filter((r) => r.startsWith('Because you liked')).length >= 9, reasons.join('\n'));
+  assert.ok(reasons.every((r) => !r.includes('Toy Story')), reasons.join('\n'));
   const predicted = await page.$$eval('#recommendations .predicted', (els) => els.map((e) => Number(/([\d.]+)★/.exec(e.textContent)[1])));
   assert.ok(predicted.every((p) => p >= 0.5 && p <= 5));
 
@@ -126,19 +130,25 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   await page.click('#clear');
   assert.equal((await ids(page, 'my-ratings')).length, 0);
   await page.setInputFiles('#import', file);
-  await page.waitForSelector('.notice >> text=/Imported/');
-  assert.match(await page.textContent('.notices'), /4 added, 0 updated, 0 unchanged, 0 skipped/);
+  await page.waitForSelector('#import-preview .preview');
+  assert.match(await page.textContent('#import-preview .summary'), /4 of 4 rows matched a movie, 4 new ratings, 0 updated, 0 already as saved/);
+  await page.click('#import-preview button.confirm');
+  await page.waitForSelector('.notice >> text=/Imported 4 ratings/');
   assert.deepEqual((await ids(page, 'my-ratings')).sort(), rated.slice(0, 4).sort());
 
   // A file with bad entries: the good ones merge, the rest are counted with reasons.
   const messy = join(dir, 'messy.json');
   await writeFile(messy, JSON.stringify([{ movieId: 1, rating: 5 }, { movieId: 999999999, rating: 4 }, { movieId: 2, rating: 'NaN' }, { movieId: 318, rating: 9 }]));
   await page.setInputFiles('#import', messy);
-  await page.waitForSelector('.notice >> text=/messy.json/');
-  assert.match(await page.textContent('.notices'), /0 added, 1 updated, 0 unchanged, 3 skipped/);
+  await page.waitForSelector('#import-preview .preview');
+  assert.match(await page.textContent('#import-preview .summary'), /From messy\.json: 1 of 4 rows matched a movie, 0 new ratings, 0 updated, 1 already as saved/);
+  assert.match(await page.textContent('#import-preview .unmatched'), /Not matched \(3\)/);
+  assert.match(await page.textContent('#import-preview .conflicts'), /saved 2\.5★, file 5★ — keeping your 2\.5★ \(the file gives no date/);
+  assert.equal(await page.isDisabled('#import-preview button.confirm'), true, 'nothing new: nothing to confirm');
+  await page.click('#import-preview button.cancel');
 
   // Nothing but the static files was requested.
-  const allowed = new Set(['/', '/style.css', '/js/app.js', '/js/recommender.js', '/js/storage.js', '/js/stars.js', '/js/render.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
+  const allowed = new Set(['/', '/style.css', '/js/app.js', '/js/recommender.js', '/js/storage.js', '/js/stars.js', '/js/render.js', '/js/marks.js', '/js/history.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
   for (const url of record.requests) {
     if (url.startsWith('blob:') || url.startsWith('data:')) continue;
     const u = new URL(url);

@@ -3,11 +3,15 @@
 
 import { DEFAULT_MODEL_URL, loadRecommender, whenComplete } from './recommender.js';
 import { RatingStore } from './storage.js';
-import { el, keepingFocus, movieItem } from './render.js';
+import { MARK_LABELS, MarkStore, marksKey } from './marks.js';
+import { ImportError, applyImport, exportJson, imdbCsv, letterboxdCsv, planImport, readHistory, recommendationsCsv, undoImport } from './history.js';
+import { el, importPreview, keepingFocus, movieItem } from './render.js';
 
 const $ = (id) => document.getElementById(id);
 const store = new RatingStore();
 store.onWarning = (warning) => notice(warning, { kind: 'warning' });
+const marks = new MarkStore(marksKey(store.key));
+let lastRecommendations = [];
 let recommender = null;
 let similarTo = null;
 
@@ -38,8 +42,35 @@ function movieRow(movie, extra = {}) {
     rating: store.get(movie.movieId),
     onRate: (value) => rate(movie.movieId, value),
     onMore: () => showSimilar(movie.movieId),
+    mark: marks.get(movie.movieId),
+    onMark: (kind) => mark(movie.movieId, kind),
     ...extra,
   });
+}
+
+function mark(movieId, kind) {
+  try {
+    marks.set(movieId, kind);
+  } catch (err) {
+    notice(err.message, { kind: 'error' });
+  }
+  for (const w of marks.warnings.splice(0)) notice(w, { kind: 'warning' });
+  render();
+}
+
+function renderMarks() {
+  const marked = marks
+    .list()
+    .reverse()
+    .map((m) => recommender.movie(m.movieId))
+    .filter(Boolean);
+  renderList($('my-marks'), marked);
+  const counts = Object.entries(MARK_LABELS)
+    .map(([kind, label]) => [label, marks.list().filter((m) => m.mark === kind).length])
+    .filter(([, n]) => n)
+    .map(([label, n]) => `${label}: ${n}`);
+  $('marks-count').textContent = counts.length ? `(${counts.join(', ')})` : '';
+  $('marks').hidden = marked.length === 0;
 }
 
 function rate(movieId, value) {
@@ -65,6 +96,7 @@ function renderRatings() {
   $('rating-count').textContent = rated.length ? `(${rated.length})` : '';
   $('no-ratings').hidden = rated.length > 0;
   $('export').disabled = $('clear').disabled = rated.length === 0;
+  $('export-letterboxd').disabled = $('export-imdb').disabled = rated.length === 0;
 }
 
 function filters() {
@@ -73,7 +105,14 @@ function filters() {
     return v === '' ? undefined : Number(v);
   };
   const genre = $('genre').value;
-  return { count: 12, genres: genre ? [genre] : [], yearMin: year('year-min'), yearMax: year('year-max'), method: $('method').value };
+  return {
+    count: 12,
+    genres: genre ? [genre] : [],
+    yearMin: year('year-min'),
+    yearMax: year('year-max'),
+    method: $('method').value,
+    exclude: marks.excluded(),
+  };
 }
 
 function renderRecommendations() {
@@ -89,6 +128,8 @@ function renderRecommendations() {
   if (result.coldStart) note.textContent = 'Rate a few movies to make this personal. Meanwhile, popular and well-rated picks:';
   else note.textContent = `Based on your ${result.usedRatings} rating${result.usedRatings === 1 ? '' : 's'}.`;
   if (result.items.length === 0) note.textContent += ' Nothing matches these filters.';
+  lastRecommendations = result.items;
+  $('export-recs').disabled = result.items.length === 0;
   renderList($('recommendations'), result.items, (m) => ({ predicted: m.predictedRating, reasons: m.reasons }));
 }
 
@@ -128,6 +169,7 @@ function renderSearch() {
 function render() {
   keepingFocus(document, () => {
     renderRatings();
+    renderMarks();
     renderRecommendations();
     renderSearch();
     renderSimilar();
@@ -135,30 +177,57 @@ function render() {
   });
 }
 
-function exportRatings() {
-  const json = store.exportJson((id) => recommender.movie(id)?.title);
-  const url = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
+function download(text, name, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const a = el('a');
   a.href = url;
-  a.download = `movie-ratings-${new Date().toISOString().slice(0, 10)}.json`;
+  a.download = name;
   document.body.append(a);
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-async function importRatings(file) {
-  let value;
+const today = () => new Date().toISOString().slice(0, 10);
+const movieOf = (id) => recommender.movie(id);
+
+function exportRatings() {
+  download(exportJson(store, marks, (id) => movieOf(id)?.title), `movie-ratings-${today()}.json`, 'application/json');
+}
+
+/** Reads dropped or picked files into a preview; nothing is saved until the visitor confirms. */
+async function importFiles(files) {
+  let plan;
   try {
-    value = JSON.parse(await file.text());
-  } catch {
-    notice(`${file.name} is not a ratings file (it is not JSON); nothing was imported.`, { kind: 'error' });
+    const history = await readHistory(files);
+    plan = planImport(recommender, history, store, marks);
+  } catch (err) {
+    const message = err instanceof ImportError ? err.message : `could not read ${files[0]?.name ?? 'the file'}: ${err.message}`;
+    notice(`Nothing was imported: ${message}.`, { kind: 'error' });
     return;
   }
-  const r = store.merge(value, (id) => recommender.movie(id) !== null);
-  const reasons = r.skipped.length ? `: ${[...new Set(r.skipped)].slice(0, 3).join('; ')}` : '';
-  notice(`Imported from ${file.name}: ${r.added} added, ${r.updated} updated, ${r.unchanged} unchanged, ${r.skippedCount} skipped${reasons}.`);
+  showPreview(plan);
+}
+
+function showPreview(plan) {
+  const box = importPreview(plan, { onConfirm: () => confirmImport(plan) });
+  $('import-preview').replaceChildren(box);
+  box.scrollIntoView({ block: 'nearest' });
+  box.querySelector('button.confirm:not([disabled])')?.focus();
+}
+
+function confirmImport(plan) {
+  let undo;
+  try {
+    undo = applyImport(plan, store, marks);
+  } catch (err) {
+    notice(`Nothing was imported: ${err.message}.`, { kind: 'error' });
+    return;
+  }
   render();
+  notice(`Imported ${plan.ratings.length} rating${plan.ratings.length === 1 ? '' : 's'} and ${plan.marks.length} mark${plan.marks.length === 1 ? '' : 's'}.`, {
+    actions: [['Undo import', () => { undoImport(undo, store, marks); render(); }]],
+  });
 }
 
 function clearAll() {
@@ -175,11 +244,23 @@ function wire() {
   $('filters').addEventListener('input', renderRecommendations);
   $('filters').addEventListener('submit', (e) => e.preventDefault());
   $('export').addEventListener('click', exportRatings);
+  $('export-letterboxd').addEventListener('click', () => download(letterboxdCsv(store.list(), marks.list(), movieOf), `letterboxd-import-${today()}.csv`, 'text/csv'));
+  $('export-imdb').addEventListener('click', () => download(imdbCsv(store.list(), movieOf), `imdb-ratings-${today()}.csv`, 'text/csv'));
+  $('export-recs').addEventListener('click', () => download(recommendationsCsv(lastRecommendations), `recommendations-${today()}.csv`, 'text/csv'));
   $('import-button').addEventListener('click', () => $('import').click());
   $('import').addEventListener('change', async (e) => {
-    const file = e.target.files[0];
+    const files = [...e.target.files];
     e.target.value = '';
-    if (file) await importRatings(file);
+    if (files.length) await importFiles(files);
+  });
+  // A file dropped anywhere on the page is an import.
+  document.addEventListener('dragover', (e) => {
+    if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+  });
+  document.addEventListener('drop', (e) => {
+    if (!e.dataTransfer?.files.length) return;
+    e.preventDefault();
+    importFiles([...e.dataTransfer.files]);
   });
   $('clear').addEventListener('click', clearAll);
   $('similar-close').addEventListener('click', () => {
@@ -190,6 +271,9 @@ function wire() {
     if (e.key === store.key) {
       store.load();
       render();
+    } else if (e.key === marks.key) {
+      marks.load();
+      render();
     }
   });
 }
@@ -199,6 +283,7 @@ function showStoreWarnings() {
     const actions = store.getBackup() !== null ? [['Discard backup', () => store.discardBackup()]] : [];
     notice(w, { kind: 'warning', actions });
   }
+  for (const w of marks.warnings.splice(0)) notice(w, { kind: 'warning' });
 }
 
 function describeModel() {

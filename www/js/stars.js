@@ -1,13 +1,14 @@
 // A star rating control: 0.5 to 5 stars in half steps, by pointer or keyboard.
-// It is an ARIA slider: arrows move by half a star, Home/End go to the ends, digits 1–5 set
-// whole stars, Delete or Backspace removes the rating.
+// It is the WAI-ARIA rating slider: arrows move by half a star, Page Up / Page Down by a whole
+// one, Home/End go to the ends, digits 1–5 set whole stars, Delete or Backspace removes the
+// rating. The range is 0–5, 0 meaning "not rated", and the value text reads "3 of 5 stars".
 
 const STEP = 0.5;
 const MIN = 0.5;
 const MAX = 5;
 
 function describe(value) {
-  return value === null ? 'not rated' : `${value} star${value === 1 ? '' : 's'}`;
+  return value === null ? 'not rated' : `${value} of ${MAX} stars`;
 }
 
 function paint(stars, value) {
@@ -27,7 +28,7 @@ export function starRating({ value = null, label, onChange }) {
   el.tabIndex = 0;
   el.setAttribute('role', 'slider');
   el.setAttribute('aria-label', label);
-  el.setAttribute('aria-valuemin', String(MIN));
+  el.setAttribute('aria-valuemin', '0');
   el.setAttribute('aria-valuemax', String(MAX));
   const stars = [];
   for (let i = 0; i < 5; i++) {
@@ -78,6 +79,12 @@ export function starRating({ value = null, label, onChange }) {
       case 'ArrowLeft':
       case 'ArrowDown':
         next = current === null ? null : Math.max(MIN, v - STEP);
+        break;
+      case 'PageUp':
+        next = Math.min(MAX, v + 1);
+        break;
+      case 'PageDown':
+        next = current === null ? null : Math.max(MIN, v - 1);
         break;
       case 'Home':
         next = MIN;

@@ -273,9 +273,12 @@ export class RatingStore {
     this.unsaved.set(movieId, rating);
   }
 
-  /** Ratings as `[{movieId, rating, ratedAt}]`, oldest first. */
+  /**
+   * Ratings as `[{movieId, rating, ratedAt}]`, oldest first: by when they were rated (an import
+   * brings old dates), in the order they were made for equal times.
+   */
   list() {
-    return [...this.ratings.values()];
+    return [...this.ratings.values()].sort((a, b) => a.ratedAt - b.ratedAt);
   }
 
   get(movieId) {
@@ -291,6 +294,36 @@ export class RatingStore {
       if (typeof clean === 'string') throw new Error(clean);
       this.change(clean.movieId, clean);
       this.enforceCap();
+    }
+    this.save();
+  }
+
+  /**
+   * Sets many ratings at once (an import), saved in one write; invalid ones throw before
+   * anything changes. Returns the undo for `revert`: each movie's rating before, or null.
+   */
+  setMany(list) {
+    const clean = list.map((r) => {
+      const c = checkEntry(r);
+      if (typeof c === 'string') throw new Error(c);
+      return c;
+    });
+    const undo = clean.map((r) => ({ movieId: r.movieId, before: this.ratings.get(r.movieId) ?? null, after: r }));
+    for (const r of clean) this.change(r.movieId, r);
+    this.enforceCap();
+    this.save();
+    return undo;
+  }
+
+  /**
+   * Undoes `setMany`: each movie gets back its rating from before, unless the visitor changed
+   * it since (that later change is theirs, and stays).
+   */
+  revert(undo) {
+    for (const { movieId, before, after } of undo) {
+      const now = this.ratings.get(movieId);
+      const untouched = now ? now.rating === after.rating && now.ratedAt === after.ratedAt : true;
+      if (untouched) this.change(movieId, before);
     }
     this.save();
   }
