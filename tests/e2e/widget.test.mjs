@@ -132,3 +132,37 @@ test('offline at load, the widget recovers by itself when the connection returns
   await page.waitForSelector('#late[data-complete="true"]');
   await context.close();
 });
+
+test('the widget imports a history with a preview and an undo, takes marks, and can leave links out', async () => {
+  const { csv, imdbRow, IMDB_RATINGS } = await import('./fixtures.mjs');
+  const { page, record, context } = await openPage(env.browser);
+  await page.goto(`${env.server.origin}/site/index.html`);
+  await page.waitForSelector('movie-recs[data-complete="true"]');
+  const shadowText = (sel) => page.$eval('movie-recs', (w, s) => w.shadowRoot.querySelector(s)?.textContent ?? null, sel);
+  assert.notEqual(await shadowText('.links'), null, 'links by default');
+  const text = csv(IMDB_RATINGS, [
+    imdbRow({ imdbId: 113277, rating: 9, title: 'Heat', year: 1995 }),
+    imdbRow({ imdbId: 133093, rating: 10, title: 'The Matrix', year: 1999 }),
+    imdbRow({ imdbId: 1, rating: 6, title: 'Nothing Like It', year: 1901 }),
+  ]);
+  await page.setInputFiles('movie-recs input[type="file"]', { name: 'ratings.csv', mimeType: 'text/csv', buffer: Buffer.from(text) });
+  await page.waitForSelector('movie-recs .preview');
+  assert.match(await shadowText('.preview .summary'), /2 of 3 rows matched a movie, 2 new ratings/);
+  assert.match(await shadowText('.preview .unmatched'), /line 4: Nothing Like It \(1901\) — no movie titled/);
+  await page.click('movie-recs .preview button.confirm');
+  assert.deepEqual(await page.evaluate(() => document.querySelector('movie-recs').ratings.map((r) => r.movieId).sort((a, b) => a - b)), [6, 2571]);
+  await page.click('movie-recs .notice button >> text=Undo import');
+  assert.deepEqual(await page.evaluate(() => document.querySelector('movie-recs').ratings), []);
+  // "Not interested" on a recommendation: it leaves the list, which fills again.
+  const first = (await widgetIds(page, 'recs'))[0];
+  await page.click(`movie-recs ol > li[data-movie-id="${first}"] button.mark[data-mark="notInterested"]`);
+  const after = await widgetIds(page, 'recs');
+  assert.ok(!after.includes(first));
+  assert.equal(after.length, 5);
+  await page.evaluate(() => document.querySelector('movie-recs').setAttribute('links', 'off'));
+  await page.waitForSelector('movie-recs[data-complete="true"]');
+  await page.waitForFunction(() => document.querySelector('movie-recs').shadowRoot.querySelectorAll('ol > li').length === 5);
+  assert.equal(await shadowText('.links'), null, 'links="off"');
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});

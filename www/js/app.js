@@ -61,6 +61,7 @@ function mark(movieId, kind) {
 function renderMarks() {
   const marked = marks
     .list()
+    .slice(-RATINGS_SHOWN)
     .reverse()
     .map((m) => recommender.movie(m.movieId))
     .filter(Boolean);
@@ -86,14 +87,20 @@ function renderList(list, movies, options = () => ({})) {
   list.replaceChildren(...movies.map((m) => movieRow(m, options(m))));
 }
 
+/** Ratings listed before "Show all": an imported history of thousands would take seconds to draw. */
+const RATINGS_SHOWN = 50;
+let showAllRatings = false;
+
 function renderRatings() {
-  const rated = store
-    .list()
-    .slice()
+  const all = store.list();
+  const shown = showAllRatings ? all : all.slice(-RATINGS_SHOWN);
+  const rated = shown
     .reverse()
     .map((r) => recommender.movie(r.movieId) ?? { movieId: r.movieId, title: `Movie ${r.movieId} (not in this catalogue)`, genres: [] });
   renderList($('my-ratings'), rated);
-  $('rating-count').textContent = rated.length ? `(${rated.length})` : '';
+  $('show-all-ratings').hidden = all.length <= rated.length;
+  $('show-all-ratings').textContent = `Show all ${all.length} ratings`;
+  $('rating-count').textContent = all.length ? `(${all.length})` : '';
   $('no-ratings').hidden = rated.length > 0;
   $('export').disabled = $('clear').disabled = rated.length === 0;
   $('export-letterboxd').disabled = $('export-imdb').disabled = rated.length === 0;
@@ -263,6 +270,10 @@ function wire() {
     importFiles([...e.dataTransfer.files]);
   });
   $('clear').addEventListener('click', clearAll);
+  $('show-all-ratings').addEventListener('click', () => {
+    showAllRatings = true;
+    render();
+  });
   $('similar-close').addEventListener('click', () => {
     similarTo = null;
     renderSimilar();

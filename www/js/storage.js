@@ -252,7 +252,7 @@ export class RatingStore {
   /** Writes the ratings; false (and they stay in memory, marked unsaved) when it cannot. */
   save() {
     if (!this.storage || this.locked) return false;
-    const body = JSON.stringify({ version: FORMAT_VERSION, ratings: [...this.ratings.values()] });
+    const body = JSON.stringify({ version: FORMAT_VERSION, ratings: this.list() });
     try {
       this.storage.setItem(this.key, body);
       this.unsaved.clear();
