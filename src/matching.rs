@@ -76,8 +76,10 @@ pub enum Match {
 pub struct Matcher {
     by_imdb: HashMap<u32, usize>,
     by_tmdb: HashMap<u32, usize>,
-    /// Main and alternative titles.
+    /// Main and alternative titles, as written ("The Heat" is not "Heat").
     titles: HashMap<String, Vec<usize>>,
+    /// The same without a leading article ("Matrix" finds "The Matrix").
+    loose_titles: HashMap<String, Vec<usize>>,
     /// The part before a colon, tried when no title matches.
     short_titles: HashMap<String, Vec<usize>>,
 }
@@ -85,13 +87,13 @@ pub struct Matcher {
 /// Leading articles dropped from a key (folded): "The Matrix" and "Matrix" are one key.
 const LEADING: [&str; 17] = ["the", "a", "an", "les", "la", "le", "il", "die", "das", "der", "el", "los", "las", "lo", "un", "une", "den"];
 
-/// The lookup key of a title: article in front, folded, a leading article and every "and"
-/// dropped ("&" folds away as punctuation).
-pub fn title_key(title: &str) -> String {
+/// The lookup key of a title: article in front, folded, every "and" dropped ("&" folds away as
+/// punctuation); `loose` also drops a leading article.
+pub fn title_key(title: &str, loose: bool) -> String {
     let end = title.char_indices().nth(MAX_TITLE_CHARS).map_or(title.len(), |(i, _)| i);
     let folded = fold(&article_in_front(&title[..end]));
     let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty() && *w != "and").collect();
-    let start = usize::from(words.len() > 1 && LEADING.contains(&words[0]));
+    let start = usize::from(loose && words.len() > 1 && LEADING.contains(&words[0]));
     words[start..].join(" ")
 }
 
@@ -126,16 +128,18 @@ impl Matcher {
             }
             let names = alternatives(&movie.title);
             for name in &names {
-                let key = title_key(name);
-                if !key.is_empty() {
-                    let rows = m.titles.entry(key).or_default();
-                    if rows.last() != Some(&row) {
-                        rows.push(row);
+                for (index, loose) in [(&mut m.titles, false), (&mut m.loose_titles, true)] {
+                    let key = title_key(name, loose);
+                    if !key.is_empty() {
+                        let rows = index.entry(key).or_default();
+                        if rows.last() != Some(&row) {
+                            rows.push(row);
+                        }
                     }
                 }
             }
             if let Some((short, _)) = names[0].split_once(':') {
-                let key = title_key(short);
+                let key = title_key(short, true);
                 if !key.is_empty() {
                     m.short_titles.entry(key).or_default().push(row);
                 }
@@ -174,8 +178,10 @@ impl Matcher {
         };
         let mut found_other_years: Vec<u16> = Vec::new();
         let mut other_ids = false;
-        for index in [&self.titles, &self.short_titles] {
-            let mut candidates: Vec<usize> = titles.iter().filter_map(|t| index.get(&title_key(t))).flatten().copied().collect();
+        // As written first, then without the article, then the part before a colon: "Heat"
+        // is the 1995 film, not "The Heat" of 2013, unless its year says otherwise.
+        for (index, loose) in [(&self.titles, false), (&self.loose_titles, true), (&self.short_titles, true)] {
+            let mut candidates: Vec<usize> = titles.iter().filter_map(|t| index.get(&title_key(t, loose))).flatten().copied().collect();
             let named = candidates.len();
             candidates.retain(|&row| same_ids(row));
             other_ids |= candidates.len() < named;
@@ -198,9 +204,11 @@ impl Matcher {
                 }
                 None if candidates.len() == 1 => return matched(candidates[0], MatchedBy::Title),
                 None => {
-                    let mut years: Vec<String> =
-                        candidates.iter().map(|&r| movies[r].year.map_or("no year".into(), |y| y.to_string())).collect();
-                    years.truncate(5);
+                    // Missing years last (u16::MAX is no release year).
+                    let mut years: Vec<u16> = candidates.iter().map(|&r| movies[r].year.unwrap_or(u16::MAX)).collect();
+                    years.sort_unstable();
+                    let years: Vec<String> =
+                        years.iter().take(5).map(|&y| if y == u16::MAX { "no year".into() } else { y.to_string() }).collect();
                     return Match::Unmatched {
                         reason: format!(
                             "{} movies are titled “{shown}” ({}); the row gives no year to tell them apart",
@@ -250,6 +258,8 @@ mod tests {
                 movie(8, "Alien", Some(1979), None, 90),
                 movie(9, "Alien: Resurrection", Some(1997), None, 40),
                 movie(10, "Crash", Some(2004), Some(375679), 50),
+                movie(11, "Heat", Some(1995), None, 80),
+                movie(12, "The Heat", Some(2013), None, 30),
             ],
         }
     }
@@ -280,6 +290,9 @@ mod tests {
         assert_eq!(id_of(m.find(&c, &title("Alien", Some(1979)))), Some(8), "the exact title before the part before a colon");
         assert_eq!(id_of(m.find(&c, &title("Hamlet", Some(1996)))), Some(6));
         assert_eq!(id_of(m.find(&c, &title("Hamlet", Some(1991)))), Some(5), "the nearest year");
+        assert_eq!(id_of(m.find(&c, &title("Heat", None))), Some(11), "as written before without the article");
+        assert_eq!(id_of(m.find(&c, &title("The Heat", None))), Some(12));
+        assert_eq!(id_of(m.find(&c, &title("Heat", Some(2013)))), Some(12), "the year decides");
     }
 
     #[test]
@@ -292,7 +305,8 @@ mod tests {
         };
         assert!(reason(&title("Hamlet", None)).contains("2 movies are titled “Hamlet” (1990, 1996)"));
         assert!(reason(&title("The Matrix", Some(2003))).contains("only as 1999, not 2003"));
-        assert!(reason(&title("Heat", Some(1995))).contains("no movie titled “Heat”"));
+        assert!(reason(&title("Heat", Some(1970))).contains("only as 1995, 2013, not 1970"));
+        assert!(reason(&title("Ran", Some(1985))).contains("no movie titled “Ran”"));
         assert!(reason(&Wanted::default()).contains("no title and no id"));
         assert!(reason(&Wanted { imdb_id: Some(1), ..Wanted::default() }).contains("tt0000001 is not in this catalogue"));
         // Same title, another IMDb id: a different "Crash" (1996), not ours.
@@ -304,10 +318,11 @@ mod tests {
 
     #[test]
     fn keys_fold_articles_and_punctuation() {
-        assert_eq!(title_key("Matrix, The"), "matrix");
-        assert_eq!(title_key("The Matrix"), "matrix");
-        assert_eq!(title_key("  WALL·E "), "wall e");
-        assert_eq!(title_key("The"), "the", "a title that is only an article keeps it");
-        assert_eq!(title_key("Fast & Furious"), title_key("Fast and Furious"));
+        assert_eq!(title_key("Matrix, The", true), "matrix");
+        assert_eq!(title_key("The Matrix", true), "matrix");
+        assert_eq!(title_key("Matrix, The", false), "the matrix");
+        assert_eq!(title_key("  WALL·E ", false), "wall e");
+        assert_eq!(title_key("The", true), "the", "a title that is only an article keeps it");
+        assert_eq!(title_key("Fast & Furious", false), title_key("Fast and Furious", false));
     }
 }

@@ -103,6 +103,13 @@ test('conflicts with saved ratings: the newer wins, an undated file never overwr
   assert.equal(ratings.get(MATRIX.movieId), 5);
 });
 
+test('rows without a year match only a title that names one movie', async () => {
+  const rows = [['2020-01-01', 'Fargo', '', 'https://boxd.it/x', '4'], ['2020-01-01', 'Hamlet', '', 'https://boxd.it/y', '4'], ['2020-01-01', 'Heat', '', 'https://boxd.it/z', '4']];
+  const plan = planImport(rec, await readHistory([file('ratings.csv', csv(LETTERBOXD.ratings, rows, { eol: '\n' }))]), new RatingStore('t6'), new MarkStore('t6m'));
+  assert.deepEqual(plan.ratings.map((r) => r.movieId).sort((a, b) => a - b), [HEAT.movieId, byTitle('Fargo', 1996).movieId].sort((a, b) => a - b), '"Heat" as written is the 1995 film, not "The Heat"');
+  assert.match(plan.unmatched[0].reason, /5 movies are titled “Hamlet” \(1948, 1964, 1990, 1996, 2000\); the row gives no year/);
+});
+
 test('broken and hostile files: a clear message, nothing saved', async () => {
   const bad = async (files, pattern) => assert.rejects(readHistory(files), (e) => e instanceof ImportError && pattern.test(e.message), String(pattern));
   await bad([file('notes.csv', 'Date Joined,Username\r\n2020-01-01,x\r\n')], /notes\.csv, line 1: the columns \(Date Joined, Username\) are not/);
