@@ -75,8 +75,29 @@ build_wasm() {
   node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals www/pkg/movie_recs_bg.wasm -o www/pkg/movie_recs_bg.wasm
   write_pkg_manifest
+  write_precache
   printf 'wasm: %s bytes, %s gzip\n' "$(wc -c < www/pkg/movie_recs_bg.wasm)" "$(gzip -9c www/pkg/movie_recs_bg.wasm | wc -c)" >&2
 }
+
+# The files the service worker (www/sw.js) keeps for offline use, and a hash of them all: a
+# deploy that changes any file changes the hash, so browsers install the new set as one.
+write_precache() (
+  cd www
+  local files=(index.html style.css manifest.json icon.svg js/*.js pkg/movie_recs.js pkg/movie_recs_bg.wasm model.bin)
+  local version
+  version=$(cat "${files[@]}" | sha256sum | cut -c1-16)
+  files=(./ "${files[@]}")
+  {
+    printf '// Written by ./build.sh build: the files www/sw.js keeps offline, and their hash.\n'
+    printf 'self.MOVIE_RECS_PRECACHE = { version: "%s", files: [' "$version"
+    local sep=""
+    for f in "${files[@]}"; do
+      printf '%s"%s"' "$sep" "$f"
+      sep=", "
+    done
+    printf '] };\n'
+  } > pkg/precache.js
+)
 
 # www/pkg is also an npm package (the one wasm-pack would make), usable in Node and bundlers.
 write_pkg_manifest() {
@@ -165,6 +186,8 @@ case "$cmd" in
     log "training the default model on ml-latest-small"
     trainer model --data "$DATA/ml-latest-small" --out www/model.bin "$@"
     printf 'model: %s bytes, %s gzip\n' "$(wc -c < www/model.bin)" "$(gzip -9c www/model.bin | wc -c)" >&2
+    # A new model is a new deploy for the offline copy.
+    if [ -d www/pkg ]; then write_precache; fi
     ;;
   serve)
     port=${1:-8080}

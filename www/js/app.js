@@ -371,11 +371,49 @@ async function boot() {
       fillMethods();
       render();
       document.documentElement.dataset.complete = 'true';
+      keepOffline();
     },
     (err) => {
       notice(`Only the matrix-factorisation recommendations are available: the rest of the model did not load (${err.message}).`, { kind: 'warning', actions: [['Reload', () => location.reload()]] });
       document.documentElement.dataset.complete = 'failed';
     },
+  );
+}
+
+/**
+ * Keeps the page working offline (www/sw.js), registered once the model is in so that it never
+ * competes with the first load. When a new deploy is waiting, the visitor is told and chooses
+ * when to reload.
+ */
+let offlineStarted = false;
+function keepOffline() {
+  if (offlineStarted || !('serviceWorker' in navigator) || !window.isSecureContext) return;
+  offlineStarted = true;
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading) location.reload();
+  });
+  const offer = (worker) =>
+    notice('A new version of this page has been downloaded.', {
+      actions: [['Reload to use it', () => {
+        reloading = true;
+        worker.postMessage('skipWaiting');
+      }]],
+    });
+  navigator.serviceWorker.register('sw.js', { updateViaCache: 'none' }).then(
+    (registration) => {
+      if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+      registration.addEventListener('updatefound', () => {
+        const worker = registration.installing;
+        worker?.addEventListener('statechange', () => {
+          if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
+        });
+      });
+      navigator.serviceWorker.ready.then(() => {
+        document.documentElement.dataset.offline = 'ready';
+      });
+    },
+    (err) => console.warn(`offline use is unavailable: ${err.message}`),
   );
 }
 
