@@ -99,25 +99,52 @@ write_precache() (
   } > pkg/precache.js
 )
 
-# www/pkg is also an npm package (the one wasm-pack would make), usable in Node and bundlers.
+# www/pkg is also the npm package: the wasm-bindgen output, a Node entry that loads the wasm
+# itself, the element with its modules (laid out as in www/, so the relative URLs hold) and the
+# default model, an exports map, types and a custom-elements manifest.
 write_pkg_manifest() {
   local version
   version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
   cp www/pkg-README.md www/pkg/README.md
-  # The import and export of Letterboxd, IMDb and MovieLens files (no DOM; history.js reads
-  # storage.js's rating checks), as `movie-recs/history.js`.
-  cp www/js/history.js www/js/storage.js www/js/marks.js www/pkg/
+  rm -f www/pkg/history.js www/pkg/storage.js www/pkg/marks.js
+  cp www/npm/node.js www/npm/node.d.ts www/npm/element.d.ts www/npm/custom-elements.json www/pkg/
+  cp www/movie-recs.js www/pkg/element.js
+  mkdir -p www/pkg/js
+  cp www/js/*.js www/pkg/js/
+  # In www/ the modules find the wasm in pkg/; in the package it sits one level up from js/.
+  sed -i "s#'../pkg/movie_recs.js'#'../movie_recs.js'#; s#'../pkg/movie_recs_bg.wasm'#'../movie_recs_bg.wasm'#" www/pkg/js/recommender.js
+  grep -q "'../movie_recs.js'" www/pkg/js/recommender.js || { echo "build.sh: js/recommender.js no longer imports ../pkg/movie_recs.js; update write_pkg_manifest" >&2; exit 1; }
+  cp www/model.bin www/pkg/model.bin
   cat > www/pkg/package.json <<JSON
 {
   "name": "movie-recs",
   "version": "$version",
-  "description": "Client-side movie recommendations: MovieLens factors folded in with WebAssembly.",
+  "description": "Client-side movie recommendations: MovieLens factors folded in with WebAssembly, and a <movie-recs> element.",
   "license": "MIT OR Apache-2.0",
   "type": "module",
-  "main": "movie_recs.js",
+  "main": "node.js",
+  "module": "movie_recs.js",
   "types": "movie_recs.d.ts",
-  "files": ["movie_recs_bg.wasm", "movie_recs.js", "movie_recs.d.ts", "movie_recs_bg.wasm.d.ts", "history.js", "storage.js", "marks.js", "README.md"],
-  "keywords": ["recommender", "wasm", "movielens"]
+  "exports": {
+    ".": {
+      "node": { "types": "./node.d.ts", "default": "./node.js" },
+      "types": "./movie_recs.d.ts",
+      "default": "./movie_recs.js"
+    },
+    "./element": { "types": "./element.d.ts", "default": "./element.js" },
+    "./element.js": { "types": "./element.d.ts", "default": "./element.js" },
+    "./history.js": "./js/history.js",
+    "./storage.js": "./js/storage.js",
+    "./marks.js": "./js/marks.js",
+    "./model.bin": "./model.bin",
+    "./movie_recs_bg.wasm": "./movie_recs_bg.wasm",
+    "./package.json": "./package.json"
+  },
+  "sideEffects": ["./element.js", "./node.js"],
+  "customElements": "custom-elements.json",
+  "files": ["movie_recs_bg.wasm", "movie_recs.js", "movie_recs.d.ts", "movie_recs_bg.wasm.d.ts", "node.js", "node.d.ts",
+            "element.js", "element.d.ts", "js/*.js", "model.bin", "custom-elements.json", "README.md"],
+  "keywords": ["recommender", "wasm", "movielens", "web-component", "custom-element"]
 }
 JSON
 }

@@ -40,9 +40,12 @@ test('the Node example fails clearly on a corrupt model and on a non-list', () =
   assert.match(notList.stderr, /no list of ratings/);
 });
 
-test('www/pkg is a valid npm package with types and a README', () => {
+test('www/pkg is a valid npm package with types, the element, the model and a README', () => {
   const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: `${ROOT}/www/pkg`, encoding: 'utf8' }));
   const files = packed[0].files.map((f) => f.path).sort();
-  for (const f of ['README.md', 'movie_recs.d.ts', 'movie_recs.js', 'movie_recs_bg.wasm', 'package.json']) assert.ok(files.includes(f), `${f} in ${files}`);
+  for (const f of ['README.md', 'movie_recs.d.ts', 'movie_recs.js', 'movie_recs_bg.wasm', 'package.json', 'node.js', 'node.d.ts', 'element.js', 'element.d.ts', 'js/recommender.js', 'js/history.js', 'model.bin', 'custom-elements.json']) {
+    assert.ok(files.includes(f), `${f} in ${files}`);
+  }
+  assert.ok(!files.includes('precache.js'), 'the service worker list is the page\'s, not the package\'s');
   assert.equal(packed[0].name, 'movie-recs');
 });
