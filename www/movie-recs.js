@@ -4,7 +4,12 @@
 //   <movie-recs model="model.bin" count="10" genres="Comedy,Drama" theme="auto" storage-key="my-site"></movie-recs>
 //
 // `links="off"` leaves out the links to IMDb, TMDB and Letterboxd; `import="off"` the import
-// button (a Letterboxd zip, IMDb or MovieLens CSV, read in the browser, shown as a preview).
+// button (a Letterboxd zip, IMDb or MovieLens CSV, read in the browser, shown as a preview);
+// `method`, `year-min`, `year-max` shape the list; `lang` (or the page's language) picks the
+// strings (English, French). Every attribute is also a property.
+// Styling from the host page: the custom properties --movie-recs-bg, -fg, -muted, -line,
+// -accent, -star, -star-off, -focus, -warn, -radius, -font; and ::part(box | heading | search |
+// list | movie | title | reason | stars | button | mark | notice | preview).
 //
 // The wasm and the default model resolve relative to this module, so the widget works from any
 // folder of the host site. Several widgets share one wasm instance and one download per model.
@@ -18,18 +23,23 @@ import { DEFAULT_KEY, RatingStore } from './js/storage.js';
 import { MarkStore, marksKey } from './js/marks.js';
 import { applyImport, planImport, readHistory, undoImport } from './js/history.js';
 import { el, importPreview, keepingFocus, movieItem } from './js/render.js';
+import { textFor } from './js/strings.js';
 
 const CHANGED = 'movie-recs:changed';
 
 const CSS = `
-:host { display: block; --bg: #fff; --fg: #1d1d1f; --muted: #5f6368; --line: #e3e0d8; --accent: #b4460f;
-  --star: #e8a317; --star-off: #c9c5bb; --focus: #1a73e8; --warn: #fff4d6;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.4; color: var(--fg); }
-:host([theme="dark"]) { --bg: #202226; --fg: #ececec; --muted: #a4a7ad; --line: #3a3d44; --accent: #f08a4b; --star-off: #4a4d54; --focus: #8ab4f8; --warn: #3d3316; }
+:host { display: block; --bg0: #fff; --fg0: #1d1d1f; --muted0: #5f6368; --line0: #e3e0d8; --accent0: #b4460f;
+  --star0: #e8a317; --star-off0: #c9c5bb; --focus0: #1a73e8; --warn0: #fff4d6;
+  --bg: var(--movie-recs-bg, var(--bg0)); --fg: var(--movie-recs-fg, var(--fg0)); --muted: var(--movie-recs-muted, var(--muted0));
+  --line: var(--movie-recs-line, var(--line0)); --accent: var(--movie-recs-accent, var(--accent0)); --star: var(--movie-recs-star, var(--star0));
+  --star-off: var(--movie-recs-star-off, var(--star-off0)); --focus: var(--movie-recs-focus, var(--focus0)); --warn: var(--movie-recs-warn, var(--warn0));
+  font-family: var(--movie-recs-font, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif); line-height: 1.4; color: var(--fg); }
+:host([hidden]) { display: none; }
+:host([theme="dark"]) { --bg0: #202226; --fg0: #ececec; --muted0: #a4a7ad; --line0: #3a3d44; --accent0: #f08a4b; --star-off0: #4a4d54; --focus0: #8ab4f8; --warn0: #3d3316; }
 @media (prefers-color-scheme: dark) {
-  :host(:not([theme="light"]):not([theme="dark"])) { --bg: #202226; --fg: #ececec; --muted: #a4a7ad; --line: #3a3d44; --accent: #f08a4b; --star-off: #4a4d54; --focus: #8ab4f8; --warn: #3d3316; }
+  :host(:not([theme="light"]):not([theme="dark"])) { --bg0: #202226; --fg0: #ececec; --muted0: #a4a7ad; --line0: #3a3d44; --accent0: #f08a4b; --star-off0: #4a4d54; --focus0: #8ab4f8; --warn0: #3d3316; }
 }
-.box { background: var(--bg); border: 1px solid var(--line); border-radius: 12px; padding: .8rem 1rem; }
+.box { background: var(--bg); border: 1px solid var(--line); border-radius: var(--movie-recs-radius, 12px); padding: .8rem 1rem; }
 h2 { font-size: 1.05rem; margin: .2rem 0 .6rem; color: var(--accent); }
 h3 { font-size: .95rem; margin: .8rem 0 .3rem; color: var(--muted); }
 label { display: block; font-size: .85rem; color: var(--muted); }
@@ -67,7 +77,7 @@ function styleSheet() {
 let instances = 0;
 
 export class MovieRecsElement extends HTMLElement {
-  static observedAttributes = ['model', 'count', 'genres', 'storage-key', 'links', 'import'];
+  static observedAttributes = ['model', 'count', 'genres', 'storage-key', 'links', 'import', 'method', 'year-min', 'year-max', 'lang'];
 
   constructor() {
     super();
@@ -106,7 +116,7 @@ export class MovieRecsElement extends HTMLElement {
 
   /** Sets (or with null removes) a rating; throws an Error for an invalid value. */
   setRating(movieId, rating) {
-    if (!this.store) throw new Error('movie-recs is not ready yet');
+    if (!this.store) throw new Error(this.text.notReady);
     this.store.set(movieId, rating);
     this.changed(movieId, rating);
   }
@@ -129,14 +139,70 @@ export class MovieRecsElement extends HTMLElement {
     return Number.isFinite(n) && n > 0 ? Math.min(n, 100) : 10;
   }
 
+  set count(n) {
+    this.setAttribute('count', String(n));
+  }
+
   get genres() {
     return (this.getAttribute('genres') ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+  }
+
+  set genres(list) {
+    this.setAttribute('genres', Array.isArray(list) ? list.join(',') : String(list));
+  }
+
+  /** The ranking method (`hybrid` by default; `recommender.methods()` lists the model's). */
+  get method() {
+    return this.getAttribute('method') || 'hybrid';
+  }
+
+  set method(m) {
+    this.setAttribute('method', m);
+  }
+
+  get yearMin() {
+    return this.year('year-min');
+  }
+
+  set yearMin(y) {
+    this.reflect('year-min', y);
+  }
+
+  get yearMax() {
+    return this.year('year-max');
+  }
+
+  set yearMax(y) {
+    this.reflect('year-max', y);
+  }
+
+  get links() {
+    return this.getAttribute('links') !== 'off';
+  }
+
+  set links(on) {
+    this.setAttribute('links', on ? 'on' : 'off');
+  }
+
+  year(name) {
+    const y = Number.parseInt(this.getAttribute(name) ?? '', 10);
+    return Number.isInteger(y) ? y : undefined;
+  }
+
+  reflect(name, value) {
+    if (value === undefined || value === null) this.removeAttribute(name);
+    else this.setAttribute(name, String(value));
+  }
+
+  /** The strings: the widget's `lang`, else the page's, else English. */
+  get text() {
+    return textFor(this.getAttribute('lang') || this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang);
   }
 
   async start() {
     this.recommender = null;
     this.store = new RatingStore(this.getAttribute('storage-key') || DEFAULT_KEY);
-    this.store.onWarning = (warning) => this.parts?.notices.append(el('p', 'notice', warning));
+    this.store.onWarning = (warning) => this.parts?.notices.append(this.notice(warning));
     this.marks = new MarkStore(marksKey(this.store.key));
     this.root.replaceChildren(this.skeleton());
     const model = this.getAttribute('model');
@@ -144,7 +210,7 @@ export class MovieRecsElement extends HTMLElement {
     try {
       this.recommender = await loadRecommender(url);
     } catch (err) {
-      this.showError(`Recommendations are unavailable: ${err.message}`);
+      this.showError(this.text.unavailable(err.message));
       return;
     }
     this.render();
@@ -156,21 +222,29 @@ export class MovieRecsElement extends HTMLElement {
         this.dataset.complete = 'true';
       },
       (err) => {
-        this.parts.notices.append(el('p', 'notice', `Showing simpler recommendations: part of the model did not load (${err.message}).`));
+        this.parts.notices.append(this.notice(this.text.simpler(err.message)));
         this.dataset.complete = 'failed';
       },
     );
   }
 
+  notice(message, kind = '') {
+    const p = el('p', `notice ${kind}`.trim(), message);
+    p.setAttribute('part', 'notice');
+    return p;
+  }
+
   skeleton() {
+    const text = this.text;
     const box = el('div', 'box');
     box.setAttribute('role', 'region');
-    box.setAttribute('aria-label', 'Movie recommendations');
+    box.setAttribute('aria-label', text.region);
+    box.setAttribute('part', 'box');
     this.parts = {
       notices: el('div', 'notices'),
       search: el('input'),
       results: el('ul', 'movies'),
-      status: el('p', 'hint', 'Loading recommendations…'),
+      status: el('p', 'hint', text.loading),
       recs: el('ol', 'movies'),
       mine: el('h3', '', ''),
     };
@@ -179,17 +253,22 @@ export class MovieRecsElement extends HTMLElement {
     p.notices.setAttribute('aria-live', 'polite');
     p.search.type = 'search';
     p.search.id = `${this.uid}-search`;
-    p.search.placeholder = 'Find a movie you have seen';
+    p.search.placeholder = text.searchPlaceholder;
+    p.search.setAttribute('part', 'search');
     p.search.autocomplete = 'off';
     p.search.addEventListener('input', () => this.renderSearch());
-    const label = el('label', '', 'Rate movies you have seen');
+    const label = el('label', '', text.searchLabel);
     label.htmlFor = p.search.id;
     p.results.id = `${this.uid}-results`;
-    p.results.setAttribute('aria-label', 'Search results');
+    p.results.setAttribute('aria-label', text.results);
+    p.results.setAttribute('part', 'list');
     p.recs.id = `${this.uid}-recs`;
-    p.recs.setAttribute('aria-label', 'Recommended movies');
+    p.recs.setAttribute('aria-label', text.recommended);
+    p.recs.setAttribute('part', 'list');
     p.preview = el('div', 'previews');
-    box.append(el('h2', '', 'Recommended for you'), p.notices, label, p.search, p.results, p.preview, p.status, p.recs, p.mine);
+    const heading = el('h2', '', text.heading);
+    heading.setAttribute('part', 'heading');
+    box.append(heading, p.notices, label, p.search, p.results, p.preview, p.status, p.recs, p.mine);
     if (this.getAttribute('import') !== 'off') {
       const input = el('input');
       input.type = 'file';
@@ -201,7 +280,8 @@ export class MovieRecsElement extends HTMLElement {
         input.value = '';
         if (files.length) this.importFiles(files);
       });
-      const button = el('button', 'import', 'Import your Letterboxd or IMDb history…');
+      const button = el('button', 'import', text.importButton);
+      button.setAttribute('part', 'button');
       button.type = 'button';
       button.addEventListener('click', () => input.click());
       const actions = el('div', 'actions');
@@ -216,7 +296,7 @@ export class MovieRecsElement extends HTMLElement {
         this.importFiles([...e.dataTransfer.files]);
       });
     }
-    for (const w of [...this.store.warnings, ...this.marks.warnings]) p.notices.append(el('p', 'notice', w));
+    for (const w of [...this.store.warnings, ...this.marks.warnings]) p.notices.append(this.notice(w));
     return box;
   }
 
@@ -227,15 +307,17 @@ export class MovieRecsElement extends HTMLElement {
     try {
       plan = planImport(this.recommender, await readHistory(files), this.store, this.marks);
     } catch (err) {
-      this.parts.notices.append(el('p', 'notice error', `Nothing was imported: ${err.message}.`));
+      this.parts.notices.append(this.notice(this.text.nothingImported(err.message), 'error'));
       return;
     }
+    const text = this.text;
     this.parts.preview.replaceChildren(
       importPreview(plan, {
+        text,
         onConfirm: () => {
           const undo = applyImport(plan, this.store, this.marks);
-          const note = el('p', 'notice', `Imported ${plan.ratings.length} rating(s) and ${plan.marks.length} mark(s). `);
-          const button = el('button', '', 'Undo import');
+          const note = this.notice(`${text.imported(plan.ratings.length, plan.marks.length)} `);
+          const button = el('button', '', text.undoImport);
           button.type = 'button';
           button.addEventListener('click', () => {
             undoImport(undo, this.store, this.marks);
@@ -253,8 +335,8 @@ export class MovieRecsElement extends HTMLElement {
   showError(message) {
     const p = this.parts;
     p.status.textContent = '';
-    const box = el('p', 'notice error', message);
-    const retry = el('button', '', 'Retry');
+    const box = this.notice(message, 'error');
+    const retry = el('button', '', this.text.retry);
     retry.type = 'button';
     retry.addEventListener('click', () => this.start());
     box.append(' ', retry);
@@ -282,7 +364,7 @@ export class MovieRecsElement extends HTMLElement {
         try {
           this.setRating(movie.movieId, value);
         } catch (err) {
-          this.parts.notices.append(el('p', 'notice', err.message));
+          this.parts.notices.append(this.notice(err.message));
         }
       },
       mark: this.marks.get(movie.movieId),
@@ -290,11 +372,12 @@ export class MovieRecsElement extends HTMLElement {
         try {
           this.marks.set(movie.movieId, kind);
         } catch (err) {
-          this.parts.notices.append(el('p', 'notice', err.message));
+          this.parts.notices.append(this.notice(err.message));
         }
         this.changed(movie.movieId, this.store.get(movie.movieId));
       },
-      links: this.getAttribute('links') !== 'off',
+      links: this.links,
+      text: this.text,
       ...extra,
     });
   }
@@ -310,16 +393,24 @@ export class MovieRecsElement extends HTMLElement {
       const p = this.parts;
       let result;
       try {
-        result = this.recommender.recommend(this.store.list(), { count: this.count, genres: this.genres, exclude: this.marks.excluded() });
+        result = this.recommender.recommend(this.store.list(), {
+          count: this.count,
+          genres: this.genres,
+          // Until the whole model is in, a method of its extras is not there yet: the default meanwhile.
+          method: this.recommender.hasExtras || this.recommender.methods().some((m) => m.name === this.method) ? this.method : undefined,
+          yearMin: this.yearMin,
+          yearMax: this.yearMax,
+          exclude: this.marks.excluded(),
+        });
       } catch (err) {
-        p.status.textContent = `Cannot show recommendations: ${err.message}`;
+        p.status.textContent = this.text.cannotShow(err.message);
         p.recs.replaceChildren();
         return;
       }
-      p.status.textContent = result.coldStart ? 'Popular picks — rate a few movies to make them yours.' : `Based on your ${result.usedRatings} rating${result.usedRatings === 1 ? '' : 's'}.`;
+      p.status.textContent = result.coldStart ? this.text.coldStart : this.text.basedOn(result.usedRatings);
       p.recs.replaceChildren(...result.items.map((m) => this.row(m, { predicted: m.predictedRating, reasons: m.reasons })));
       const n = this.store.list().length;
-      p.mine.textContent = n ? `You have rated ${n} movie${n === 1 ? '' : 's'}.` : '';
+      p.mine.textContent = n ? this.text.youRated(n) : '';
       this.renderSearch();
       this.dispatchEvent(new CustomEvent('recommendations', { detail: { items: result.items, coldStart: result.coldStart }, bubbles: true, composed: true }));
     });

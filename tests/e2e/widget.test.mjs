@@ -57,7 +57,7 @@ test('the widget works under a strict CSP, shares ratings across pages, and requ
   assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.textContent), /Based on your 2 ratings/);
 
   // Only the site's own files, the module, the wasm and the model; no cookies; no CSP violation.
-  const widgetFiles = new Set(['/movie-recs.js', '/js/recommender.js', '/js/storage.js', '/js/render.js', '/js/stars.js', '/js/marks.js', '/js/history.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
+  const widgetFiles = new Set(['/movie-recs.js', '/js/recommender.js', '/js/storage.js', '/js/render.js', '/js/stars.js', '/js/marks.js', '/js/history.js', '/js/strings.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
   const siteFiles = new Set(['/site/index.html', '/site/about.html', '/site/site.css', '/site/favicon.svg']);
   for (const url of record.requests) {
     const u = new URL(url);
@@ -163,6 +163,56 @@ test('the widget imports a history with a preview and an undo, takes marks, and 
   await page.waitForSelector('movie-recs[data-complete="true"]');
   await page.waitForFunction(() => document.querySelector('movie-recs').shadowRoot.querySelectorAll('ol > li').length === 5);
   assert.equal(await shadowText('.links'), null, 'links="off"');
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
+test('the widget takes method, years and language, hides on hidden, and is styled through parts and custom properties', async () => {
+  const { page, record, context } = await openPage(env.browser);
+  await page.goto(`${env.server.origin}/site/index.html`);
+  await page.waitForSelector('movie-recs[data-complete="true"]');
+  await page.evaluate(() => {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync('#second::part(title) { color: rgb(1, 2, 3); } #second { --movie-recs-accent: rgb(4, 5, 6); }');
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    const w = document.createElement('movie-recs');
+    w.id = 'second';
+    w.setAttribute('lang', 'fr');
+    w.setAttribute('count', '6');
+    w.method = 'itemKnn';
+    w.yearMin = 1990;
+    w.yearMax = 1999;
+    w.setAttribute('storage-key', 'second');
+    document.body.append(w);
+  });
+  await page.waitForSelector('#second[data-complete="true"]');
+  const second = (fn) => page.$eval('#second', fn);
+  assert.equal(await second((w) => w.getAttribute('method')), 'itemKnn', 'properties reflect to attributes');
+  assert.equal(await second((w) => w.getAttribute('year-min')), '1990');
+  assert.match(await second((w) => w.shadowRoot.textContent), /Recommandé pour vous/);
+  assert.match(await second((w) => w.shadowRoot.querySelector('input').placeholder), /Chercher un film/);
+  const years = await second((w) => [...w.shadowRoot.querySelectorAll('ol > li .year')].map((e) => Number(/\d{4}/.exec(e.textContent)[0])));
+  assert.equal(years.length, 6);
+  assert.ok(years.every((y) => y >= 1990 && y <= 1999), String(years));
+  // Rated by keyboard in French: the value text too.
+  await page.evaluate(() => document.querySelector('#second').setRating(1, 4.5));
+  const fr = await second((w) => [w.shadowRoot.querySelector('.hint').textContent, [...w.shadowRoot.querySelectorAll('.reason')].map((r) => r.textContent)]);
+  assert.match(fr[0], /D’après vos 1 note/);
+  assert.ok(fr[1].every((r) => /^(Parce que|Populaire|Noté|\d+ spectateurs)/.test(r)), fr[1].join(' | '));
+  // The method changes the list.
+  const itemKnn = await widgetIds(page, 'recs');
+  const before = await second((w) => [...w.shadowRoot.querySelectorAll('ol > li')].map((li) => Number(li.dataset.movieId)));
+  await page.evaluate(() => { document.querySelector('#second').method = 'popular'; });
+  await page.waitForFunction(() => document.querySelector('#second').shadowRoot.querySelectorAll('ol > li').length === 6);
+  const after = await second((w) => [...w.shadowRoot.querySelectorAll('ol > li')].map((li) => Number(li.dataset.movieId)));
+  assert.notDeepEqual(after, before);
+  assert.ok(itemKnn.length > 0);
+  // Styling hooks from the host page.
+  assert.equal(await second((w) => getComputedStyle(w.shadowRoot.querySelector('.title')).color), 'rgb(1, 2, 3)');
+  assert.equal(await second((w) => getComputedStyle(w.shadowRoot.querySelector('h2')).color), 'rgb(4, 5, 6)');
+  // hidden hides it.
+  await page.evaluate(() => { document.querySelector('#second').hidden = true; });
+  assert.equal(await second((w) => getComputedStyle(w).display), 'none');
   assert.deepEqual(record.errors, []);
   await context.close();
 });

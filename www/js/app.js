@@ -3,7 +3,8 @@
 
 import { DEFAULT_MODEL_URL, loadRecommender, whenComplete } from './recommender.js';
 import { RatingStore } from './storage.js';
-import { MARK_LABELS, MarkStore, marksKey } from './marks.js';
+import { MarkStore, marksKey } from './marks.js';
+import { STRINGS } from './strings.js';
 import { ImportError, applyImport, exportJson, imdbCsv, letterboxdCsv, planImport, readHistory, recommendationsCsv, undoImport } from './history.js';
 import { el, importPreview, keepingFocus, movieItem } from './render.js';
 
@@ -66,7 +67,7 @@ function renderMarks() {
     .map((m) => recommender.movie(m.movieId))
     .filter(Boolean);
   renderList($('my-marks'), marked);
-  const counts = Object.entries(MARK_LABELS)
+  const counts = Object.entries(STRINGS.en.marks)
     .map(([kind, label]) => [label, marks.list().filter((m) => m.mark === kind).length])
     .filter(([, n]) => n)
     .map(([label, n]) => `${label}: ${n}`);

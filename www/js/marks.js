@@ -7,9 +7,8 @@
 
 export const DEFAULT_MARKS_KEY = 'movie-recs:marks';
 export const MARKS_VERSION = 1;
-/** The marks, in the order the page shows them. */
+/** The marks, in the order the page shows them (their labels: `STRINGS[lang].marks`). */
 export const MARK_KINDS = ['seen', 'notInterested', 'watchlist'];
-export const MARK_LABELS = { seen: 'Seen it', notInterested: 'Not interested', watchlist: 'Want to watch' };
 /** More marks than this is not a person; the oldest beyond it are dropped (after a backup). */
 export const MAX_MARKS = 20_000;
 

@@ -2,7 +2,10 @@
 // or from storage goes through textContent: titles and genres are never parsed as HTML.
 
 import { starRating } from './stars.js';
-import { MARK_KINDS, MARK_LABELS } from './marks.js';
+import { MARK_KINDS } from './marks.js';
+import { STRINGS } from './strings.js';
+
+const EN = STRINGS.en;
 
 /** An element with an optional class and text. */
 export function el(tag, className, text) {
@@ -12,23 +15,23 @@ export function el(tag, className, text) {
   return node;
 }
 
-export const stars = (n) => `${Number(n).toFixed(1)}★`;
+export const stars = (n, text = EN) => text.stars(n);
 
 /**
  * "Because you liked Heat 4.5★ and Fargo 4.0★" (the core cites only ratings at or above the
  * visitor's own mean), or the popularity / similarity reason.
  */
-export function reasonText(reasons) {
-  const rated = reasons.filter((r) => r.kind === 'rated').map((r) => `${r.title} ${stars(r.rating)}`);
-  if (rated.length) return `Because you liked ${rated.join(' and ')}`;
+export function reasonText(reasons, text = EN) {
+  const rated = reasons.filter((r) => r.kind === 'rated').map((r) => `${r.title} ${text.stars(r.rating)}`);
+  if (rated.length) return text.because(rated);
   const first = reasons[0];
-  if (first.kind === 'attributes') return `Because you like ${first.names.join(', ')}`;
-  if (first.kind === 'similarViewers') return `${first.rated} viewers with taste like yours rated it, ${first.liked} above their average`;
+  if (first.kind === 'attributes') return text.becauseAttributes(first.names);
+  if (first.kind === 'similarViewers') return text.similarViewers(first.rated, first.liked);
   if (first.kind === 'similar') {
-    const how = first.method === 'content' ? 'Similar genres, tags and themes' : 'Rated alike by the same viewers';
-    return `${how} (similarity ${first.similarity.toFixed(2)})`;
+    const how = first.method === 'content' ? text.similarContent : text.similarRatings;
+    return `${how} (${text.similarity(first.similarity.toFixed(2))})`;
   }
-  return `Popular and well rated: ${stars(first.ratingMean)} from ${first.ratingCount} viewers`;
+  return text.popular(text.stars(first.ratingMean), first.ratingCount);
 }
 
 const tt = (id) => `tt${String(id).padStart(7, '0')}`;
@@ -37,7 +40,7 @@ const tt = (id) => `tt${String(id).padStart(7, '0')}`;
  * Links to the movie on IMDb, TMDB and Letterboxd. They carry the movie's id and nothing about
  * the visitor: no query string, no referrer, no opener.
  */
-export function movieLinks(movie) {
+export function movieLinks(movie, text = EN) {
   const out = [];
   if (movie.imdbId) out.push(['IMDb', `https://www.imdb.com/title/${tt(movie.imdbId)}/`]);
   if (movie.tmdbId) out.push(['TMDB', `https://www.themoviedb.org/movie/${movie.tmdbId}`]);
@@ -49,7 +52,7 @@ export function movieLinks(movie) {
     a.target = '_blank';
     a.rel = 'noopener noreferrer';
     a.referrerPolicy = 'no-referrer';
-    a.setAttribute('aria-label', `${movie.title} on ${name} (opens in a new tab)`);
+    a.setAttribute('aria-label', text.linkLabel(movie.title, name));
     return a;
   });
 }
@@ -58,46 +61,57 @@ export function movieLinks(movie) {
  * One movie row: title, year, genres, optional prediction and reason, its star control, and
  * buttons. `rating` is the visitor's current rating or null; `onRate(value|null)` is called on a
  * change; `onMore` (optional) shows similar movies; `mark` / `onMark(kind|null)` (optional) are
- * the seen / not interested / want to watch toggles; `links: false` leaves out the links out.
+ * the seen / not interested / want to watch toggles; `links: false` leaves out the links out;
+ * `text` is the strings table (`strings.js`), English by default.
  */
-export function movieItem(movie, { rating, onRate, onMore, predicted, reasons, mark = null, onMark, links = true }) {
+export function movieItem(movie, { rating, onRate, onMore, predicted, reasons, mark = null, onMark, links = true, text = EN }) {
   const li = el('li', 'movie');
   li.dataset.movieId = String(movie.movieId);
+  li.setAttribute('part', 'movie');
   const head = el('div', 'movie-head');
-  head.append(el('span', 'title', movie.title));
+  const title = el('span', 'title', movie.title);
+  title.setAttribute('part', 'title');
+  head.append(title);
   if (movie.year) head.append(el('span', 'year', ` (${movie.year})`));
   li.append(head);
   if (movie.genres?.length) li.append(el('div', 'genres', movie.genres.join(' · ')));
-  if (predicted !== undefined) li.append(el('div', 'predicted', `Predicted ${stars(predicted)}`));
-  if (reasons?.length) li.append(el('div', 'reason', reasonText(reasons)));
+  if (predicted !== undefined) li.append(el('div', 'predicted', text.predicted(text.stars(predicted))));
+  if (reasons?.length) {
+    const reason = el('div', 'reason', reasonText(reasons, text));
+    reason.setAttribute('part', 'reason');
+    li.append(reason);
+  }
   if (links) {
-    const found = movieLinks(movie);
+    const found = movieLinks(movie, text);
     if (found.length) {
       const box = el('div', 'links');
       box.append(...found);
       li.append(box);
     }
   }
-  const control = starRating({ value: rating, label: `Your rating of ${movie.title}`, onChange: onRate });
+  const control = starRating({ value: rating, label: text.starLabel(movie.title), onChange: onRate, text });
+  control.element.setAttribute('part', 'stars');
   control.element.dataset.movieId = String(movie.movieId);
   const row = el('div', 'movie-actions');
   row.append(control.element);
-  const button = (className, text, label, onClick) => {
-    const b = el('button', className, text);
+  const button = (className, caption, label, onClick) => {
+    const b = el('button', className, caption);
     b.type = 'button';
+    b.setAttribute('part', 'button');
     b.setAttribute('aria-label', label);
     b.addEventListener('click', onClick);
     row.append(b);
   };
-  if (onMore) button('more', 'More like this', `More movies like ${movie.title}`, onMore);
-  if (rating !== null) button('remove', 'Remove', `Remove your rating of ${movie.title}`, () => onRate(null));
+  if (onMore) button('more', text.more, text.moreLabel(movie.title), onMore);
+  if (rating !== null) button('remove', text.remove, text.removeLabel(movie.title), () => onRate(null));
   if (onMark && rating === null) {
     for (const kind of MARK_KINDS) {
-      const b = el('button', `mark mark-${kind}`, MARK_LABELS[kind]);
+      const b = el('button', `mark mark-${kind}`, text.marks[kind]);
       b.type = 'button';
       b.dataset.mark = kind;
+      b.setAttribute('part', 'button mark');
       b.setAttribute('aria-pressed', String(mark === kind));
-      b.setAttribute('aria-label', `${MARK_LABELS[kind]}: ${movie.title}`);
+      b.setAttribute('aria-label', `${text.marks[kind]}: ${movie.title}`);
       b.addEventListener('click', () => onMark(mark === kind ? null : kind));
       row.append(b);
     }
@@ -111,19 +125,15 @@ export function movieItem(movie, { rating, onRate, onMore, predicted, reasons, m
  * file, line and reason, each conflict with a saved rating and how it is resolved, and the two
  * buttons. Nothing is saved until `onConfirm` runs.
  */
-export function importPreview(plan, { onConfirm, onCancel }) {
+export function importPreview(plan, { onConfirm, onCancel, text = EN }) {
   const box = el('section', 'preview');
-  box.setAttribute('aria-label', 'Import preview');
-  box.append(el('h3', '', 'Import preview'));
+  box.setAttribute('aria-label', text.preview);
+  box.setAttribute('part', 'preview');
+  box.append(el('h3', '', text.preview));
   const markCount = (kind) => plan.marks.filter((m) => m.mark === kind).length;
-  const parts = [
-    `${plan.matched} of ${plan.rows} rows matched a movie`,
-    `${plan.added} new rating${plan.added === 1 ? '' : 's'}`,
-    `${plan.updated} updated`,
-    `${plan.unchanged} already as saved`,
-  ];
-  for (const kind of MARK_KINDS) if (markCount(kind)) parts.push(`${markCount(kind)} “${MARK_LABELS[kind]}”`);
-  box.append(el('p', 'summary', `From ${plan.files.map((f) => f.name).join(', ')}: ${parts.join(', ')}.`));
+  const parts = [text.matched(plan.matched, plan.rows), text.added(plan.added), text.updated(plan.updated), text.unchanged(plan.unchanged)];
+  for (const kind of MARK_KINDS) if (markCount(kind)) parts.push(text.markCount(markCount(kind), text.marks[kind]));
+  box.append(el('p', 'summary', text.previewSummary(plan.files.map((f) => f.name).join(', '), parts)));
   const details = (className, heading, items) => {
     if (!items.length) return;
     const d = el('details', className);
@@ -133,26 +143,22 @@ export function importPreview(plan, { onConfirm, onCancel }) {
     d.append(list);
     box.append(d);
   };
-  details(
-    'conflicts',
-    `Differs from what you saved (${plan.conflicts.length})`,
-    plan.conflicts.map((c) => `${c.title}: saved ${c.saved}★, file ${c.incoming}★ — keeping ${c.keep === 'file' ? `the file’s ${c.incoming}★` : `your ${c.saved}★`} (${c.why})`),
-  );
-  const unmatched = plan.unmatched.map((u) => `${u.file}${u.line ? `, line ${u.line}` : ''}: ${u.label ? `${u.label} — ` : ''}${u.reason}`);
-  if (plan.unmatchedCount > unmatched.length) unmatched.push(`… and ${plan.unmatchedCount - unmatched.length} more`);
-  details('unmatched', `Not matched (${plan.unmatchedCount})`, unmatched);
-  if (plan.ignored.length) box.append(el('p', 'hint', `Not history, left out: ${plan.ignored.slice(0, 8).join(', ')}${plan.ignored.length > 8 ? ', …' : ''}`));
+  details('conflicts', text.conflicts(plan.conflicts.length), plan.conflicts.map(text.conflict));
+  // The reasons come from the matcher and the file reader, in English.
+  const unmatched = plan.unmatched.map((u) => `${u.file}${u.line ? `, ${text.line(u.line)}` : ''}: ${u.label ? `${u.label} — ` : ''}${u.reason}`);
+  if (plan.unmatchedCount > unmatched.length) unmatched.push(text.andMore(plan.unmatchedCount - unmatched.length));
+  details('unmatched', text.unmatched(plan.unmatchedCount), unmatched);
+  if (plan.ignored.length) box.append(el('p', 'hint', text.ignored(`${plan.ignored.slice(0, 8).join(', ')}${plan.ignored.length > 8 ? ', …' : ''}`)));
   const actions = el('div', 'actions');
   const nothing = plan.ratings.length === 0 && plan.marks.length === 0;
-  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const confirm = el('button', 'confirm', nothing ? 'Nothing new to import' : `Import ${plural(plan.ratings.length, 'rating')}${plan.marks.length ? ` and ${plural(plan.marks.length, 'mark')}` : ''}`);
+  const confirm = el('button', 'confirm', nothing ? text.nothingNew : text.importCount(plan.ratings.length, plan.marks.length));
   confirm.type = 'button';
   confirm.disabled = nothing;
   confirm.addEventListener('click', () => {
     box.remove();
     onConfirm();
   });
-  const cancel = el('button', 'cancel', 'Cancel');
+  const cancel = el('button', 'cancel', text.cancel);
   cancel.type = 'button';
   cancel.addEventListener('click', () => {
     box.remove();

@@ -3,13 +3,11 @@
 // one, Home/End go to the ends, digits 1–5 set whole stars, Delete or Backspace removes the
 // rating. The range is 0–5, 0 meaning "not rated", and the value text reads "3 of 5 stars".
 
+import { STRINGS } from './strings.js';
+
 const STEP = 0.5;
 const MIN = 0.5;
 const MAX = 5;
-
-function describe(value) {
-  return value === null ? 'not rated' : `${value} of ${MAX} stars`;
-}
 
 function paint(stars, value) {
   stars.forEach((star, i) => {
@@ -22,7 +20,8 @@ function paint(stars, value) {
  * Creates the control. `onChange(newValue | null)` is called on every change by the visitor;
  * `setValue` updates it without calling back.
  */
-export function starRating({ value = null, label, onChange }) {
+export function starRating({ value = null, label, onChange, text = STRINGS.en }) {
+  const describe = (v) => (v === null ? text.notRated : text.ofStars(v, MAX));
   const el = document.createElement('div');
   el.className = 'stars';
   el.tabIndex = 0;
