@@ -221,7 +221,7 @@ case "$cmd" in
     build_wasm
     [ -f www/model.bin ] || { need_data; "$0" model; }
     log "serving www/ on http://127.0.0.1:$port/"
-    exec python3 -m http.server "$port" --bind 127.0.0.1 --directory www
+    exec python3 scripts/serve.py "$port" www --bind 127.0.0.1
     ;;
   test)
     ensure_wasm_target

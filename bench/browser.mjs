@@ -35,7 +35,7 @@ for (let i = 0; i < 5; i++) {
 firstRecs.sort((a, b) => a - b);
 
 // The same on a slow connection (Chromium's network emulation: 1.6 Mbit/s down, 150 ms
-// latency; Python's server sends the files uncompressed): the first recommendations wait for
+// latency; scripts/serve.py gzips as a static host does): the first recommendations wait for
 // the wasm and the model's core only, the other methods for the whole file.
 const slow = await (async () => {
   const slowPage = await browser.newPage();

@@ -1,5 +1,5 @@
-// Shared set-up of the browser tests: a static server for www/ on 127.0.0.1 (Python's
-// http.server, the same one `./build.sh serve` runs) and Debian's headless Chromium driven by
+// Shared set-up of the browser tests: a static server for www/ on 127.0.0.1 (scripts/serve.py,
+// the same one `./build.sh serve` runs: gzip, as a static host sends) and Debian's headless Chromium driven by
 // playwright-core. Every request the page makes is recorded.
 
 import { spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export async function startServer(dir = `${ROOT}/www`) {
-  const proc = spawn('python3', ['-u', '-m', 'http.server', '0', '--bind', '127.0.0.1', '--directory', dir], {
+  const proc = spawn('python3', ['-u', `${ROOT}/scripts/serve.py`, '0', dir, '--bind', '127.0.0.1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const port = await new Promise((resolve, reject) => {

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""A static file server for www/ that compresses as a real static host does.
+
+    python3 scripts/serve.py PORT DIRECTORY [--bind 127.0.0.1]
+
+Python's http.server sends every file as it is on disk; a static host (GitHub Pages, Netlify,
+nginx with gzip on) sends text, the wasm and the model gzipped when the browser accepts it.
+This server does the same (gzip level 6, kept in memory per file and modification time, with
+Vary: Accept-Encoding), so the first load measured here is the one a visitor gets. Everything
+else is http.server's: directory index, Last-Modified, If-Modified-Since, 404s.
+"""
+
+import argparse
+import gzip
+import http.server
+import io
+import os
+import sys
+
+COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".svg", ".wasm", ".bin", ".csv", ".txt", ".map"}
+_cache = {}
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm", ".mjs": "text/javascript", ".webmanifest": "application/manifest+json"}
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        if os.path.isdir(path):
+            if not self.path.split("?", 1)[0].endswith("/"):
+                return super().send_head()  # the redirect to the slash form
+            path = os.path.join(path, "index.html")
+        ext = os.path.splitext(path)[1].lower()
+        if ext not in COMPRESSIBLE or "gzip" not in self.headers.get("Accept-Encoding", "") or not os.path.isfile(path):
+            return super().send_head()
+        stat = os.stat(path)
+        since = self.headers.get("If-Modified-Since")
+        last_modified = self.date_time_string(int(stat.st_mtime))
+        if since == last_modified:
+            self.send_response(304)
+            self.end_headers()
+            return None
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        body = _cache.get(key)
+        if body is None:
+            with open(path, "rb") as f:
+                body = gzip.compress(f.read(), compresslevel=6, mtime=0)
+            _cache[key] = body
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Last-Modified", last_modified)
+        self.send_header("Vary", "Accept-Encoding")
+        self.end_headers()
+        return io.BytesIO(body)
+
+    def log_message(self, format, *args):
+        if os.environ.get("MOVIE_RECS_SERVE_LOG"):
+            super().log_message(format, *args)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("port", type=int)
+    parser.add_argument("directory")
+    parser.add_argument("--bind", default="127.0.0.1")
+    args = parser.parse_args()
+    handler = lambda *a, **kw: Handler(*a, directory=args.directory, **kw)  # noqa: E731
+    with http.server.ThreadingHTTPServer((args.bind, args.port), handler) as httpd:
+        host, port = httpd.server_address[:2]
+        print(f"Serving HTTP on {host} port {port} (http://{host}:{port}/), gzip on", flush=True)
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
