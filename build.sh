@@ -263,6 +263,10 @@ case "$cmd" in
     MOVIE_RECS_FUZZ_MINUTES=$minutes MOVIE_RECS_FUZZ_SEED=$(date +%s) \
       cargo test --profile native --features train --test fuzz -- --nocapture --test-threads 1 \
       checksum_valid_mutants_never_panic hostile_api_calls_never_panic
+    log "import files: seeded mutants of every format through the wasm package (about 20,000 a minute asked)"
+    [ -f www/pkg/movie_recs_bg.wasm ] || build_wasm
+    MOVIE_RECS_FUZZ_CASES=$((minutes * 20000)) MOVIE_RECS_FUZZ_SEED=$(date +%s) \
+      node --test --test-name-pattern=mutants tests/e2e/history.test.mjs
     ;;
   spark)
     [ $# -ge 1 ] || { echo "usage: ./build.sh spark DATA_DIR [--out FILE] [--master M] [--rank N]" >&2; exit 2; }

@@ -185,3 +185,45 @@ test('match rate on a 1,000-row Letterboxd file written from the catalogue with 
   console.log(`match rate on ${rows.length} Letterboxd rows (${changed.original} in another language, ${changed.and} with “and” for “&”, ${changed.subtitle} without the subtitle, ${changed.year} a year off): ${((100 * plan.matched) / rows.length).toFixed(1)}% matched, ${((100 * right) / rows.length).toFixed(1)}% to the right movie; unmatched e.g. ${plan.unmatched.slice(0, 3).map((u) => `${u.label}: ${u.reason}`).join('; ')}`);
   assert.ok(right / rows.length >= 0.95, `${right} of ${rows.length}`);
 });
+
+test('seeded mutants of every import format: an ImportError or a plan, never anything else', async () => {
+  // A small xorshift, seeded, so a failure names a case that reproduces.
+  let state = Number(process.env.MOVIE_RECS_FUZZ_SEED ?? 7) >>> 0 || 7;
+  const next = () => ((state ^= state << 13), (state ^= state >>> 17), (state ^= state << 5), state >>> 0);
+  const below = (n) => next() % n;
+  const enc = new TextEncoder();
+  const seeds = [
+    ['letterboxd.zip', letterboxdExport({ ratings: [{ title: 'Heat', year: 1995, rating: '4.5' }, { title: 'Amélie', year: 2001, rating: '5' }], watched: [{ title: 'Fargo', year: 1996 }], watchlist: [{ title: 'Alien', year: 1979 }] })],
+    ['ratings.csv', enc.encode(csv(IMDB_RATINGS, [imdbRow({ imdbId: 113277, rating: 9, title: 'Heat', year: 1995 }), imdbRow({ imdbId: 133093, rating: 10, title: 'The Matrix', year: 1999 })], { bom: true }))],
+    ['ratings.csv', enc.encode(csv(LETTERBOXD.ratings, [letterboxdRow('ratings', { title: 'Crouching Tiger, Hidden Dragon', year: 2000, rating: '4' })]))],
+    ['export.json', enc.encode(JSON.stringify({ version: 1, ratings: [{ movieId: 1, rating: 4, ratedAt: 5 }], marks: [{ movieId: 2, mark: 'seen', markedAt: 1 }] }))],
+    ['movielens.csv', enc.encode(csv(['movie_id', 'imdb_id', 'tmdb_id', 'rating', 'average_rating', 'title'], [[1, 114709, 862, 4, 3.9, 'Toy Story (1995)']]))],
+  ];
+  const pieces = ['"', ',', '\r\n', '\n', '\ufeff', 'PK\u0003\u0004', '\u0000', 'tt', '9'.repeat(12), 'NaN', '-1', '1e309', '{', '[', '💥', 'Letterboxd URI', 'Const'];
+  const cases = Number(process.env.MOVIE_RECS_FUZZ_CASES ?? 3000);
+  const t = performance.now();
+  let plans = 0;
+  let errors = 0;
+  for (let i = 0; i < cases; i++) {
+    const [name, seed] = seeds[below(seeds.length)];
+    let bytes = Uint8Array.from(seed);
+    for (let m = 0, n = 1 + below(4); m < n; m++) {
+      const at = below(bytes.length + 1);
+      const op = below(4);
+      if (op === 0) bytes[Math.min(at, bytes.length - 1)] = below(256);
+      else if (op === 1) bytes = Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at + 1 + below(40))]);
+      else if (op === 2) bytes = Uint8Array.from([...bytes.subarray(0, at), ...enc.encode(pieces[below(pieces.length)]), ...bytes.subarray(at)]);
+      else bytes = bytes.subarray(0, at);
+    }
+    try {
+      const plan = planImport(rec, await readHistory([{ name, bytes }]), new RatingStore(`f${i}`), new MarkStore(`f${i}m`));
+      assert.equal(plan.matched + plan.unmatchedCount >= 0, true);
+      plans++;
+    } catch (err) {
+      if (!(err instanceof ImportError)) throw new Error(`case ${i} (${name}, seed ${process.env.MOVIE_RECS_FUZZ_SEED ?? 7}): ${err.stack}`);
+      errors++;
+    }
+  }
+  const s = (performance.now() - t) / 1000;
+  console.log(`import mutants: ${cases} in ${s.toFixed(1)} s (${(cases / s).toFixed(0)} a second): ${plans} previews, ${errors} clear errors, nothing else`);
+});
