@@ -10,6 +10,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::interactions::Slices;
+use super::progress::{duration, Progress};
 use super::settings::{cg_steps_for, ExplicitSettings, ImplicitSettings};
 use super::{Interactions, SplitMix};
 use crate::factors::{FactorMatrix, FactorStorage};
@@ -109,6 +110,7 @@ pub fn fit_explicit(data: &Interactions, s: &ExplicitSettings, progress: bool) -
     let mut item_bias = vec![0.0f32; data.items.len()];
     let mut user_bias = vec![0.0f32; data.users.len()];
     let mut user_factors = random_factors(data.users.len(), k, s.seed ^ 0x5555);
+    let mut bar = Progress::new("explicit ALS", s.iterations, progress);
     for it in 0..s.iterations {
         let t = Instant::now();
         (user_bias, user_factors) = explicit_half_step(
@@ -129,7 +131,7 @@ pub fn fit_explicit(data: &Interactions, s: &ExplicitSettings, progress: bool) -
             (&item_bias, &item_factors),
             s,
         );
-        if progress {
+        bar.step(it + 1, || {
             let fit = ExplicitFit {
                 global_mean: mu,
                 user_bias: user_bias.clone(),
@@ -137,14 +139,8 @@ pub fn fit_explicit(data: &Interactions, s: &ExplicitSettings, progress: bool) -
                 item_bias: item_bias.clone(),
                 item_factors: item_factors.clone(),
             };
-            eprintln!(
-                "  explicit ALS {}/{}: train RMSE {:.4} ({:.2} s)",
-                it + 1,
-                s.iterations,
-                train_rmse(data, &fit),
-                t.elapsed().as_secs_f64()
-            );
-        }
+            format!("train RMSE {:.4}, {} an iteration", train_rmse(data, &fit), duration(t.elapsed()))
+        });
     }
     ExplicitFit { global_mean: mu, user_bias, user_factors, item_bias, item_factors }
 }
@@ -274,13 +270,12 @@ pub fn fit_implicit(data: &Interactions, s: &ImplicitSettings, progress: bool) -
     let s = &ImplicitSettings { cg_steps: Some(cg_steps_for(s.cg_steps, data.len())), ..s.clone() };
     let mut item_factors = random_factors(data.items.len(), s.factors, s.seed);
     let mut user_factors = random_factors(data.users.len(), s.factors, s.seed ^ 0x5555);
+    let mut bar = Progress::new("implicit ALS", s.iterations, progress);
     for it in 0..s.iterations {
         let t = Instant::now();
         user_factors = implicit_half_step(data.users.len(), &|u| data.by_user.slices(u), &item_factors, &user_factors, s);
         item_factors = implicit_half_step(data.items.len(), &|i| data.by_item.slices(i), &user_factors, &item_factors, s);
-        if progress {
-            eprintln!("  implicit ALS {}/{} ({:.2} s)", it + 1, s.iterations, t.elapsed().as_secs_f64());
-        }
+        bar.step(it + 1, || format!("{} an iteration", duration(t.elapsed())));
     }
     ImplicitFit { user_factors, item_factors }
 }

@@ -1,6 +1,7 @@
 //! The offline trainer (native only, `train` feature), one file per job: settings
 //! ([`settings`]), the training interactions ([`interactions`]), each method's fitting
-//! ([`mf`], [`item_knn`], [`user_knn`], [`content`], [`neural`], [`ease`]), packing ([`pack`]), the
+//! ([`mf`], [`item_knn`], [`user_knn`], [`content`], [`neural`], [`ease`]), packing ([`pack`]), progress
+//! lines with an ETA ([`progress`]), the
 //! evaluation report ([`report`]), hyperparameter search ([`tune`]), benchmarks ([`bench`]) and
 //! Spark's factors ([`spark`]).
 
@@ -12,6 +13,7 @@ pub mod item_knn;
 pub mod mf;
 pub mod neural;
 pub mod pack;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod search;

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use nalgebra::DMatrix;
 
+use super::progress::{duration, Progress};
 use super::settings::setting_error;
 use super::{Interactions, SplitMix};
 use crate::error::Result;
@@ -169,6 +170,7 @@ pub fn fit_neural(data: &Interactions, s: &NeuralSettings, progress: bool) -> Op
     let (mut adam_w, mut adam_bh, mut adam_bo) = (Adam::new(v * h), Adam::new(h), Adam::new(v));
     let mut order: Vec<usize> = (0..users.len()).collect();
     let mut t = 0;
+    let mut bar = Progress::new(format!("autoencoder ({} users, {v} movies) epoch", users.len()), s.epochs, progress);
     for epoch in 0..s.epochs {
         let started = Instant::now();
         for i in (1..order.len()).rev() {
@@ -232,15 +234,7 @@ pub fn fit_neural(data: &Interactions, s: &NeuralSettings, progress: bool) -> Op
             adam_bh.step(&mut hidden_bias, &grad_bh, s.learning_rate, t);
             adam_bo.step(&mut output_bias, &grad_bo, s.learning_rate, t);
         }
-        if progress && (epoch + 1 == s.epochs || (epoch + 1) % 10 == 0) {
-            eprintln!(
-                "  autoencoder epoch {}/{}: loss {:.2} a user ({:.2} s an epoch)",
-                epoch + 1,
-                s.epochs,
-                loss / users.len() as f64,
-                started.elapsed().as_secs_f64()
-            );
-        }
+        bar.step(epoch + 1, || format!("loss {:.2} a user, {} an epoch", loss / users.len() as f64, duration(started.elapsed())));
     }
     let weights = (0..v).flat_map(|e| (0..h).map(move |k| (e, k))).map(|(e, k)| w[(e, k)]).collect();
     Some(NeuralFit { items, weights, hidden_bias, output_bias })
