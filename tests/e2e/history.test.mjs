@@ -119,6 +119,9 @@ test('broken and hostile files: a clear message, nothing saved', async () => {
   await bad([{ name: 'bomb.zip', bytes: zip({ 'ratings.csv': csv(LETTERBOXD.ratings, []) + 'x'.repeat(100_000) }, { lie: true }) }], /unpacks to more than/);
   await bad([file('many.csv', csv(['userId', 'movieId', 'rating', 'timestamp'], [[1, 1, 4, 0], [2, 2, 5, 0]]))], /2 different users/);
   await bad([file('x.json', '{"ratings": [')], /x\.json is not valid JSON/);
+  // A mark with an id out of range is reported, not thrown (found by the mutants, seed 1796330782).
+  const marked = planImport(rec, await readHistory([file('m.json', JSON.stringify({ version: 1, ratings: [], marks: [{ movieId: -12, mark: 'seen' }, { movieId: 2 ** 40, mark: 'seen' }] }))]), new RatingStore('t7'), new MarkStore('t7m'));
+  assert.equal(marked.unmatchedCount, 2);
   // A stored (uncompressed) zip reads as well as a deflated one.
   const stored = await readHistory([{ name: 's.zip', bytes: zip({ 'ratings.csv': csv(LETTERBOXD.ratings, [letterboxdRow('ratings', { title: 'Heat', year: 1995, rating: '4' })]) }, { store: true }) }]);
   assert.equal(stored.entries.length, 1);

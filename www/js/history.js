@@ -438,7 +438,7 @@ export function planImport(recommender, history, ratings, marks) {
       for (const m of value.marks) {
         const id = Number(m?.movieId);
         jsonRows++;
-        if (Number.isInteger(id) && MARK_KINDS.includes(m?.mark)) {
+        if (Number.isInteger(id) && id >= 0 && id <= 0xffffffff && MARK_KINDS.includes(m?.mark)) {
           usable.push({ file: name, line: 0, label: `movie ${id}`, kind: m.mark, date: Number(m.markedAt) || 0, movieId: id });
         } else {
           unmatched({ file: name, line: 0, label: '' }, `mark ${String(JSON.stringify(m)).slice(0, 60)} is not one this page knows`);
