@@ -90,11 +90,21 @@ const LEADING: [&str; 17] = ["the", "a", "an", "les", "la", "le", "il", "die", "
 /// The lookup key of a title: article in front, folded, every "and" dropped ("&" folds away as
 /// punctuation); `loose` also drops a leading article.
 pub fn title_key(title: &str, loose: bool) -> String {
+    let (exact, without_article) = title_keys(title);
+    if loose {
+        without_article
+    } else {
+        exact
+    }
+}
+
+/// Both keys of a title (as written, and without a leading article), folding it once.
+fn title_keys(title: &str) -> (String, String) {
     let end = title.char_indices().nth(MAX_TITLE_CHARS).map_or(title.len(), |(i, _)| i);
     let folded = fold(&article_in_front(&title[..end]));
     let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty() && *w != "and").collect();
-    let start = usize::from(loose && words.len() > 1 && LEADING.contains(&words[0]));
-    words[start..].join(" ")
+    let start = usize::from(words.len() > 1 && LEADING.contains(&words[0]));
+    (words.join(" "), words[start..].join(" "))
 }
 
 /// The main title and the alternative titles in parentheses of a catalogue title.
@@ -180,8 +190,10 @@ impl Matcher {
         let mut other_ids = false;
         // As written first, then without the article, then the part before a colon: "Heat"
         // is the 1995 film, not "The Heat" of 2013, unless its year says otherwise.
-        for (index, loose) in [(&self.titles, false), (&self.loose_titles, true), (&self.short_titles, true)] {
-            let mut candidates: Vec<usize> = titles.iter().filter_map(|t| index.get(&title_key(t, loose))).flatten().copied().collect();
+        // Each title's two keys, computed once (folding is the cost of a row).
+        let (exact, loose): (Vec<String>, Vec<String>) = titles.iter().map(|t| title_keys(t)).unzip();
+        for (index, keys) in [(&self.titles, &exact), (&self.loose_titles, &loose), (&self.short_titles, &loose)] {
+            let mut candidates: Vec<usize> = keys.iter().filter_map(|k| index.get(k)).flatten().copied().collect();
             let named = candidates.len();
             candidates.retain(|&row| same_ids(row));
             other_ids |= candidates.len() < named;
