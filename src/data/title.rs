@@ -1,6 +1,6 @@
 //! MovieLens titles: "American President, The (1995)" becomes ("The American President", 1995).
 
-use crate::text::ARTICLES;
+use crate::text::article_in_front;
 
 /// Splits the trailing "(year)" off and moves a trailing article back to the front, also when an
 /// alternative title in parentheses follows ("City of Lost Children, The (Cité des ...)").
@@ -20,13 +20,7 @@ pub fn parse_title(raw: &str) -> (String, Option<u16>) {
     };
     let head_end = title.find(" (").unwrap_or(title.len());
     let (head, tail) = title.split_at(head_end);
-    for article in ARTICLES {
-        if let Some(stem) = head.strip_suffix(article).and_then(|s| s.strip_suffix(", ")) {
-            let sep = if article.ends_with('\'') { "" } else { " " };
-            title = format!("{article}{sep}{stem}{tail}");
-            break;
-        }
-    }
+    title = format!("{}{tail}", article_in_front(head));
     (title, year)
 }
 

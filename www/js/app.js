@@ -60,15 +60,15 @@ function mark(movieId, kind) {
 }
 
 function renderMarks() {
-  const marked = marks
-    .list()
+  const all = marks.list();
+  const marked = all
     .slice(-RATINGS_SHOWN)
     .reverse()
     .map((m) => recommender.movie(m.movieId))
     .filter(Boolean);
   renderList($('my-marks'), marked);
   const counts = Object.entries(STRINGS.en.marks)
-    .map(([kind, label]) => [label, marks.list().filter((m) => m.mark === kind).length])
+    .map(([kind, label]) => [label, all.filter((m) => m.mark === kind).length])
     .filter(([, n]) => n)
     .map(([label, n]) => `${label}: ${n}`);
   $('marks-count').textContent = counts.length ? `(${counts.join(', ')})` : '';

@@ -7,6 +7,7 @@
 // No DOM here: the page and the widget render the preview; Node can use it as it is.
 
 import { RATING_MAX, RATING_MIN, parseRatings, skippedCount } from './storage.js';
+import { MARK_KINDS } from './marks.js';
 
 /** A file larger than this is not a person's history (Letterboxd's 10,000 films are ~1 MB). */
 export const MAX_FILE_BYTES = 50 * 1024 * 1024;
@@ -177,22 +178,6 @@ async function inflate(data, size, name, bad) {
 // ---------------------------------------------------------------------------------------------
 // Formats
 
-/**
- * The kinds of file read, by their header (and, for Letterboxd's lists without ratings, the
- * file name: watched.csv and watchlist.csv have the same columns).
- */
-export const FORMATS = {
-  'letterboxd-ratings': 'Letterboxd ratings',
-  'letterboxd-diary': 'Letterboxd diary or reviews',
-  'letterboxd-watched': 'Letterboxd watched films',
-  'letterboxd-watchlist': 'Letterboxd watchlist',
-  'imdb-ratings': 'IMDb ratings',
-  'imdb-watchlist': 'IMDb watchlist',
-  'letterboxd-import': 'Letterboxd import CSV',
-  'movielens-ratings': 'MovieLens ratings',
-  'movie-recs-json': 'this page’s ratings export',
-};
-
 /** Letterboxd export files read; the rest of the archive (profile, comments, lists) is not history. */
 const LETTERBOXD_FILES = ['ratings.csv', 'watched.csv', 'watchlist.csv', 'reviews.csv', 'diary.csv'];
 
@@ -204,7 +189,12 @@ function columns(header) {
   };
 }
 
-/** The format of a CSV by its header, or null. */
+/**
+ * The format of a CSV by its header, or null: letterboxd-ratings, letterboxd-diary (diary and
+ * reviews), letterboxd-watched and letterboxd-watchlist (same columns, told apart by the file
+ * name), imdb-ratings, imdb-watchlist, movielens-ratings, letterboxd-import (Letterboxd's import
+ * layout, what this page exports).
+ */
 export function detectFormat(header, fileName = '') {
   const col = columns(header);
   const base = fileName.split('/').pop().toLowerCase();
@@ -395,7 +385,6 @@ function decode(bytes, name) {
 
 /** Which mark a file row asks for outranks which: a rating says more than "seen", "seen" more than "want". */
 const STRENGTH = { rating: 3, seen: 2, notInterested: 2, watchlist: 1 };
-const MARK_KINDS = ['seen', 'notInterested', 'watchlist'];
 
 /**
  * What importing `history` would do, against what `ratings` (a RatingStore) and `marks` (a

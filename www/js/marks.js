@@ -5,6 +5,8 @@
 //
 // Every marked movie is left out of recommendations: the core takes the ids (`exclude`).
 
+import { probeStorage } from './storage.js';
+
 export const DEFAULT_MARKS_KEY = 'movie-recs:marks';
 export const MARKS_VERSION = 1;
 /** The marks, in the order the page shows them (their labels: `STRINGS[lang].marks`). */
@@ -17,21 +19,10 @@ export function marksKey(ratingsKey) {
   return ratingsKey === 'movie-recs:ratings' ? DEFAULT_MARKS_KEY : `${ratingsKey}:marks`;
 }
 
-function storageOrNull() {
-  try {
-    const s = globalThis.localStorage;
-    s.setItem('movie-recs:probe', '1');
-    s.removeItem('movie-recs:probe');
-    return s;
-  } catch {
-    return null;
-  }
-}
-
 export class MarkStore {
   constructor(key = DEFAULT_MARKS_KEY) {
     this.key = key;
-    this.storage = storageOrNull();
+    this.storage = probeStorage();
     this.warnings = [];
     this.marks = new Map();
     this.locked = false;

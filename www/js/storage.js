@@ -70,7 +70,8 @@ export function skippedCount(skipped) {
   return skipped.length + (skipped.more ?? 0);
 }
 
-function probeStorage() {
+/** The page's localStorage if it can be written, else null (private mode, disabled, sandboxed). */
+export function probeStorage() {
   try {
     const s = globalThis.localStorage;
     const probe = 'movie-recs:probe';
