@@ -11,6 +11,11 @@
 #   eval DIR [...]   the evaluation protocol (shared/EVAL.md) on a MovieLens folder; flags go to
 #                    `trainer eval` (--folds 0,1 --json FILE --svg FILE ...); --peers adds the
 #                    public baselines (implicit, EASE, Surprise) from PyPI on the same split
+#   first-minute DIR [--folds 0,1,2,3,4] [--json FILE]
+#                    the first minute (issue 16): which movies to ask first (elicitation
+#                    strategies, simulated on held-out users) and the familiar-to-discover
+#                    trade-off; the committed model's learned choices replayed per fold, about
+#                    3 minutes; writes eval/first-minute.json and .svg (also run by eval)
 #   spark DIR [--out FILE] [--master M] [--rank N]
 #                    the Spark path: normalise DIR's ratings, train Spark MLlib ALS (explicit and
 #                    implicit), import the Parquet factors, pack (default www/model-spark.bin)
@@ -397,6 +402,15 @@ case "$cmd" in
       trainer split "$dir" --out "$split"
       .venv/bin/python scripts/peers.py "$split" "$json" --folds "$folds"
     fi
+    "$0" first-minute "$dir" --folds "$folds"
+    ;;
+  first-minute)
+    [ $# -ge 1 ] || { echo "usage: ./build.sh first-minute DATA_DIR [--folds 0,1,2,3,4] [--json FILE]" >&2; exit 2; }
+    dir=$1
+    shift
+    fm_json=eval/first-minute.json
+    [ "$(basename "$dir")" = ml-latest-small ] || fm_json="eval/$(basename "$dir")-first-minute.json"
+    trainer first-minute "$dir" --replay-from www/model.bin --json "$fm_json" "$@"
     ;;
   help | -h | --help) usage ;;
   *)

@@ -109,7 +109,23 @@ pub fn fold_in_explicit(
 /// Folds `(row, confidence)` pairs into an implicit model with item factors `Y`, given
 /// `gram = Y^T Y` and the ridge `reg` (no solve, the zero vector, when `reg` is not positive).
 pub fn fold_in_implicit(item_factors: &FactorMatrix, gram: &[f64], reg: f64, confidences: Vec<(usize, f32)>) -> ImplicitUser {
-    let eq = implicit_row_equations(gram, item_factors, confidences.iter().copied());
+    fold_in_implicit_with_zeros(item_factors, gram, reg, confidences, &[])
+}
+
+/// [`fold_in_implicit`] with some rows also observed as zeros (a "haven't seen it" answer):
+/// `(row, c)` adds `(c - 1) y y^T` to the left side and nothing to the right, as a training
+/// user's unrated movie would with confidence `c` instead of 1.
+pub fn fold_in_implicit_with_zeros(
+    item_factors: &FactorMatrix,
+    gram: &[f64],
+    reg: f64,
+    confidences: Vec<(usize, f32)>,
+    zeros: &[(usize, f32)],
+) -> ImplicitUser {
+    let mut eq = implicit_row_equations(gram, item_factors, confidences.iter().copied());
+    for &(row, c) in zeros {
+        eq.add(item_factors.row(row), (c - 1.0) as f64, 0.0);
+    }
     let chol = if reg > 0.0 { eq.factorise(reg, 0.0) } else { None };
     let factors = match (&chol, confidences.is_empty()) {
         (Some(c), false) => c.solve(&DVector::from_column_slice(eq.rhs())).iter().map(|&v| v as f32).collect(),
@@ -144,6 +160,15 @@ impl ExplicitUser {
 }
 
 impl ImplicitUser {
+    /// `y_i^T W^-1 y_i`: how unsure the visitor's posterior is of their score for `row` (the
+    /// solve's matrix is the posterior precision of the user vector); 0 without a solve.
+    pub fn variance(&self, item_factors: &FactorMatrix, row: usize) -> f64 {
+        let Some(chol) = &self.chol else { return 0.0 };
+        let y = DVector::from_iterator(item_factors.cols(), item_factors.row(row).iter().map(|&v| v as f64));
+        // One triangular solve: y^T (L L^T)^-1 y = |L^-1 y|^2 (only L's lower part is read).
+        chol.l_dirty().solve_lower_triangular(&y).map_or(0.0, |z| z.norm_squared())
+    }
+
     /// How much each folded-in rating adds to the score of `row`: `c_j y_i^T W^-1 y_j`.
     pub fn contributions(&self, item_factors: &FactorMatrix, row: usize) -> Vec<(usize, f64)> {
         let Some(chol) = &self.chol else { return Vec::new() };

@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod catalogue;
+pub mod elicit;
 pub mod error;
 pub mod eval;
 pub mod factors;

@@ -6,13 +6,17 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::catalogue::{CatalogueIndex, MovieId, MovieSummary};
+use crate::elicit::{next_questions, Answers, Strategy, MAX_QUESTIONS};
 use crate::error::{Error, Result};
 use crate::fold_in::ExplicitUser;
 use crate::format::FORMAT_VERSION;
 use crate::matching::{Match, Matcher, Wanted, MAX_WANTED};
 use crate::methods::{hybrid, popular, predicted_stars, Context, Contributions, Folded, Method, Ratings, REGISTRY};
 use crate::model::{Model, ModelInfo};
-use crate::rank::{explain, top_k, Filter, RecommendOptions, Recommendation, Recommendations, Similar, SimilarMovies};
+use crate::rank::{
+    discover, discover_pool, explain, top_k, Filter, RecommendOptions, Recommendation, Recommendations, Similar, SimilarMovies,
+    DISCOVER_DIVERSITY, MAX_EXCLUDE,
+};
 use crate::ratings::{check_ratings, RawRating, SkippedRating};
 
 /// Skipped ratings reported one by one; beyond these only the count (a pasted list of a million
@@ -187,17 +191,20 @@ impl Recommender {
         let cx = self.context(visitor);
         let cold_start = visitor.ratings.all.is_empty() && method != Method::Popular;
         let folded = if cold_start { None } else { Some(self.folded(&cx, method)?) };
+        // The discover control re-ranks a deeper pool; at 0 the pool is the list.
+        let depth = if options.discover > 0.0 { discover_pool(options.count) } else { options.count };
         let ranked: Vec<(usize, f32)> = match &folded {
             None => {
                 let order = self.index.cold_start_order();
                 let n = order.len() as f32;
-                order.iter().copied().filter(|&r| keep(r)).take(options.count).enumerate().map(|(i, r)| (r, 1.0 - i as f32 / n)).collect()
+                order.iter().copied().filter(|&r| keep(r)).take(depth).enumerate().map(|(i, r)| (r, 1.0 - i as f32 / n)).collect()
             }
             Some(folded) => {
                 let scores = folded.scores();
-                top_k((0..scores.len()).filter(|&r| keep(r)).map(|r| (r, scores[r])), options.count, |r| catalogue.movies[r].id)
+                top_k((0..scores.len()).filter(|&r| keep(r)).map(|r| (r, scores[r])), depth, |r| catalogue.movies[r].id)
             }
         };
+        let ranked = discover(&ranked, options.count, options.discover, DISCOVER_DIVERSITY, catalogue, self.model.info.users);
         let items = ranked
             .into_iter()
             .map(|(row, score)| Recommendation {
@@ -312,6 +319,53 @@ impl Recommender {
     /// A movie by id, or `None` when it is not in the catalogue.
     pub fn movie(&self, id: MovieId) -> Option<MovieSummary> {
         self.row(id).map(|row| self.model.catalogue.summary(row))
+    }
+
+    /// The next `count` movies to ask the visitor to rate ([`crate::elicit`], the shipped
+    /// strategy): never one they rated or answered "haven't seen it" (`unseen`, ids outside
+    /// the catalogue ignored), refreshed after every answer.
+    pub fn questions(&self, visitor: &Visitor, unseen: &[u32], count: usize) -> Result<Vec<MovieSummary>> {
+        Ok(self
+            .questions_with(Strategy::SHIPPED, visitor, unseen, count, None)?
+            .into_iter()
+            .map(|r| self.model.catalogue.summary(r))
+            .collect())
+    }
+
+    /// Rows of the next questions under `strategy` (the simulation compares them; `table` is
+    /// [`Strategy::PopularityEntropy`]'s per-row score).
+    pub fn questions_with(
+        &self,
+        strategy: Strategy,
+        visitor: &Visitor,
+        unseen: &[u32],
+        count: usize,
+        table: Option<&[f32]>,
+    ) -> Result<Vec<usize>> {
+        if count == 0 || count > MAX_QUESTIONS {
+            return Err(Error::InvalidOption { name: "count", reason: format!("{count} is not in 1..={MAX_QUESTIONS}") });
+        }
+        if unseen.len() > MAX_EXCLUDE {
+            return Err(Error::InvalidOption { name: "unseen", reason: format!("{} ids, at most {MAX_EXCLUDE}", unseen.len()) });
+        }
+        let mut unseen_rows: Vec<usize> = unseen.iter().filter_map(|&id| self.row(MovieId(id))).collect();
+        unseen_rows.sort_unstable();
+        unseen_rows.dedup();
+        // A movie given with an unusable rating is still one not to ask again.
+        let by_row = &visitor.ratings.by_row;
+        unseen_rows
+            .extend((0..visitor.excluded.len()).filter(|&r| visitor.excluded[r] && by_row.binary_search_by_key(&r, |p| p.0).is_err()));
+        let answers = Answers { rated: &visitor.ratings.weights, unseen: &unseen_rows };
+        Ok(next_questions(
+            strategy,
+            &self.model.catalogue,
+            self.model.info.users,
+            self.model.mf.implicit.as_ref(),
+            self.index.cold_start_order(),
+            table,
+            &answers,
+            count,
+        ))
     }
 
     /// The starting grid: popular, well-rated movies (the cold-start order).

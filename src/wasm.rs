@@ -22,6 +22,9 @@ export interface RecommendOptions {
   count?: number; genres?: string[]; yearMin?: number; yearMax?: number; method?: Method;
   /** Movie ids never to recommend (seen, not interested, want to watch); at most 100,000. */
   exclude?: number[];
+  /** Familiar (0, the default) to discover (1): leans the list toward less popular movies of
+   *  genres not yet in it. */
+  discover?: number;
 }
 /** One row of an import file: whatever it says about the movie (all optional). */
 export interface WantedMovie { imdbId?: number; tmdbId?: number; title?: string; originalTitle?: string; year?: number; }
@@ -266,6 +269,25 @@ impl Recommender {
     #[wasm_bindgen(unchecked_return_type = "MethodInfo[]")]
     pub fn methods(&self) -> Result<JsValue, JsError> {
         to_js(&self.core.methods())
+    }
+
+    /// The next `count` movies (1..=100) to ask the visitor to rate, given their `ratings` and
+    /// the ids they answered "haven't seen it" (`unseen`; unknown ids ignored, bad elements
+    /// skipped); never one already rated or answered. Call again after every answer.
+    #[wasm_bindgen(unchecked_return_type = "MovieSummary[]")]
+    pub fn questions(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RawRating[]")] ratings: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] unseen: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
+    ) -> Result<JsValue, JsError> {
+        if !js_sys::Array::is_array(&ratings) || !js_sys::Array::is_array(&unseen) {
+            return Err(js_error("invalid questions: expected an array of ratings and an array of unseen ids"));
+        }
+        let ratings: Vec<RawRating> = js_sys::Array::from(&ratings).iter().map(|r| raw_rating(&r)).collect();
+        let unseen: Vec<u32> = js_sys::Array::from(&unseen).iter().filter_map(|v| v.as_f64().and_then(|v| whole("id", v).ok())).collect();
+        let visitor = self.core.fold_in(&ratings);
+        to_js(&self.core.questions(&visitor, &unseen, number("count", &count)? as usize).map_err(js_error)?)
     }
 
     /// Popular, well-rated movies for the starting grid.

@@ -438,3 +438,116 @@ fn import_rows_match_the_fixture_by_id_and_by_title() {
     assert!(matches!(&out[2], Match::Unmatched { reason } if reason.contains("No Such Movie")));
     assert!(rec.match_movies(&vec![Wanted::default(); 200_001]).is_err());
 }
+
+#[test]
+fn elicitation_never_asks_a_rated_or_unseen_movie_and_moves_after_an_answer() {
+    use movie_recs::elicit::{popularity_entropy, Strategy};
+    let rec = Recommender::new(common::model());
+    let table = popularity_entropy(
+        rec.model().catalogue.len(),
+        common::ratings().iter().filter_map(|r| rec.row(r.movie).map(|row| (row, r.rating))),
+    );
+    let given = user_ratings(50);
+    let (rated, unseen) = (&given[..6], [given[6].movie_id as u32, given[7].movie_id as u32, 999_999]);
+    let asked_not: HashSet<u32> = rated.iter().map(|r| r.movie_id as u32).chain(unseen).collect();
+    let visitor = rec.fold_in(rated);
+    for strategy in Strategy::COMPARED {
+        let rows = rec.questions_with(strategy, &visitor, &unseen, 30, Some(&table)).unwrap();
+        assert_eq!(rows.len(), 30, "{strategy:?}: the list fills");
+        let ids: Vec<u32> = rows.iter().map(|&r| rec.model().catalogue.movies[r].id.0).collect();
+        assert!(ids.iter().all(|id| !asked_not.contains(id)), "{strategy:?} asked a rated or unseen movie: {ids:?}");
+        assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len(), "{strategy:?}: unique");
+        // Answering the first question (either way) takes it off the list.
+        let first = ids[0];
+        let after_unseen = rec.questions_with(strategy, &visitor, &[unseen[0], unseen[1], first], 30, Some(&table)).unwrap();
+        assert!(after_unseen.iter().all(|&r| rec.model().catalogue.movies[r].id.0 != first), "{strategy:?}");
+        let mut more = rated.to_vec();
+        more.push(RawRating { movie_id: first as f64, rating: 4.0 });
+        let after_rating = rec.questions_with(strategy, &rec.fold_in(&more), &unseen, 30, Some(&table)).unwrap();
+        assert!(after_rating.iter().all(|&r| rec.model().catalogue.movies[r].id.0 != first), "{strategy:?}");
+    }
+    // The shipped call: summaries, the same rule, and a count out of range is an error.
+    let shipped = rec.questions(&visitor, &unseen, 8).unwrap();
+    assert!(shipped.len() == 8 && shipped.iter().all(|m| !asked_not.contains(&m.movie_id)));
+    assert!(matches!(rec.questions(&visitor, &[], 0), Err(Error::InvalidOption { name: "count", .. })));
+    assert!(matches!(rec.questions(&visitor, &[], 101), Err(Error::InvalidOption { name: "count", .. })));
+}
+
+#[test]
+fn a_haven_t_seen_it_answer_moves_the_factor_strategies_away_from_the_movie() {
+    use movie_recs::elicit::Strategy;
+    let rec = Recommender::new(common::model());
+    let visitor = rec.fold_in(&user_ratings(3)[..3]);
+    let before = rec.questions_with(Strategy::LikelySeen, &visitor, &[], 20, None).unwrap();
+    let first = rec.model().catalogue.movies[before[0]].id.0;
+    let after = rec.questions_with(Strategy::LikelySeen, &visitor, &[first], 20, None).unwrap();
+    // Not only the answered movie gone: the observed zero re-scores the others.
+    assert_ne!(&after[..19], &before[1..20], "an unseen answer changed nothing but the first place");
+}
+
+#[test]
+fn the_discover_control_at_familiar_is_todays_ranking_and_leans_to_less_popular_movies() {
+    let rec = Recommender::new(common::model());
+    let movies = &rec.model().catalogue.movies;
+    let mut popularity_drop = 0i64;
+    for user in [3u32, 50, 222] {
+        let visitor = rec.fold_in(&user_ratings(user));
+        let today = rec.recommend_for(&visitor, &RecommendOptions { count: 10, ..Default::default() }).unwrap();
+        let familiar = rec.recommend_for(&visitor, &RecommendOptions { count: 10, discover: 0.0, ..Default::default() }).unwrap();
+        assert_eq!(today, familiar);
+        let scores = rec.scores(&visitor, Method::Hybrid).unwrap();
+        let best = movie_recs::rank::top_k(
+            (0..scores.len())
+                .filter(|&r| movies[r].rating_count > 0 && !user_ratings(user).iter().any(|g| g.movie_id as u32 == movies[r].id.0))
+                .map(|r| (r, scores[r])),
+            10,
+            |r| movies[r].id,
+        );
+        assert_eq!(
+            today.items.iter().map(|i| i.movie.movie_id).collect::<Vec<_>>(),
+            best.iter().map(|&(r, _)| movies[r].id.0).collect::<Vec<_>>()
+        );
+        let discover = rec.recommend_for(&visitor, &RecommendOptions { count: 10, discover: 0.8, ..Default::default() }).unwrap();
+        assert_eq!(discover.items.len(), 10);
+        let seen: HashSet<u32> = user_ratings(user).iter().map(|r| r.movie_id as u32).collect();
+        assert!(discover.items.iter().all(|i| !seen.contains(&i.movie.movie_id)));
+        let count = |l: &movie_recs::Recommendations| l.items.iter().map(|i| i.movie.rating_count as i64).sum::<i64>();
+        popularity_drop += count(&today) - count(&discover);
+    }
+    assert!(popularity_drop > 0, "discover did not lean to less popular movies");
+    for bad in [-0.1f32, 1.5, f32::NAN] {
+        let err = rec.recommend(&user_ratings(3), &RecommendOptions { discover: bad, ..Default::default() }).unwrap_err();
+        assert!(matches!(err, Error::InvalidOption { name: "discover", .. }), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn the_discovery_curve_scores_the_lists_recommend_gives() {
+    use movie_recs::eval::{discovery, split};
+    let rec = Recommender::new(common::model());
+    let test = split(&common::ratings(), 0, 5).test;
+    let points = discovery::curve(&rec, Method::Hybrid, &test[..3], movie_recs::rank::DISCOVER_DIVERSITY).unwrap();
+    assert_eq!(points.len(), discovery::SETTINGS.len());
+    // Recompute the first user's novelty at 0.5 through recommend_for: the curve's shortcut
+    // (scores once, re-ranked per setting) must be the page's list.
+    let users = rec.model().info.users as f64;
+    let movies = &rec.model().catalogue.movies;
+    let at = discovery::SETTINGS.iter().position(|&d| d == 0.5).unwrap();
+    let novelty: f64 = test[..3]
+        .iter()
+        .map(|u| {
+            let exclude = u.given.iter().map(|g| g.movie_id as u32).collect();
+            let list = rec
+                .recommend_for(&rec.fold_in(&u.given), &RecommendOptions { count: 10, discover: 0.5, exclude, ..Default::default() })
+                .unwrap();
+            list.items
+                .iter()
+                .map(|i| -((movies[rec.row(MovieId(i.movie.movie_id)).unwrap()].rating_count.max(1) as f64) / users).log2())
+                .sum::<f64>()
+                / list.items.len() as f64
+        })
+        .sum::<f64>()
+        / 3.0;
+    assert!((points[at].novelty - novelty).abs() < 1e-9, "{} vs {novelty}", points[at].novelty);
+    assert!(points[at].novelty > points[0].novelty);
+}

@@ -428,6 +428,7 @@ fn hostile_api_calls_never_panic() {
                     exclude: (0..rng.below(4) * 50)
                         .map(|_| if rng.below(2) == 0 { ids[rng.below(ids.len())] } else { rng.below(1 << 20) as u32 })
                         .collect(),
+                    discover: [0.0, 0.3, 1.0, -0.5, f32::NAN, f32::INFINITY][rng.below(6)],
                 };
                 let _ = rec.recommend(&ratings, &options);
             }
@@ -457,6 +458,14 @@ fn hostile_api_calls_never_panic() {
                     })
                     .collect();
                 let _ = rec.match_movies(&rows);
+            }
+            _ if rng.below(2) == 0 => {
+                // First-minute questions: ratings and "haven't seen it" ids of every shape.
+                let ratings: Vec<RawRating> = (0..[0, 3, 500][rng.below(3)])
+                    .map(|_| RawRating { movie_id: odd[rng.below(odd.len())].abs().min(400.0).floor(), rating: odd[rng.below(odd.len())] })
+                    .collect();
+                let unseen: Vec<u32> = (0..[0, 5, 5_000][rng.below(3)]).map(|_| rng.next() as u32 % 500).collect();
+                let _ = rec.questions(&rec.fold_in(&ratings), &unseen, [0, 1, 8, 100, 101, usize::MAX][rng.below(6)]);
             }
             _ => {
                 let _ = rec.popular([0, 8, usize::MAX][rng.below(3)]);

@@ -187,6 +187,24 @@ fn search_lookup_and_metadata() {
     assert_eq!(get(&info, "dataset").as_string().as_deref(), Some("handmade"));
     let popular: Array = rec.popular(3.into()).unwrap().dyn_into().unwrap();
     assert_eq!(popular.length(), 3);
+    // The first questions: never a rated or unseen movie; bad unseen elements are skipped.
+    let unseen = Array::new();
+    for v in [JsValue::from(2.0), JsValue::from_str("3"), JsValue::NULL, JsValue::from(-1.0)] {
+        unseen.push(&v);
+    }
+    let asked: Vec<f64> = rec
+        .questions(ratings(&[(1.0, 5.0)]), unseen.into(), 6.into())
+        .unwrap()
+        .dyn_into::<Array>()
+        .unwrap()
+        .iter()
+        .map(|m| get(&m, "movieId").as_f64().unwrap())
+        .collect();
+    assert!(!asked.is_empty() && !asked.contains(&1.0) && !asked.contains(&2.0), "{asked:?}");
+    let msg = error_message(rec.questions(ratings(&[]), Array::new().into(), 0.into()).err().unwrap().into());
+    assert!(msg.contains("count"), "{msg}");
+    let msg = error_message(rec.questions(JsValue::NULL, Array::new().into(), 3.into()).err().unwrap().into());
+    assert!(msg.contains("invalid questions"), "{msg}");
 }
 
 #[wasm_bindgen_test]

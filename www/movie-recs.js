@@ -5,7 +5,7 @@
 //
 // `links="off"` leaves out the links to IMDb, TMDB and Letterboxd; `import="off"` the import
 // button (a Letterboxd zip, IMDb or MovieLens CSV, read in the browser, shown as a preview);
-// `method`, `year-min`, `year-max` shape the list; `lang` (or the page's language) picks the
+// `method`, `year-min`, `year-max` and `discover` (0 familiar to 1 discover) shape the list; `lang` (or the page's language) picks the
 // strings (English, French). Every attribute is also a property.
 // Styling from the host page: the custom properties --movie-recs-bg, -fg, -muted, -line,
 // -accent, -star, -star-off, -focus, -warn, -radius, -font; and ::part(box | heading | search |
@@ -18,7 +18,7 @@
 // API: `element.ratings`, `element.setRating(movieId, rating|null)`, `element.clear()` (returns
 // the ratings it removed) and `element.restore(removed)`.
 
-import { loadRecommender, whenComplete, DEFAULT_MODEL_URL } from './js/recommender.js';
+import { loadRecommender, whenComplete, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore } from './js/storage.js';
 import { MarkStore, marksKey } from './js/marks.js';
 import { applyImport, planImport, readHistory, undoImport } from './js/history.js';
@@ -77,7 +77,7 @@ function styleSheet() {
 let instances = 0;
 
 export class MovieRecsElement extends HTMLElement {
-  static observedAttributes = ['model', 'count', 'genres', 'storage-key', 'links', 'import', 'method', 'year-min', 'year-max', 'lang'];
+  static observedAttributes = ['model', 'count', 'genres', 'storage-key', 'links', 'import', 'method', 'year-min', 'year-max', 'lang', 'discover'];
 
   constructor() {
     super();
@@ -174,6 +174,20 @@ export class MovieRecsElement extends HTMLElement {
 
   set yearMax(y) {
     this.reflect('year-max', y);
+  }
+
+  /**
+   * Familiar (0) to discover (1): leans the list toward less popular movies. The default 0.3
+   * is the measured one (README, "Familiar or new": the most novelty for at most 2% accuracy).
+   */
+  get discover() {
+    const raw = this.getAttribute('discover');
+    const v = raw === null || raw.trim() === '' ? DEFAULT_DISCOVER : Number(raw);
+    return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : DEFAULT_DISCOVER;
+  }
+
+  set discover(d) {
+    this.setAttribute('discover', String(d));
   }
 
   get links() {
@@ -401,6 +415,7 @@ export class MovieRecsElement extends HTMLElement {
           yearMin: this.yearMin,
           yearMax: this.yearMax,
           exclude: this.marks.excluded(),
+          discover: this.discover,
         });
       } catch (err) {
         p.status.textContent = this.text.cannotShow(err.message);

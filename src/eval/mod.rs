@@ -2,6 +2,8 @@
 //! (the main strong-generalisation split and its variants, [`split`]), and metrics computed by
 //! folding each held-out user in through the very [`Recommender`] calls the browser makes.
 
+pub mod discovery;
+pub mod elicitation;
 mod split;
 
 pub use split::{

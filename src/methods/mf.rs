@@ -77,7 +77,8 @@ impl ImplicitFactors {
         confidence(self.alpha, self.rating_offset, self.recency_half_life, rating, age)
     }
 
-    fn gram(&self) -> &[f64] {
+    /// `Y^T Y`, computed once.
+    pub fn gram(&self) -> &[f64] {
         self.gram.get_or_init(|| self.item_factors.gram())
     }
 }

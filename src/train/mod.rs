@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod content;
 pub mod ease;
+pub mod first_minute;
 pub mod interactions;
 pub mod item_knn;
 pub mod mf;

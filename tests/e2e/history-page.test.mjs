@@ -153,7 +153,10 @@ test('the star control is the WAI-ARIA rating slider: 0 is not rated, Page Up/Do
   const { page, context } = await openPage(env.browser);
   await page.goto(env.server.origin + '/');
   await ready(page);
-  const control = page.locator('#starter > li:first-child .stars');
+  // A search result: it stays listed once rated (a starter question is replaced by the next).
+  await page.fill('#search', 'toy story');
+  const control = page.locator('#search-results > li:first-child .stars');
+  await control.waitFor();
   const state = async () => [await control.getAttribute('aria-valuemin'), await control.getAttribute('aria-valuemax'), await control.getAttribute('aria-valuenow'), await control.getAttribute('aria-valuetext')];
   assert.deepEqual(await state(), ['0', '5', '0', 'not rated']);
   await control.focus();

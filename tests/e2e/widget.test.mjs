@@ -207,6 +207,17 @@ test('the widget takes method, years and language, hides on hidden, and is style
   const after = await second((w) => [...w.shadowRoot.querySelectorAll('ol > li')].map((li) => Number(li.dataset.movieId)));
   assert.notDeepEqual(after, before);
   assert.ok(itemKnn.length > 0);
+  // discover: the measured default 0.3, clamped, and it re-ranks.
+  assert.equal(await second((w) => w.discover), 0.3);
+  await page.evaluate(() => { const w = document.querySelector('#second'); w.method = 'hybrid'; w.discover = 0; });
+  await page.waitForFunction(() => document.querySelector('#second').shadowRoot.querySelectorAll('ol > li').length === 6);
+  const familiar = await second((w) => [...w.shadowRoot.querySelectorAll('ol > li')].map((li) => Number(li.dataset.movieId)));
+  await page.evaluate(() => { document.querySelector('#second').setAttribute('discover', '7'); });
+  assert.equal(await second((w) => w.discover), 1, 'clamped to 1');
+  await page.waitForFunction((f) => {
+    const ids = [...document.querySelector('#second').shadowRoot.querySelectorAll('ol > li')].map((li) => Number(li.dataset.movieId));
+    return ids.length === 6 && ids.join() !== f.join();
+  }, familiar);
   // Styling hooks from the host page.
   assert.equal(await second((w) => getComputedStyle(w.shadowRoot.querySelector('.title')).color), 'rgb(1, 2, 3)');
   assert.equal(await second((w) => getComputedStyle(w.shadowRoot.querySelector('h2')).color), 'rgb(4, 5, 6)');

@@ -1,9 +1,10 @@
 // The demo page: search and rate movies, see recommendations re-rank on every change.
 // All text from the model or storage is rendered with textContent, never parsed as HTML.
 
-import { DEFAULT_MODEL_URL, loadRecommender, whenComplete } from './recommender.js';
+import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, whenComplete } from './recommender.js';
 import { RatingStore } from './storage.js';
 import { MarkStore, marksKey } from './marks.js';
+import { UnseenList, nextQuestions, unseenKey } from './questions.js';
 import { STRINGS } from './strings.js';
 import { ImportError, applyImport, exportJson, imdbCsv, letterboxdCsv, planImport, readHistory, recommendationsCsv, undoImport } from './history.js';
 import { el, importPreview, keepingFocus, movieItem } from './render.js';
@@ -12,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 const store = new RatingStore();
 store.onWarning = (warning) => notice(warning, { kind: 'warning' });
 const marks = new MarkStore(marksKey(store.key));
+const unseen = new UnseenList(unseenKey(store.key));
 let lastRecommendations = [];
 let recommender = null;
 let similarTo = null;
@@ -120,6 +122,7 @@ function filters() {
     yearMax: year('year-max'),
     method: $('method').value,
     exclude: marks.excluded(),
+    discover: Number($('discover').value) / 100,
   };
 }
 
@@ -181,7 +184,7 @@ function render() {
     renderRecommendations();
     renderSearch();
     renderSimilar();
-    renderList($('starter'), recommender.popular(8));
+    renderList($('starter'), nextQuestions(recommender, store.list(), unseen, 8), () => ({ onUnseen: (m) => { unseen.add(m.movieId); render(); } }));
   });
 }
 
@@ -240,6 +243,7 @@ function confirmImport(plan) {
 
 function clearAll() {
   const before = store.clear();
+  unseen.clear();
   render();
   notice(`Cleared ${before.length} rating${before.length === 1 ? '' : 's'}.`, {
     actions: [['Undo', () => { store.restore(before); render(); }]],
@@ -248,6 +252,7 @@ function clearAll() {
 
 function wire() {
   $('search').disabled = false;
+  $('discover').value = String(Math.round(DEFAULT_DISCOVER * 100));
   $('search').addEventListener('input', renderSearch);
   $('filters').addEventListener('input', renderRecommendations);
   $('filters').addEventListener('submit', (e) => e.preventDefault());

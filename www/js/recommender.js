@@ -12,6 +12,9 @@ import init, { Recommender } from '../pkg/movie_recs.js';
 const WASM_URL = new URL('../pkg/movie_recs_bg.wasm', import.meta.url);
 /** The default model, resolved relative to this module so it works from any page path. */
 export const DEFAULT_MODEL_URL = new URL('../model.bin', import.meta.url);
+/** Where the page's and the widget's familiar-to-discover control starts: the core's
+ *  `PAGE_DISCOVER`, measured in `./build.sh first-minute` (README, "Familiar or new"). */
+export const DEFAULT_DISCOVER = 0.3;
 
 let wasmReady = null;
 const models = new Map();

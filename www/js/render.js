@@ -64,7 +64,7 @@ export function movieLinks(movie, text = EN) {
  * the seen / not interested / want to watch toggles; `links: false` leaves out the links out;
  * `text` is the strings table (`strings.js`), English by default.
  */
-export function movieItem(movie, { rating, onRate, onMore, predicted, reasons, mark = null, onMark, links = true, text = EN }) {
+export function movieItem(movie, { rating, onRate, onMore, onUnseen, predicted, reasons, mark = null, onMark, links = true, text = EN }) {
   const li = el('li', 'movie');
   li.dataset.movieId = String(movie.movieId);
   li.setAttribute('part', 'movie');
@@ -102,6 +102,7 @@ export function movieItem(movie, { rating, onRate, onMore, predicted, reasons, m
     b.addEventListener('click', onClick);
     row.append(b);
   };
+  if (onUnseen && rating === null) button('unseen', text.unseen, text.unseenLabel(movie.title), () => onUnseen(movie));
   if (onMore) button('more', text.more, text.moreLabel(movie.title), onMore);
   if (rating !== null) button('remove', text.remove, text.removeLabel(movie.title), () => onRate(null));
   if (onMark && rating === null) {

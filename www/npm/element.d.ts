@@ -8,6 +8,8 @@ export class MovieRecsElement extends HTMLElement {
   setRating(movieId: number, rating: number | null): void;
   /** Removes every rating of this widget's storage key; returns them, for `restore`. */
   clear(): { movieId: number; rating: number; ratedAt: number }[];
+  /** Familiar (0, the default) to discover (1), reflected as the `discover` attribute. */
+  discover: number;
   /** Puts back the ratings `clear` returned. */
   restore(removed: { movieId: number; rating: number; ratedAt: number }[]): void;
 }

@@ -10,6 +10,7 @@ pub const USAGE: &str = "\
 usage:
   trainer model --data DIR [--out FILE] [settings]      train on a MovieLens folder, write the packed model
   trainer eval DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [settings]
+  trainer first-minute DIR [--folds 0,1,2,3,4] [--json FILE] [settings]  (elicitation strategies, the discover trade-off)
                                                          run the protocol of shared/EVAL.md, print the table
   trainer tune DIR [--fold F] [--method M] --grid 'alpha=1,2 implicit-reg=5,20' [settings]
                                                          grid search on the validation users of a fold's training users

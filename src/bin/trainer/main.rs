@@ -123,6 +123,38 @@ fn cmd_eval(mut args: Args) -> Result<()> {
     Ok(())
 }
 
+/// The first-minute report: elicitation strategies and the discover control's trade-off.
+fn cmd_first_minute(mut args: Args) -> Result<()> {
+    let folds: Vec<u32> = match args.value("--folds")? {
+        Some(v) => v
+            .split(',')
+            .map(|f| {
+                f.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|&f| f < 5)
+                    .ok_or_else(|| usage_error(format!("--folds {v}: a comma-separated list of 0..=4")))
+            })
+            .collect::<Result<_>>()?,
+        None => vec![0, 1, 2, 3, 4],
+    };
+    let json = args.value("--json")?.map(PathBuf::from);
+    let tmdb = args.value("--tmdb")?.map(PathBuf::from);
+    let mut s = settings(&mut args)?;
+    s.progress = false;
+    let rest = args.finish()?;
+    let [dir] = rest.as_slice() else { return Err(usage_error("first-minute needs exactly one DATA_DIR".into())) };
+    let ds = read_with_metadata(Path::new(dir), ReadOptions::default(), tmdb)?;
+    let report = movie_recs::train::first_minute::first_minute(&ds, &folds, &s)?;
+    println!("{}", report.table());
+    if let Some(path) = &json {
+        write(path, report.json().as_bytes())?;
+        write(&path.with_extension("svg"), report.svg().as_bytes())?;
+        eprintln!("wrote {} and its .svg", path.display());
+    }
+    Ok(())
+}
+
 /// Grid search on the validation split of one fold's training users (never its test users).
 fn cmd_tune(mut args: Args) -> Result<()> {
     if args.0.first().is_none_or(|a| a.starts_with("--")) {
@@ -331,6 +363,7 @@ fn main() -> ExitCode {
     let result = match cmd.as_str() {
         "model" => cmd_model(args),
         "eval" => cmd_eval(args),
+        "first-minute" => cmd_first_minute(args),
         "synth" => cmd_synth(args),
         "tune" => cmd_tune(args),
         "split" => cmd_split(args),

@@ -1,0 +1,305 @@
+//! The first-minute report (issue 16): on every main fold and every future-visitors cut, a
+//! model trained on the training users with the committed model's learned choices (replayed,
+//! so the run takes minutes, not a search per fold), then the elicitation simulation
+//! ([`crate::eval::elicitation`]) for every strategy, and the familiar-to-discover curve
+//! ([`crate::eval::discovery`]) for the popularity penalty alone and for it with genre
+//! diversity. `./build.sh eval` writes it beside the main report.
+
+use serde::Serialize;
+
+use crate::data::Dataset;
+use crate::elicit::{popularity_entropy, Strategy};
+use crate::error::Result;
+use crate::eval::{bootstrap_interval, discovery, elicitation, future_split, split, TestUser, FUTURE_CUTS};
+use crate::methods::Method;
+use crate::recommender::Recommender;
+use crate::train::{build_model, TrainSettings};
+
+/// One strategy after some questions, on one split.
+#[derive(Clone, Debug, Serialize)]
+pub struct ElicitationRow {
+    /// Strategy name.
+    pub strategy: String,
+    /// `main` (the folds) or `future` (the cuts).
+    pub split: String,
+    /// Questions asked.
+    pub asked: usize,
+    /// Mean NDCG@10 over folds (or cuts) of the hybrid folded in with the answers.
+    #[serde(rename = "ndcg@10")]
+    pub ndcg: f64,
+    /// 95% bootstrap interval over users.
+    pub ndcg_ci95: [f64; 2],
+    /// Mean questions answered with a rating.
+    pub answered: f64,
+    /// Users counted (with a relevant hidden movie).
+    pub users: usize,
+}
+
+/// One setting of the discover control, on one split.
+#[derive(Clone, Debug, Serialize)]
+pub struct DiscoveryRow {
+    /// `popularity penalty` or `penalty + genre diversity`.
+    pub form: String,
+    /// `main` or `future`.
+    pub split: String,
+    /// The control's setting.
+    pub discover: f32,
+    /// Mean NDCG@10.
+    #[serde(rename = "ndcg@10")]
+    pub ndcg: f64,
+    /// 95% bootstrap interval over users.
+    pub ndcg_ci95: [f64; 2],
+    /// Mean recall@10.
+    #[serde(rename = "r@10")]
+    pub recall: f64,
+    /// Catalogue coverage@10.
+    #[serde(rename = "coverage@10")]
+    pub coverage: f64,
+    /// Mean self-information of a recommended movie, bits.
+    pub novelty: f64,
+    /// Mean pairwise genre Jaccard distance within a list.
+    pub diversity: f64,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct FirstMinute {
+    /// Data set.
+    pub dataset: String,
+    /// Folds of the main split.
+    pub folds: Vec<u32>,
+    /// The elicitation curves.
+    pub elicitation: Vec<ElicitationRow>,
+    /// The trade-off curves.
+    pub discovery: Vec<DiscoveryRow>,
+}
+
+/// The two forms of the control the curve compares: genre diversity's weight beside novelty.
+pub const FORMS: [(&str, f32); 2] = [("popularity penalty", 0.0), ("penalty + genre diversity", 0.5)];
+
+/// Runs the report on `folds` and the future cuts of `data`.
+pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> Result<FirstMinute> {
+    let cuts: Vec<(&str, Vec<crate::eval::RatingRecord>, Vec<TestUser>)> = folds
+        .iter()
+        .map(|&f| {
+            let s = split(&data.ratings, f, 5);
+            ("main", s.train, s.test)
+        })
+        .chain(FUTURE_CUTS.iter().map(|&q| {
+            let s = future_split(&data.ratings, q);
+            ("future", s.train, s.test)
+        }))
+        .collect();
+    // Per (split, strategy, asked): per-cut NDCG lists and answered means.
+    type Acc = (Vec<Vec<f64>>, Vec<f64>);
+    type Curve = (Vec<Vec<f64>>, Vec<discovery::DiscoveryPoint>);
+    let mut elicit: Vec<((String, &'static str, usize), Acc)> = Vec::new();
+    let mut disc: Vec<((String, &'static str, u32), Curve)> = Vec::new();
+    for (split_name, train, test) in &cuts {
+        let model = build_model(&data.name, &data.movies, &data.tags, train, &settings.check()?)?;
+        let rec = Recommender::from_bytes(&model.to_bytes()?)?;
+        let table =
+            popularity_entropy(rec.model().catalogue.len(), train.iter().filter_map(|r| rec.row(r.movie).map(|row| (row, r.rating))));
+        for strategy in Strategy::COMPARED {
+            for p in elicitation::simulate(&rec, strategy, test, Some(&table))? {
+                let mean = p.ndcg.iter().sum::<f64>() / p.ndcg.len().max(1) as f64;
+                eprintln!(
+                    "{split_name} {:<28} after {:>2} questions: NDCG@10 {mean:.4}, answered {:.2}",
+                    strategy.name(),
+                    p.asked,
+                    p.answered
+                );
+                let key = (split_name.to_string(), strategy.name(), p.asked);
+                let slot = match elicit.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, acc)) => acc,
+                    None => {
+                        elicit.push((key, (Vec::new(), Vec::new())));
+                        &mut elicit.last_mut().expect("pushed").1
+                    }
+                };
+                slot.0.push(p.ndcg);
+                slot.1.push(p.answered);
+            }
+        }
+        for (form, w) in FORMS {
+            for p in discovery::curve(&rec, Method::Hybrid, test, w)? {
+                let key = (split_name.to_string(), form, (p.discover * 100.0).round() as u32);
+                let slot = match disc.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, acc)) => acc,
+                    None => {
+                        disc.push((key, (Vec::new(), Vec::new())));
+                        &mut disc.last_mut().expect("pushed").1
+                    }
+                };
+                slot.0.push(p.ndcg.clone());
+                slot.1.push(p);
+            }
+        }
+    }
+    let mean_of_means = |groups: &[Vec<f64>]| {
+        groups.iter().map(|g| g.iter().sum::<f64>() / g.len().max(1) as f64).sum::<f64>() / groups.len().max(1) as f64
+    };
+    let avg = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+    let elicitation = elicit
+        .into_iter()
+        .map(|((split, strategy, asked), (groups, answered))| {
+            let (lo, hi) = bootstrap_interval(&groups, 1000);
+            ElicitationRow {
+                strategy: strategy.into(),
+                split,
+                asked,
+                ndcg: mean_of_means(&groups),
+                ndcg_ci95: [lo, hi],
+                answered: avg(&answered),
+                users: groups.iter().map(Vec::len).sum(),
+            }
+        })
+        .collect();
+    let discovery = disc
+        .into_iter()
+        .map(|((split, form, _), (groups, points))| {
+            let (lo, hi) = bootstrap_interval(&groups, 1000);
+            let of = |f: &dyn Fn(&discovery::DiscoveryPoint) -> f64| avg(&points.iter().map(f).collect::<Vec<_>>());
+            DiscoveryRow {
+                form: form.into(),
+                split,
+                discover: points[0].discover,
+                ndcg: mean_of_means(&groups),
+                ndcg_ci95: [lo, hi],
+                recall: of(&|p| p.recall),
+                coverage: of(&|p| p.coverage),
+                novelty: of(&|p| p.novelty),
+                diversity: of(&|p| p.diversity),
+            }
+        })
+        .collect();
+    Ok(FirstMinute { dataset: data.name.clone(), folds: folds.to_vec(), elicitation, discovery })
+}
+
+impl FirstMinute {
+    /// Markdown tables: NDCG@10 (answered) by strategy and questions; the trade-off curves.
+    pub fn table(&self) -> String {
+        let mut s = format!("{} — first minute: NDCG@10 [95% interval] (questions answered) after k questions\n\n| split | strategy | k 3 | k 5 | k 10 | k 20 |\n|---|---|---|---|---|---|\n", self.dataset);
+        let mut keys: Vec<(&str, &str)> = Vec::new();
+        for r in &self.elicitation {
+            if !keys.contains(&(r.split.as_str(), r.strategy.as_str())) {
+                keys.push((r.split.as_str(), r.strategy.as_str()));
+            }
+        }
+        for (split, strategy) in keys {
+            let cells: Vec<String> = self
+                .elicitation
+                .iter()
+                .filter(|r| r.split == split && r.strategy == strategy)
+                .map(|r| format!("{:.4} [{:.3}, {:.3}] ({:.1})", r.ndcg, r.ndcg_ci95[0], r.ndcg_ci95[1], r.answered))
+                .collect();
+            s += &format!("| {split} | {strategy} | {} |\n", cells.join(" | "));
+        }
+        s += "\nFamiliar to discover: the control's trade-off\n\n| split | form | discover | NDCG@10 | R@10 | coverage@10 | novelty (bits) | diversity |\n|---|---|---|---|---|---|---|---|\n";
+        for r in &self.discovery {
+            s += &format!(
+                "| {} | {} | {:.1} | {:.4} [{:.3}, {:.3}] | {:.4} | {:.3} | {:.2} | {:.3} |\n",
+                r.split, r.form, r.discover, r.ndcg, r.ndcg_ci95[0], r.ndcg_ci95[1], r.recall, r.coverage, r.novelty, r.diversity
+            );
+        }
+        s
+    }
+
+    /// The report as pretty JSON.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("plain data serialises")
+    }
+
+    /// Two charts side by side: NDCG@10 against questions asked, one line per strategy and
+    /// split; NDCG@10 against novelty, one line per form of the control and split.
+    pub fn svg(&self) -> String {
+        const COLOURS: [&str; 8] = ["#888888", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];
+        let (w, h, pad) = (460.0, 300.0, 48.0);
+        let mut svg = String::new();
+        let mut legend: Vec<(String, usize, bool)> = Vec::new();
+        let mut panel = |title: &str, x0: f64, lines: Vec<(String, Vec<(f64, f64)>)>, xlabel: &str| {
+            let pts = lines.iter().flat_map(|(_, p)| p.iter().copied());
+            let (xmin, xmax, ymax) = pts.fold((f64::MAX, f64::MIN, 0.0f64), |(a, b, c), (x, y)| (a.min(x), b.max(x), c.max(y)));
+            let ymax = ymax.max(1e-9) * 1.1;
+            let span = (xmax - xmin).max(1e-9);
+            let px = |x: f64| x0 + pad + (x - xmin) / span * (w - 2.0 * pad);
+            let py = |y: f64| h - pad - y / ymax * (h - 2.0 * pad);
+            svg += &format!("<text x=\"{}\" y=\"20\" font-size=\"14\" text-anchor=\"middle\">{title}</text>\n", x0 + w / 2.0);
+            svg += &format!("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#000\"/>\n", px(xmin), py(0.0), px(xmax), py(0.0));
+            svg += &format!("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#000\"/>\n", px(xmin), py(0.0), px(xmin), py(ymax));
+            for i in 0..=4 {
+                let x = xmin + span * i as f64 / 4.0;
+                let y = ymax * i as f64 / 4.0;
+                svg += &format!(
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{x:.1}</text>\n",
+                    px(x),
+                    py(0.0) + 14.0
+                );
+                svg += &format!(
+                    "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{y:.3}</text>\n",
+                    px(xmin) - 4.0,
+                    py(y) + 3.0
+                );
+            }
+            svg += &format!("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{xlabel}</text>\n", x0 + w / 2.0, h - 10.0);
+            for (name, p) in lines {
+                // One colour per strategy (or form), whatever the split; future dashed.
+                let what = name.split_once(' ').map_or(name.as_str(), |(_, w)| w).to_string();
+                let i = match legend.iter().position(|l| l.0 == what) {
+                    Some(i) => i,
+                    None => {
+                        legend.push((what, legend.len(), false));
+                        legend.len() - 1
+                    }
+                };
+                let dash = if name.starts_with("future") { " stroke-dasharray=\"5,3\"" } else { "" };
+                let pts: Vec<String> = p.iter().map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y))).collect();
+                svg += &format!(
+                    "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"{dash} points=\"{}\"/>\n",
+                    COLOURS[i % COLOURS.len()],
+                    pts.join(" ")
+                );
+            }
+        };
+        let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        for r in &self.elicitation {
+            let name = format!("{} {}", r.split, r.strategy);
+            match lines.iter_mut().find(|l| l.0 == name) {
+                Some(l) => l.1.push((r.asked as f64, r.ndcg)),
+                None => lines.push((name, vec![(r.asked as f64, r.ndcg)])),
+            }
+        }
+        panel("NDCG@10 after k questions", 0.0, lines, "questions asked");
+        let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        for r in &self.discovery {
+            let name = format!("{} {}", r.split, r.form);
+            match lines.iter_mut().find(|l| l.0 == name) {
+                Some(l) => l.1.push((r.novelty, r.ndcg)),
+                None => lines.push((name, vec![(r.novelty, r.ndcg)])),
+            }
+        }
+        panel("NDCG@10 against novelty (discover 0 to 0.8)", w, lines, "mean novelty, bits");
+        let mut out = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n",
+            2.0 * w,
+            h + 18.0 * (legend.len() + 1) as f64 + 10.0
+        );
+        out += &svg;
+        legend.push(("future visitors (dashed); main split (solid)".into(), usize::MAX, true));
+        let rows = legend.len();
+        for (name, i, future) in legend {
+            let y = h + 12.0 + 18.0 * i.min(rows - 1) as f64;
+            let dash = if future { " stroke-dasharray=\"5,3\"" } else { "" };
+            let i = if future { 0 } else { i };
+            out += &format!(
+                "<line x1=\"{pad}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"{}\" stroke-width=\"3\"{dash}/><text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>\n",
+                pad + 24.0,
+                COLOURS[i % COLOURS.len()],
+                pad + 30.0,
+                y + 4.0,
+                name.replace('&', "&amp;").replace('<', "&lt;")
+            );
+        }
+        out + "</svg>\n"
+    }
+}
