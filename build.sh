@@ -13,9 +13,10 @@
 #                    public baselines (implicit, EASE, Surprise) from PyPI on the same split
 #   first-minute DIR [--folds 0,1,2,3,4] [--json FILE]
 #                    the first minute (issue 16): which movies to ask first (elicitation
-#                    strategies, simulated on held-out users) and the familiar-to-discover
-#                    trade-off; the committed model's learned choices replayed per fold, about
-#                    3 minutes; writes eval/first-minute.json and .svg (also run by eval)
+#                    strategies, simulated on held-out users), the familiar-to-discover
+#                    trade-off and movie night's aggregations on synthetic groups; the committed
+#                    model's learned choices replayed per fold, about 5 minutes; writes
+#                    eval/first-minute.json and .svg (also run by eval)
 #   spark DIR [--out FILE] [--master M] [--rank N]
 #                    the Spark path: normalise DIR's ratings, train Spark MLlib ALS (explicit and
 #                    implicit), import the Parquet factors, pack (default www/model-spark.bin)

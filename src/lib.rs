@@ -39,6 +39,7 @@ pub mod eval;
 pub mod factors;
 pub mod fold_in;
 pub mod format;
+pub mod group;
 pub mod kernels;
 pub mod matching;
 pub mod methods;

@@ -128,6 +128,33 @@ pub struct Recommendations {
     pub skipped_count: usize,
 }
 
+/// One pick of a movie-night list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupPick {
+    /// The movie (its fields sit beside the others in JSON).
+    #[serde(flatten)]
+    pub movie: MovieSummary,
+    /// The group's score (comparable within one list only).
+    pub score: f32,
+    /// Each member's predicted stars, in the order the members were given.
+    pub predicted_ratings: Vec<f32>,
+    /// The members (indexes) whose own best candidates include it: whose taste it serves.
+    pub serves: Vec<usize>,
+}
+
+/// The answer of [`crate::Recommender::recommend_group`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRecommendations {
+    /// Best first; never a movie any member rated.
+    pub items: Vec<GroupPick>,
+    /// How the members' scores were combined.
+    pub aggregation: crate::group::Aggregation,
+    /// Members in the group.
+    pub members: usize,
+}
+
 /// One movie of a "more like this" list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Similar {

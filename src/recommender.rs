@@ -10,12 +10,13 @@ use crate::elicit::{next_questions, Answers, Strategy, MAX_QUESTIONS};
 use crate::error::{Error, Result};
 use crate::fold_in::ExplicitUser;
 use crate::format::FORMAT_VERSION;
+use crate::group::{aggregate, Aggregation, MAX_MEMBERS};
 use crate::matching::{Match, Matcher, Wanted, MAX_WANTED};
 use crate::methods::{hybrid, popular, predicted_stars, Context, Contributions, Folded, Method, Ratings, REGISTRY};
 use crate::model::{Model, ModelInfo};
 use crate::rank::{
-    discover, discover_pool, explain, top_k, Filter, RecommendOptions, Recommendation, Recommendations, Similar, SimilarMovies,
-    DISCOVER_DIVERSITY, MAX_EXCLUDE,
+    discover, discover_pool, explain, top_k, Filter, GroupPick, GroupRecommendations, RecommendOptions, Recommendation, Recommendations,
+    Similar, SimilarMovies, DISCOVER_DIVERSITY, MAX_EXCLUDE,
 };
 use crate::ratings::{check_ratings, RawRating, SkippedRating};
 
@@ -224,6 +225,70 @@ impl Recommender {
             skipped: visitor.skipped.clone(),
             skipped_count: visitor.skipped_count,
         })
+    }
+
+    /// Movie night: one list for every member's ratings ([`crate::group`]). Never a movie any
+    /// member rated or `options.exclude` names; each pick lists the members it serves and
+    /// every member's predicted stars. A group of one is that visitor's own ranking.
+    pub fn recommend_group(
+        &self,
+        members: &[Vec<RawRating>],
+        options: &RecommendOptions,
+        aggregation: Aggregation,
+    ) -> Result<GroupRecommendations> {
+        if members.is_empty() || members.len() > MAX_MEMBERS {
+            return Err(Error::InvalidOption {
+                name: "members",
+                reason: format!("{} members, a group has 1 to {MAX_MEMBERS}", members.len()),
+            });
+        }
+        let catalogue = &self.model.catalogue;
+        let filter = Filter::new(options, catalogue)?;
+        let method = self.resolve(options.method)?;
+        let ranks_unrated = method.entry().ranks_unrated;
+        let visitors: Vec<Visitor> = members.iter().map(|m| self.fold_in(m)).collect();
+        let candidates: Vec<usize> = (0..catalogue.len())
+            .filter(|&r| {
+                visitors.iter().all(|v| !v.excluded[r])
+                    && (catalogue.movies[r].rating_count > 0 || ranks_unrated)
+                    && filter.keeps(catalogue, r)
+            })
+            .collect();
+        let mut scores = Vec::with_capacity(visitors.len());
+        for v in &visitors {
+            scores.push(if v.ratings.all.is_empty() && method != Method::Popular {
+                // No ratings: the cold-start order, as a single visitor gets it.
+                let order = self.index.cold_start_order();
+                let mut s = vec![f32::NEG_INFINITY; catalogue.len()];
+                let n = order.len() as f32;
+                for (i, &r) in order.iter().enumerate() {
+                    s[r] = 1.0 - i as f32 / n;
+                }
+                s
+            } else {
+                self.folded(&self.context(v), method)?.scores()
+            });
+        }
+        // A member without ratings ranks unrated movies last; keep the scores finite for the z-scores.
+        for s in &mut scores {
+            let floor = candidates.iter().map(|&r| s[r]).filter(|x| x.is_finite()).fold(f32::INFINITY, f32::min);
+            for &r in &candidates {
+                if !s[r].is_finite() {
+                    s[r] = if floor.is_finite() { floor - 1.0 } else { 0.0 };
+                }
+            }
+        }
+        let picks = aggregate(&scores, &candidates, options.count, aggregation, |r| catalogue.movies[r].id.0);
+        let items = picks
+            .into_iter()
+            .map(|(row, score, serves)| GroupPick {
+                movie: catalogue.summary(row),
+                score,
+                predicted_ratings: visitors.iter().map(|v| self.predict_row(&self.context(v), row, method)).collect(),
+                serves,
+            })
+            .collect();
+        Ok(GroupRecommendations { items, aggregation, members: members.len() })
     }
 
     /// The method actually used: every method but the hybrid needs its table; the hybrid with

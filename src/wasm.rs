@@ -26,6 +26,11 @@ export interface RecommendOptions {
    *  genres not yet in it. */
   discover?: number;
 }
+/** How movie night combines its members' tastes. */
+export type Aggregation = "fair" | "average" | "leastMisery";
+/** One pick of a movie-night list: whose taste it serves (member indexes) and each member's predicted stars. */
+export interface GroupPick extends MovieSummary { score: number; predictedRatings: number[]; serves: number[]; }
+export interface GroupRecommendations { items: GroupPick[]; aggregation: Aggregation; members: number; }
 /** One row of an import file: whatever it says about the movie (all optional). */
 export interface WantedMovie { imdbId?: number; tmdbId?: number; title?: string; originalTitle?: string; year?: number; }
 /** The catalogue movie of a row, or why there is none. */
@@ -269,6 +274,32 @@ impl Recommender {
     #[wasm_bindgen(unchecked_return_type = "MethodInfo[]")]
     pub fn methods(&self) -> Result<JsValue, JsError> {
         to_js(&self.core.methods())
+    }
+
+    /// Movie night: one list for several people's ratings (`members`: one `RawRating[]` each,
+    /// 1 to 8), combined by `aggregation` ("fair" by default, "average", "leastMisery"). Never
+    /// a movie any member rated; each pick says whose taste it serves (`serves`: member
+    /// indexes) and every member's predicted stars.
+    #[wasm_bindgen(js_name = recommendGroup, unchecked_return_type = "GroupRecommendations")]
+    pub fn recommend_group(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RawRating[][]")] members: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RecommendOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Aggregation | undefined")] aggregation: JsValue,
+    ) -> Result<JsValue, JsError> {
+        if !js_sys::Array::is_array(&members) {
+            return Err(js_error("invalid members: expected an array of rating arrays"));
+        }
+        let mut lists = Vec::new();
+        for m in js_sys::Array::from(&members).iter() {
+            if !js_sys::Array::is_array(&m) {
+                return Err(js_error("invalid members: each member is an array of {movieId, rating}"));
+            }
+            lists.push(js_sys::Array::from(&m).iter().map(|r| raw_rating(&r)).collect::<Vec<RawRating>>());
+        }
+        let aggregation =
+            if aggregation.is_undefined() || aggregation.is_null() { Default::default() } else { from_js(aggregation, "aggregation")? };
+        to_js(&self.core.recommend_group(&lists, &self::options(options)?, aggregation).map_err(js_error)?)
     }
 
     /// The next `count` movies (1..=100) to ask the visitor to rate, given their `ratings` and

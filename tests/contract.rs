@@ -551,3 +551,71 @@ fn the_discovery_curve_scores_the_lists_recommend_gives() {
     assert!((points[at].novelty - novelty).abs() < 1e-9, "{} vs {novelty}", points[at].novelty);
     assert!(points[at].novelty > points[0].novelty);
 }
+
+#[test]
+fn a_group_of_one_is_the_visitors_own_list_and_no_pick_is_one_a_member_rated() {
+    use movie_recs::group::Aggregation;
+    let rec = Recommender::new(common::model());
+    for user in [3u32, 50, 222] {
+        let given = user_ratings(user);
+        let own: Vec<u32> = rec
+            .recommend(&given, &RecommendOptions { count: 15, ..Default::default() })
+            .unwrap()
+            .items
+            .iter()
+            .map(|i| i.movie.movie_id)
+            .collect();
+        for aggregation in Aggregation::ALL {
+            let group = rec
+                .recommend_group(std::slice::from_ref(&given), &RecommendOptions { count: 15, ..Default::default() }, aggregation)
+                .unwrap();
+            let ids: Vec<u32> = group.items.iter().map(|i| i.movie.movie_id).collect();
+            assert_eq!(ids, own, "user {user}, {aggregation:?}: a group of one is the single ranking");
+        }
+    }
+    let members = vec![user_ratings(3), user_ratings(50), user_ratings(222), vec![]];
+    let rated: HashSet<u32> = members.iter().flatten().map(|r| r.movie_id as u32).collect();
+    for aggregation in Aggregation::ALL {
+        let out =
+            rec.recommend_group(&members, &RecommendOptions { count: 12, exclude: vec![1, 2], ..Default::default() }, aggregation).unwrap();
+        assert_eq!(out.items.len(), 12);
+        assert_eq!(out.members, 4);
+        for p in &out.items {
+            assert!(
+                !rated.contains(&p.movie.movie_id) && p.movie.movie_id > 2,
+                "{aggregation:?}: {} was rated or excluded",
+                p.movie.movie_id
+            );
+            assert_eq!(p.predicted_ratings.len(), 4);
+            assert!(p.serves.iter().all(|&m| m < 4));
+        }
+    }
+    // Fair spreads the list: every member with ratings is served at least once in twelve picks.
+    let fair = rec.recommend_group(&members[..3], &RecommendOptions { count: 12, ..Default::default() }, Aggregation::Fair).unwrap();
+    for m in 0..3 {
+        assert!(fair.items.iter().any(|p| p.serves.contains(&m)), "member {m} is never served");
+    }
+    for n in [0usize, 9] {
+        let many = vec![user_ratings(3); n];
+        assert!(matches!(
+            rec.recommend_group(&many, &RecommendOptions::default(), Aggregation::Fair),
+            Err(Error::InvalidOption { name: "members", .. })
+        ));
+    }
+}
+
+#[test]
+fn synthetic_groups_cover_the_test_users_once_and_are_scored() {
+    use movie_recs::eval::{group, split};
+    let rec = Recommender::new(common::model());
+    let test = split(&common::ratings(), 0, 5).test;
+    for grouping in [group::Grouping::Random, group::Grouping::Similar] {
+        let gs = group::groups(&rec, &test, 2, grouping);
+        let members: Vec<usize> = gs.iter().flatten().copied().collect();
+        assert_eq!(members.len(), test.len() / 2 * 2, "{grouping:?}");
+        assert_eq!(members.iter().collect::<HashSet<_>>().len(), members.len(), "{grouping:?}: a user in two groups");
+    }
+    let points = group::evaluate_groups(&rec, &test[..12], &[2]).unwrap();
+    assert_eq!(points.len(), 2 * 3);
+    assert!(points.iter().all(|p| p.majority.iter().all(|v| (0.0..=1.0).contains(v))));
+}

@@ -466,6 +466,14 @@ fn hostile_api_calls_never_panic() {
                     .collect();
                 let unseen: Vec<u32> = (0..[0, 5, 5_000][rng.below(3)]).map(|_| rng.next() as u32 % 500).collect();
                 let _ = rec.questions(&rec.fold_in(&ratings), &unseen, [0, 1, 8, 100, 101, usize::MAX][rng.below(6)]);
+                // Movie night with 0 to 9 members of those ratings.
+                let members = vec![ratings.clone(); rng.below(10)];
+                let aggregation = movie_recs::group::Aggregation::ALL[rng.below(3)];
+                let _ = rec.recommend_group(
+                    &members,
+                    &RecommendOptions { count: [0, 10, 1000][rng.below(3)], ..Default::default() },
+                    aggregation,
+                );
             }
             _ => {
                 let _ = rec.popular([0, 8, usize::MAX][rng.below(3)]);

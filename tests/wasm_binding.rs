@@ -205,6 +205,27 @@ fn search_lookup_and_metadata() {
     assert!(msg.contains("count"), "{msg}");
     let msg = error_message(rec.questions(JsValue::NULL, Array::new().into(), 3.into()).err().unwrap().into());
     assert!(msg.contains("invalid questions"), "{msg}");
+    // Movie night: one list for two members, never a movie either rated; bad shapes are Errors.
+    let members = Array::new();
+    members.push(&ratings(&[(1.0, 5.0)]));
+    members.push(&ratings(&[(2.0, 4.0)]));
+    let group = rec.recommend_group(members.into(), JsValue::UNDEFINED, "average".into()).unwrap();
+    assert_eq!(get(&group, "members").as_f64(), Some(2.0));
+    let picks: Array = get(&group, "items").dyn_into().unwrap();
+    assert!(picks.length() > 0);
+    for p in picks.iter() {
+        assert!(![1.0, 2.0].contains(&get(&p, "movieId").as_f64().unwrap()));
+        assert_eq!(get(&p, "predictedRatings").dyn_into::<Array>().unwrap().length(), 2);
+    }
+    let msg = error_message(
+        rec.recommend_group(Array::of1(&JsValue::from(3)).into(), JsValue::UNDEFINED, JsValue::UNDEFINED).err().unwrap().into(),
+    );
+    assert!(msg.contains("invalid members"), "{msg}");
+    let msg =
+        error_message(rec.recommend_group(Array::of1(&Array::new()).into(), JsValue::UNDEFINED, "loudest".into()).err().unwrap().into());
+    assert!(msg.contains("invalid aggregation"), "{msg}");
+    let msg = error_message(rec.recommend_group(Array::new().into(), JsValue::UNDEFINED, JsValue::UNDEFINED).err().unwrap().into());
+    assert!(msg.contains("members"), "{msg}");
 }
 
 #[wasm_bindgen_test]

@@ -4,6 +4,7 @@
 
 pub mod discovery;
 pub mod elicitation;
+pub mod group;
 mod split;
 
 pub use split::{

@@ -3,14 +3,15 @@
 //! so the run takes minutes, not a search per fold), then the elicitation simulation
 //! ([`crate::eval::elicitation`]) for every strategy, and the familiar-to-discover curve
 //! ([`crate::eval::discovery`]) for the popularity penalty alone and for it with genre
-//! diversity. `./build.sh eval` writes it beside the main report.
+//! diversity, and movie night's aggregations on synthetic groups ([`crate::eval::group`]).
+//! `./build.sh eval` writes it beside the main report.
 
 use serde::Serialize;
 
 use crate::data::Dataset;
 use crate::elicit::{popularity_entropy, Strategy};
 use crate::error::Result;
-use crate::eval::{bootstrap_interval, discovery, elicitation, future_split, split, TestUser, FUTURE_CUTS};
+use crate::eval::{bootstrap_interval, discovery, elicitation, future_split, group, split, TestUser, FUTURE_CUTS};
 use crate::methods::Method;
 use crate::recommender::Recommender;
 use crate::train::{build_model, TrainSettings};
@@ -61,6 +62,41 @@ pub struct DiscoveryRow {
     pub diversity: f64,
 }
 
+/// One aggregation on one kind and size of synthetic group (main split).
+#[derive(Clone, Debug, Serialize)]
+pub struct GroupRow {
+    /// `average`, `least misery` or `fair`.
+    pub aggregation: String,
+    /// `random` or `similar taste`.
+    pub grouping: String,
+    /// Members per group.
+    pub size: usize,
+    /// Mean NDCG@10, a hit relevant to every member.
+    #[serde(rename = "ndcg@10_all")]
+    pub all: f64,
+    /// Its 95% bootstrap interval over groups.
+    pub all_ci95: [f64; 2],
+    /// Groups with a movie relevant to every member.
+    pub all_groups: usize,
+    /// Mean NDCG@10, a hit relevant to a majority.
+    #[serde(rename = "ndcg@10_majority")]
+    pub majority: f64,
+    /// Its 95% bootstrap interval over groups.
+    pub majority_ci95: [f64; 2],
+    /// Groups with a movie relevant to a majority.
+    pub majority_groups: usize,
+    /// Mean over groups of the members' mean own NDCG@10 of the group's list.
+    #[serde(rename = "member_ndcg@10_mean")]
+    pub member_mean: f64,
+    /// Its 95% bootstrap interval over groups.
+    pub member_mean_ci95: [f64; 2],
+    /// Mean over groups of the least served member's NDCG@10.
+    #[serde(rename = "member_ndcg@10_min")]
+    pub member_min: f64,
+    /// Groups counted for the member figures.
+    pub groups: usize,
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 pub struct FirstMinute {
@@ -72,6 +108,8 @@ pub struct FirstMinute {
     pub elicitation: Vec<ElicitationRow>,
     /// The trade-off curves.
     pub discovery: Vec<DiscoveryRow>,
+    /// Movie night.
+    pub groups: Vec<GroupRow>,
 }
 
 /// The two forms of the control the curve compares: genre diversity's weight beside novelty.
@@ -95,6 +133,7 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
     type Curve = (Vec<Vec<f64>>, Vec<discovery::DiscoveryPoint>);
     let mut elicit: Vec<((String, &'static str, usize), Acc)> = Vec::new();
     let mut disc: Vec<((String, &'static str, u32), Curve)> = Vec::new();
+    let mut group_points: Vec<Vec<group::GroupPoint>> = Vec::new();
     for (split_name, train, test) in &cuts {
         let model = build_model(&data.name, &data.movies, &data.tags, train, &settings.check()?)?;
         let rec = Recommender::from_bytes(&model.to_bytes()?)?;
@@ -121,6 +160,9 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
                 slot.1.push(p.answered);
             }
         }
+        if *split_name == "main" {
+            group_points.push(group::evaluate_groups(&rec, test, &[2, 4])?);
+        }
         for (form, w) in FORMS {
             for p in discovery::curve(&rec, Method::Hybrid, test, w)? {
                 let key = (split_name.to_string(), form, (p.discover * 100.0).round() as u32);
@@ -137,7 +179,8 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
         }
     }
     let mean_of_means = |groups: &[Vec<f64>]| {
-        groups.iter().map(|g| g.iter().sum::<f64>() / g.len().max(1) as f64).sum::<f64>() / groups.len().max(1) as f64
+        // `+ 0.0`: an empty sum is -0.0, which would print as "-0.0000".
+        groups.iter().map(|g| g.iter().sum::<f64>() / g.len().max(1) as f64).sum::<f64>() / groups.len().max(1) as f64 + 0.0
     };
     let avg = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
     let elicitation = elicit
@@ -173,7 +216,38 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
             }
         })
         .collect();
-    Ok(FirstMinute { dataset: data.name.clone(), folds: folds.to_vec(), elicitation, discovery })
+    let groups = match group_points.first() {
+        None => Vec::new(),
+        Some(first) => (0..first.len())
+            .map(|i| {
+                let p = &first[i];
+                // Groups pooled over folds (a fold may have no group with a movie relevant to all).
+                let pooled = |f: &dyn Fn(&group::GroupPoint) -> &Vec<f64>| -> Vec<Vec<f64>> {
+                    vec![group_points.iter().flat_map(|fold| f(&fold[i]).iter().copied()).collect()]
+                };
+                let (all, majority, member_mean, member_min) =
+                    (pooled(&|p| &p.all), pooled(&|p| &p.majority), pooled(&|p| &p.member_mean), pooled(&|p| &p.member_min));
+                let (a, b, c) =
+                    (bootstrap_interval(&all, 1000), bootstrap_interval(&majority, 1000), bootstrap_interval(&member_mean, 1000));
+                GroupRow {
+                    aggregation: p.aggregation.name().into(),
+                    grouping: p.grouping.name().into(),
+                    size: p.size,
+                    all: mean_of_means(&all),
+                    all_ci95: [a.0, a.1],
+                    all_groups: all[0].len(),
+                    majority: mean_of_means(&majority),
+                    majority_ci95: [b.0, b.1],
+                    majority_groups: majority[0].len(),
+                    member_mean: mean_of_means(&member_mean),
+                    member_mean_ci95: [c.0, c.1],
+                    member_min: mean_of_means(&member_min),
+                    groups: member_mean[0].len(),
+                }
+            })
+            .collect(),
+    };
+    Ok(FirstMinute { dataset: data.name.clone(), folds: folds.to_vec(), elicitation, discovery, groups })
 }
 
 impl FirstMinute {
@@ -200,6 +274,28 @@ impl FirstMinute {
             s += &format!(
                 "| {} | {} | {:.1} | {:.4} [{:.3}, {:.3}] | {:.4} | {:.3} | {:.2} | {:.3} |\n",
                 r.split, r.form, r.discover, r.ndcg, r.ndcg_ci95[0], r.ndcg_ci95[1], r.recall, r.coverage, r.novelty, r.diversity
+            );
+        }
+        s += "\nMovie night: one list for a synthetic group of held-out users (main split, groups pooled over folds; a majority of 2 is both)\n\n| group | size | aggregation | member NDCG@10, mean | least served member | groups | relevant to all | groups | relevant to a majority | groups |\n|---|---|---|---|---|---|---|---|---|---|\n";
+        for r in &self.groups {
+            s += &format!(
+                "| {} | {} | {} | {:.4} [{:.3}, {:.3}] | {:.4} | {} | {:.4} [{:.3}, {:.3}] | {} | {:.4} [{:.3}, {:.3}] | {} |\n",
+                r.grouping,
+                r.size,
+                r.aggregation,
+                r.member_mean,
+                r.member_mean_ci95[0],
+                r.member_mean_ci95[1],
+                r.member_min,
+                r.groups,
+                r.all,
+                r.all_ci95[0],
+                r.all_ci95[1],
+                r.all_groups,
+                r.majority,
+                r.majority_ci95[0],
+                r.majority_ci95[1],
+                r.majority_groups
             );
         }
         s

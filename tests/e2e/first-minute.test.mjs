@@ -78,3 +78,36 @@ test('the familiar-to-discover control re-ranks, and familiar is the method\'s o
   assert.ok(core.discover < core.familiar, `discover's movies have ${core.discover} ratings on average, familiar's ${core.familiar}`);
   assert.deepEqual(record.errors, []);
 });
+
+test('movie night: a friend from their export gives one list that nobody has seen, each pick saying whom it serves', async () => {
+  const { page, record } = await openPage(env.browser);
+  await page.goto(env.server.origin + '/');
+  await ready(page);
+  assert.match(await page.textContent('#night-note'), /Add a friend/);
+  assert.equal((await ids(page, 'night-list')).length, 0);
+  // The visitor rates three; the friend's MovieLens export rates three others (and one the same).
+  for (const id of (await ids(page, 'starter')).slice(0, 3)) {
+    await page.locator(`#starter > li[data-movie-id="${id}"] .stars`).focus();
+    await page.keyboard.press('5');
+  }
+  const mine = JSON.parse(await page.evaluate(() => localStorage.getItem('movie-recs:ratings'))).ratings.map((r) => r.movieId);
+  const friendIds = [1, 2, 3, mine[0]];
+  const csv = 'userId,movieId,rating,timestamp\n' + friendIds.map((id, i) => `7,${id},${4 + (i % 2) / 2},${964982703 + i}`).join('\n') + '\n';
+  await page.setInputFiles('#friend-file', { name: 'sam_ratings.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.waitForSelector('#night-list > li');
+  const night = await ids(page, 'night-list');
+  assert.equal(night.length, 10);
+  for (const id of [...mine, ...friendIds]) assert.ok(!night.includes(id), `movie ${id} was rated by someone`);
+  assert.match(await page.textContent('#profiles'), /sam ratings: 4 ratings/);
+  const serves = await page.$$eval('#night-list > li .serves', (els) => els.map((e) => e.textContent));
+  assert.equal(serves.length, 10);
+  assert.ok(serves.every((t) => /^For (You|sam ratings)|^A compromise/.test(t)), serves.join(' | '));
+  assert.ok(serves.some((t) => t.includes('sam ratings')), 'the friend is never served');
+  // Kept across a reload; removing the friend empties the list.
+  await page.reload();
+  await ready(page);
+  assert.deepEqual(await ids(page, 'night-list'), night);
+  await page.click('#profiles button.remove');
+  assert.equal((await ids(page, 'night-list')).length, 0);
+  assert.deepEqual(record.errors, []);
+});

@@ -5,6 +5,7 @@ import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, whenComplete } fr
 import { RatingStore } from './storage.js';
 import { MarkStore, marksKey } from './marks.js';
 import { UnseenList, nextQuestions, unseenKey } from './questions.js';
+import { FriendList, friendFrom, profilesKey } from './profiles.js';
 import { STRINGS } from './strings.js';
 import { ImportError, applyImport, exportJson, imdbCsv, letterboxdCsv, planImport, readHistory, recommendationsCsv, undoImport } from './history.js';
 import { el, importPreview, keepingFocus, movieItem } from './render.js';
@@ -14,6 +15,7 @@ const store = new RatingStore();
 store.onWarning = (warning) => notice(warning, { kind: 'warning' });
 const marks = new MarkStore(marksKey(store.key));
 const unseen = new UnseenList(unseenKey(store.key));
+const friends = new FriendList(profilesKey(store.key));
 let lastRecommendations = [];
 let recommender = null;
 let similarTo = null;
@@ -144,6 +146,60 @@ function renderRecommendations() {
   renderList($('recommendations'), result.items, (m) => ({ predicted: m.predictedRating, reasons: m.reasons }));
 }
 
+/** Movie night: the visitor and their friends, one list, each pick saying whose taste it serves. */
+function renderNight() {
+  const people = [{ name: 'You', ratings: store.list().map(({ movieId, rating }) => ({ movieId, rating })), seen: [] }, ...friends.friends];
+  $('profiles').replaceChildren(
+    ...people.map((p, i) => {
+      const li = el('li', 'profile', `${p.name}: ${p.ratings.length} rating${p.ratings.length === 1 ? '' : 's'}`);
+      if (i > 0) {
+        const b = el('button', 'remove', 'Remove');
+        b.type = 'button';
+        b.setAttribute('aria-label', `Remove ${p.name} from movie night`);
+        b.addEventListener('click', () => {
+          friends.remove(i - 1);
+          render();
+        });
+        li.append(' ', b);
+      }
+      return li;
+    }),
+  );
+  $('add-friend').disabled = friends.friends.length >= 3;
+  if (people.length < 2) {
+    $('night-note').textContent = 'Add a friend to get one list for you both.';
+    $('night-list').replaceChildren();
+    return;
+  }
+  const exclude = [...new Set([...marks.excluded(), ...friends.friends.flatMap((f) => f.seen)])];
+  let result;
+  try {
+    result = recommender.recommendGroup(people.map((p) => p.ratings), { count: 10, exclude: exclude.slice(0, 100_000) }, 'fair');
+  } catch (err) {
+    $('night-note').textContent = `Cannot make a movie-night list: ${err.message}`;
+    $('night-list').replaceChildren();
+    return;
+  }
+  $('night-note').textContent = `For ${people.map((p) => p.name).join(', ')}: nothing anyone has rated or seen.`;
+  renderList($('night-list'), result.items, (m) => ({
+    note: m.serves.length ? `For ${m.serves.map((i) => people[i].name).join(' and ')}` : 'A compromise for everyone',
+    predicted: m.predictedRatings[0],
+  }));
+}
+
+async function addFriend(files) {
+  const name = (files[0]?.name ?? 'Friend').replace(/\.(zip|csv|json)$/i, '').replace(/[-_]+/g, ' ').trim().slice(0, 40) || 'Friend';
+  try {
+    const friend = friendFrom(recommender, await readHistory(files), name);
+    const saved = friends.add(friend);
+    notice(`Added ${friend.name} to movie night: ${friend.ratings.length} ratings${friend.unmatched ? `, ${friend.unmatched} rows not matched` : ''}.${saved ? '' : ' It is kept for this visit only: storage is unavailable or full.'}`);
+  } catch (err) {
+    notice(`Could not add that friend: ${err.message}.`, { kind: 'error' });
+    return;
+  }
+  render();
+}
+
 function showSimilar(movieId) {
   similarTo = movieId;
   renderSimilar();
@@ -182,6 +238,7 @@ function render() {
     renderRatings();
     renderMarks();
     renderRecommendations();
+    renderNight();
     renderSearch();
     renderSimilar();
     renderList($('starter'), nextQuestions(recommender, store.list(), unseen, 8), () => ({ onUnseen: (m) => { unseen.add(m.movieId); render(); } }));
@@ -256,6 +313,12 @@ function wire() {
   $('search').addEventListener('input', renderSearch);
   $('filters').addEventListener('input', renderRecommendations);
   $('filters').addEventListener('submit', (e) => e.preventDefault());
+  $('add-friend').addEventListener('click', () => $('friend-file').click());
+  $('friend-file').addEventListener('change', async (e) => {
+    if (e.target.files.length) await addFriend([...e.target.files]);
+    e.target.value = '';
+  });
+  if (friends.warning) notice(friends.warning, { kind: 'warning' });
   $('export').addEventListener('click', exportRatings);
   $('export-letterboxd').addEventListener('click', () => download(letterboxdCsv(store.list(), marks.list(), movieOf), `letterboxd-import-${today()}.csv`, 'text/csv'));
   $('export-imdb').addEventListener('click', () => download(imdbCsv(store.list(), movieOf), `imdb-ratings-${today()}.csv`, 'text/csv'));

@@ -64,7 +64,7 @@ export function movieLinks(movie, text = EN) {
  * the seen / not interested / want to watch toggles; `links: false` leaves out the links out;
  * `text` is the strings table (`strings.js`), English by default.
  */
-export function movieItem(movie, { rating, onRate, onMore, onUnseen, predicted, reasons, mark = null, onMark, links = true, text = EN }) {
+export function movieItem(movie, { rating, onRate, onMore, onUnseen, predicted, reasons, note, mark = null, onMark, links = true, text = EN }) {
   const li = el('li', 'movie');
   li.dataset.movieId = String(movie.movieId);
   li.setAttribute('part', 'movie');
@@ -81,6 +81,7 @@ export function movieItem(movie, { rating, onRate, onMore, onUnseen, predicted, 
     reason.setAttribute('part', 'reason');
     li.append(reason);
   }
+  if (note) li.append(el('div', 'reason serves', note));
   if (links) {
     const found = movieLinks(movie, text);
     if (found.length) {
