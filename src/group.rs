@@ -18,6 +18,11 @@ pub const SERVES_DEPTH: usize = 50;
 /// How much more the fair aggregation weighs a member the list has not served yet: a member
 /// served `n` times so far weighs `1 / (1 + FAIRNESS * n)`.
 const FAIRNESS: f64 = 1.0;
+/// The fair aggregation chooses among the best `FAIR_POOL_PER_PICK * count` by the plain mean,
+/// and at least [`FAIR_POOL_MIN`].
+const FAIR_POOL_PER_PICK: usize = 4;
+/// See [`FAIR_POOL_PER_PICK`].
+const FAIR_POOL_MIN: usize = 200;
 
 /// How the members' scores become the group's.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -92,13 +97,22 @@ pub fn aggregate(
             all.into_iter().take(count).map(|(c, v)| (candidates[c], v as f32, served_by(c))).collect()
         }
         Aggregation::Fair => {
+            // The greedy pass is count x pool x members: the pool is the best by the plain mean,
+            // deep enough that a member the list under-serves still finds their movies in it.
+            let mut pool: Vec<(usize, f64)> =
+                (0..candidates.len()).map(|c| (c, z[c * members..(c + 1) * members].iter().sum::<f64>())).collect();
+            pool.sort_by(|&a, &b| better(b, a));
+            pool.truncate((FAIR_POOL_PER_PICK * count).max(FAIR_POOL_MIN));
+            let pool: Vec<usize> = pool.into_iter().map(|(c, _)| c).collect();
             let mut served = vec![0usize; members];
             let mut taken = vec![false; candidates.len()];
             let mut out = Vec::with_capacity(count);
-            while out.len() < count.min(candidates.len()) {
+            while out.len() < count.min(pool.len()) {
                 let weights: Vec<f64> = served.iter().map(|&n| 1.0 / (1.0 + FAIRNESS * n as f64)).collect();
                 let total: f64 = weights.iter().sum();
-                let best = (0..candidates.len())
+                let best = pool
+                    .iter()
+                    .copied()
                     .filter(|&c| !taken[c])
                     .map(|c| (c, (0..members).map(|m| weights[m] * z[c * members + m]).sum::<f64>() / total))
                     .reduce(|a, b| if better(b, a).is_gt() { b } else { a })

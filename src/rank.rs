@@ -108,7 +108,8 @@ pub struct Recommendation {
     pub score: f32,
     /// Predicted stars, clipped to the rating scale.
     pub predicted_rating: f32,
-    /// Why, best first; never empty.
+    /// Why, best first; never empty. The first [`crate::recommender::MAX_EXPLAINED`] of a
+    /// list cite the visitor's ratings where the method can.
     pub reasons: Vec<Reason>,
 }
 

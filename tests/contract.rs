@@ -619,3 +619,14 @@ fn synthetic_groups_cover_the_test_users_once_and_are_scored() {
     assert_eq!(points.len(), 2 * 3);
     assert!(points.iter().all(|p| p.majority.iter().all(|v| (0.0..=1.0).contains(v))));
 }
+
+#[test]
+fn reasons_cite_ratings_for_the_first_hundred_places_and_the_method_beyond() {
+    use movie_recs::recommender::MAX_EXPLAINED;
+    let rec = Recommender::new(common::model());
+    let out = rec.recommend(&user_ratings(50), &RecommendOptions { count: 150, method: Method::ItemKnn, ..Default::default() }).unwrap();
+    assert!(out.items.len() > MAX_EXPLAINED, "the fixture has enough movies");
+    assert!(out.items.iter().all(|i| !i.reasons.is_empty()));
+    assert!(out.items[..MAX_EXPLAINED].iter().any(|i| matches!(i.reasons[0], Reason::Rated { .. })));
+    assert!(out.items[MAX_EXPLAINED..].iter().all(|i| !matches!(i.reasons[0], Reason::Rated { .. })), "a rating cited past place 100");
+}
