@@ -14,7 +14,8 @@
 // The wasm and the default model resolve relative to this module, so the widget works from any
 // folder of the host site. Several widgets share one wasm instance and one download per model.
 // Styles live in the shadow root (adopted stylesheet: no inline <style>, so a strict CSP holds).
-// Events: `recommendations` (detail: {items, coldStart}) and `rating` (detail: {movieId, rating}).
+// Events: `movie-recs:recommendations` (detail: {items, coldStart}) and `movie-recs:rating`
+// (detail: {movieId, rating}; the visitor's changes only, not the host's own setRating/clear/restore).
 // API: `element.ratings`, `element.setRating(movieId, rating|null)`, `element.clear()` (returns
 // the ratings it removed) and `element.restore(removed)`.
 
@@ -26,6 +27,9 @@ import { el, importPreview, keepingFocus, movieItem } from './js/render.js';
 import { textFor } from './js/strings.js';
 
 const CHANGED = 'movie-recs:changed';
+/** The events a host listens to, prefixed so they never collide with the page's own. */
+export const RATING_EVENT = 'movie-recs:rating';
+export const RECOMMENDATIONS_EVENT = 'movie-recs:recommendations';
 
 const CSS = `
 :host { display: block; --bg0: #fff; --fg0: #1d1d1f; --muted0: #5f6368; --line0: #e3e0d8; --accent0: #b4460f;
@@ -118,20 +122,20 @@ export class MovieRecsElement extends HTMLElement {
   setRating(movieId, rating) {
     if (!this.store) throw new Error(this.text.notReady);
     this.store.set(movieId, rating);
-    this.changed(movieId, rating);
+    this.changed(movieId, rating, { byHost: true });
   }
 
   /** Removes every rating of this widget's storage key; returns them, for `restore`. */
   clear() {
     const before = this.store?.clear() ?? [];
-    this.changed(null, null);
+    this.changed(null, null, { byHost: true });
     return before;
   }
 
   /** Puts back the ratings `clear` returned (an undo). */
   restore(before) {
     this.store?.restore(before);
-    this.changed(null, null);
+    this.changed(null, null, { byHost: true });
   }
 
   get count() {
@@ -365,9 +369,14 @@ export class MovieRecsElement extends HTMLElement {
     if (this.recommender) this.render();
   }
 
-  changed(movieId, rating) {
+  /**
+   * After the ratings changed: other widgets of the key reload, and `movie-recs:rating` tells
+   * the host — only for what the visitor did, not for the host's own `setRating`, `clear` or
+   * `restore` (it knows; an event would echo back into its handler).
+   */
+  changed(movieId, rating, { byHost = false } = {}) {
     window.dispatchEvent(new CustomEvent(CHANGED, { detail: { key: this.store.key, source: this } }));
-    this.dispatchEvent(new CustomEvent('rating', { detail: { movieId, rating }, bubbles: true, composed: true }));
+    if (!byHost) this.dispatchEvent(new CustomEvent(RATING_EVENT, { detail: { movieId, rating }, bubbles: true, composed: true }));
     if (this.recommender) this.render();
   }
 
@@ -376,7 +385,8 @@ export class MovieRecsElement extends HTMLElement {
       rating: this.store.get(movie.movieId),
       onRate: (value) => {
         try {
-          this.setRating(movie.movieId, value);
+          this.store.set(movie.movieId, value);
+          this.changed(movie.movieId, value);
         } catch (err) {
           this.parts.notices.append(this.notice(err.message));
         }
@@ -427,7 +437,7 @@ export class MovieRecsElement extends HTMLElement {
       const n = this.store.list().length;
       p.mine.textContent = n ? this.text.youRated(n) : '';
       this.renderSearch();
-      this.dispatchEvent(new CustomEvent('recommendations', { detail: { items: result.items, coldStart: result.coldStart }, bubbles: true, composed: true }));
+      this.dispatchEvent(new CustomEvent(RECOMMENDATIONS_EVENT, { detail: { items: result.items, coldStart: result.coldStart }, bubbles: true, composed: true }));
     });
   }
 }

@@ -19,8 +19,8 @@ test('the widget works under a strict CSP, shares ratings across pages, and requ
   // Events and keyboard rating inside the shadow root.
   await page.evaluate(() => {
     window.seen = [];
-    document.querySelector('movie-recs').addEventListener('rating', (e) => window.seen.push(['rating', e.detail]));
-    document.querySelector('movie-recs').addEventListener('recommendations', (e) => window.seen.push(['recommendations', e.detail.items.length]));
+    document.querySelector('movie-recs').addEventListener('movie-recs:rating', (e) => window.seen.push(['rating', e.detail]));
+    document.querySelector('movie-recs').addEventListener('movie-recs:recommendations', (e) => window.seen.push(['recommendations', e.detail.items.length]));
   });
   await page.locator('movie-recs input[type="search"]').fill('heat 1995');
   const heat = page.locator('movie-recs ul > li', { has: page.locator('.title', { hasText: /^Heat$/ }) }).first();
@@ -32,8 +32,9 @@ test('the widget works under a strict CSP, shares ratings across pages, and requ
   assert.ok(seen.some((e) => e[0] === 'recommendations' && e[1] === 5));
   assert.ok(!(await widgetIds(page, 'recs')).includes(6), 'a rated movie is not recommended');
 
-  // The JS API on the element.
+  // The JS API on the element; the host's own change fires no rating event back at it.
   await page.evaluate(() => document.querySelector('movie-recs').setRating(1, 5));
+  assert.equal((await page.evaluate(() => window.seen)).filter((e) => e[0] === 'rating').length, 2, 'setRating echoed a rating event');
   assert.deepEqual(await page.evaluate(() => document.querySelector('movie-recs').ratings.map((r) => [r.movieId, r.rating])), [[6, 4.5], [1, 5]]);
   const bad = await page.evaluate(() => {
     try {

@@ -15,8 +15,10 @@ export class MovieRecsElement extends HTMLElement {
 }
 
 export interface MovieRecsEventMap extends HTMLElementEventMap {
-  rating: CustomEvent<{ movieId: number | null; rating: number | null }>;
-  recommendations: CustomEvent<{ items: Recommendation[]; coldStart: boolean }>;
+  /** The visitor rated, removed or imported (not fired for the host's own setRating/clear/restore). */
+  'movie-recs:rating': CustomEvent<{ movieId: number | null; rating: number | null }>;
+  /** A list was shown. */
+  'movie-recs:recommendations': CustomEvent<{ items: Recommendation[]; coldStart: boolean }>;
 }
 
 declare global {
