@@ -27,6 +27,8 @@ const QUALITY_PRIOR: f32 = 25.0;
 /// How steeply [`Strategy::LikedAndSeen`] prefers well-rated movies: a movie half a star above
 /// the mean counts `e^1` times one at the mean.
 const QUALITY_SLOPE: f32 = 2.0;
+/// How far down the popular, well-rated list [`Strategy::PopularLikelySeen`] looks.
+pub const POPULAR_POOL: usize = 40;
 /// Most questions asked for at once.
 pub const MAX_QUESTIONS: usize = 100;
 /// Extra confidence on a "haven't seen it" answer: an observed zero, as strong as a liked
@@ -59,6 +61,10 @@ pub enum Strategy {
     /// the global mean, as the cold-start list orders): likely answered, and likely liked, so
     /// the answer tells the ranking what the visitor enjoys.
     LikedAndSeen,
+    /// The popular, well-rated list's next [`POPULAR_POOL`] movies, the one the visitor has most
+    /// likely seen first ([`Strategy::LikelySeen`]'s estimate): the answers of popular-first,
+    /// asked in the order the visitor can answer them.
+    PopularLikelySeen,
 }
 
 impl Strategy {
@@ -69,7 +75,7 @@ impl Strategy {
     pub const SHIPPED: Strategy = Strategy::Popular;
 
     /// Every strategy the simulation compares, the page's old list first.
-    pub const COMPARED: [Strategy; 7] = [
+    pub const COMPARED: [Strategy; 8] = [
         Strategy::Popular,
         Strategy::Random(7),
         Strategy::PopularityEntropy,
@@ -77,6 +83,7 @@ impl Strategy {
         Strategy::LikelySeen,
         Strategy::LikelySeenUncertain,
         Strategy::LikedAndSeen,
+        Strategy::PopularLikelySeen,
     ];
 
     /// Name in tables and JSON.
@@ -89,6 +96,7 @@ impl Strategy {
             Strategy::LikelySeen => "likely seen",
             Strategy::LikelySeenUncertain => "likely seen x uncertainty",
             Strategy::LikedAndSeen => "liked and seen",
+            Strategy::PopularLikelySeen => "popular, likely seen first",
         }
     }
 }
@@ -143,9 +151,14 @@ pub fn next_questions(
     let share = |row: usize| movies[row].rating_count as f32 / users.max(1) as f32;
     match (strategy, implicit) {
         (Strategy::Popular, _)
-        | (Strategy::Variance | Strategy::LikelySeen | Strategy::LikelySeenUncertain | Strategy::LikedAndSeen, None) => {
-            cold_start_order.iter().copied().filter(open).take(count).collect()
-        }
+        | (
+            Strategy::Variance
+            | Strategy::LikelySeen
+            | Strategy::LikelySeenUncertain
+            | Strategy::LikedAndSeen
+            | Strategy::PopularLikelySeen,
+            None,
+        ) => cold_start_order.iter().copied().filter(open).take(count).collect(),
         (Strategy::Random(seed), _) => {
             let mut state = seed ^ (answers.rated.len() as u64 * 0x9e37_79b9) ^ ((answers.unseen.len() as u64) << 32) | 1;
             best(
@@ -165,9 +178,14 @@ pub fn next_questions(
             None => cold_start_order.iter().copied().filter(open).take(count).collect(),
         },
         (s, Some(imp)) => {
-            let mut pool: Vec<usize> = (0..n).filter(open).collect();
-            pool.sort_by(|&a, &b| movies[b].rating_count.cmp(&movies[a].rating_count).then(a.cmp(&b)));
-            pool.truncate(POOL.max(count));
+            let pool: Vec<usize> = if s == Strategy::PopularLikelySeen {
+                cold_start_order.iter().copied().filter(open).take(POPULAR_POOL.max(count)).collect()
+            } else {
+                let mut pool: Vec<usize> = (0..n).filter(open).collect();
+                pool.sort_by(|&a, &b| movies[b].rating_count.cmp(&movies[a].rating_count).then(a.cmp(&b)));
+                pool.truncate(POOL.max(count));
+                pool
+            };
             let y = &imp.item_factors;
             let reg = match imp.rule {
                 RegRule::Constant => imp.reg as f64,
@@ -182,7 +200,7 @@ pub fn next_questions(
                     let seen = share(r) + dot(&visitor.factors, y.row(r)).max(0.0);
                     let score = match s {
                         Strategy::Variance => share(r) * visitor.variance(y, r) as f32,
-                        Strategy::LikelySeen => seen,
+                        Strategy::LikelySeen | Strategy::PopularLikelySeen => seen,
                         Strategy::LikedAndSeen => seen * quality(r),
                         _ => seen * (visitor.variance(y, r) as f32).sqrt(),
                     };
