@@ -309,7 +309,8 @@ impl FirstMinute {
     /// Two charts side by side: NDCG@10 against questions asked, one line per strategy and
     /// split; NDCG@10 against novelty, one line per form of the control and split.
     pub fn svg(&self) -> String {
-        const COLOURS: [&str; 8] = ["#888888", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];
+        const COLOURS: [&str; 11] =
+            ["#888888", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79"];
         let (w, h, pad) = (460.0, 300.0, 48.0);
         let mut svg = String::new();
         let mut legend: Vec<(String, usize, bool)> = Vec::new();
