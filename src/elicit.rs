@@ -7,8 +7,8 @@
 //! into the implicit model with those movies as observed zeros, so the next questions move
 //! away from what they resemble.
 //!
-//! The strategies are compared by simulation in `./build.sh eval` (see
-//! `train::report::elicitation`); [`Strategy::SHIPPED`] is the one the page uses.
+//! The strategies are compared by simulation in `./build.sh first-minute` (see
+//! [`crate::eval::elicitation`]); [`Strategy::SHIPPED`] is the one the page uses.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +16,7 @@ use crate::catalogue::Catalogue;
 use crate::fold_in::fold_in_implicit_with_zeros;
 use crate::kernels::dot;
 use crate::methods::mf::{ImplicitFactors, RegRule};
+use crate::synthetic::xorshift64;
 
 /// Questions considered at each step by the factor-space strategies: the most rated movies
 /// not asked yet. A movie outside the few hundred most rated is rarely one a new visitor has
@@ -110,8 +111,8 @@ pub struct Answers<'a> {
     pub unseen: &'a [usize],
 }
 
-/// The next `count` questions: rows not rated, not answered unseen and not in `skip`, best
-/// first. `cold_start_order` is the catalogue's popular list, `table` the per-row score of
+/// The next `count` questions: rows rated by training users and neither rated nor answered
+/// unseen by the visitor, best first. `cold_start_order` is the catalogue's popular list, `table` the per-row score of
 /// [`Strategy::PopularityEntropy`] (ignored by the others).
 #[allow(clippy::too_many_arguments)]
 pub fn next_questions(
@@ -140,9 +141,14 @@ pub fn next_questions(
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(movies[a.0].id.cmp(&movies[b.0].id)));
         scored.into_iter().take(count).map(|(r, _)| r).collect()
     };
-    // The cold-start list's Bayesian average, in stars over the global mean, as a weight.
-    let mean = catalogue.movies.iter().map(|m| m.rating_mean as f64 * m.rating_count as f64).sum::<f64>()
-        / catalogue.movies.iter().map(|m| m.rating_count as f64).sum::<f64>().max(1.0);
+    // The cold-start list's Bayesian average, in stars over the global mean, as a weight; the
+    // mean is a pass over the catalogue, made only for the strategy that reads it.
+    let mean = if strategy == Strategy::LikedAndSeen {
+        catalogue.movies.iter().map(|m| m.rating_mean as f64 * m.rating_count as f64).sum::<f64>()
+            / catalogue.movies.iter().map(|m| m.rating_count as f64).sum::<f64>().max(1.0)
+    } else {
+        0.0
+    };
     let quality = |row: usize| {
         let m = &movies[row];
         let bayes = (QUALITY_PRIOR * mean as f32 + m.rating_count as f32 * m.rating_mean) / (QUALITY_PRIOR + m.rating_count as f32);
@@ -161,17 +167,7 @@ pub fn next_questions(
         ) => cold_start_order.iter().copied().filter(open).take(count).collect(),
         (Strategy::Random(seed), _) => {
             let mut state = seed ^ (answers.rated.len() as u64 * 0x9e37_79b9) ^ ((answers.unseen.len() as u64) << 32) | 1;
-            best(
-                (0..n)
-                    .filter(open)
-                    .map(|r| {
-                        state ^= state << 13;
-                        state ^= state >> 7;
-                        state ^= state << 17;
-                        (r, (state >> 40) as f32)
-                    })
-                    .collect(),
-            )
+            best((0..n).filter(open).map(|r| (r, (xorshift64(&mut state) >> 40) as f32)).collect())
         }
         (Strategy::PopularityEntropy, _) => match table {
             Some(t) => best((0..n).filter(open).map(|r| (r, t[r])).collect()),

@@ -36,7 +36,7 @@ pub struct RecommendOptions {
     /// watch (ids not in the catalogue are ignored). At most [`MAX_EXCLUDE`].
     pub exclude: Vec<u32>,
     /// Familiar (0, the default: the method's own ranking) to discover (1): how far the list
-    /// leans toward less popular movies of genres not yet in it ([`discover`]).
+    /// leans toward less popular movies ([`discover`]).
     pub discover: f32,
 }
 
@@ -211,12 +211,6 @@ pub fn discover_pool(count: usize) -> usize {
 /// accuracy sooner, so it is 0 (the diversity term stays for the comparison).
 pub const DISCOVER_DIVERSITY: f32 = 0.0;
 
-/// The setting the page and the widget start from, chosen on that curve: the most novelty for
-/// at most 2% NDCG@10 lost on the main split (0.3: NDCG@10 0.1497 against 0.1498, novelty
-/// 2.12 -> 2.39 bits, coverage@10 3.1% -> 3.7%; future visitors gain, 0.1084 -> 0.1123). The
-/// core's own default stays 0, the method's ranking, which the evaluation rows measure.
-pub const PAGE_DISCOVER: f32 = 0.3;
-
 /// Re-ranks `ranked` (best first) into the best `count` by
 /// `(1 - d) * relevance + d * ((1 - w) * novelty + w * diversity)` greedily (maximal marginal
 /// relevance, Carbonell and Goldstein 1998): relevance is the place in `ranked` scaled to
@@ -231,7 +225,6 @@ pub fn discover(ranked: &[(usize, f32)], count: usize, d: f32, w: f32, catalogue
     let n = ranked.len() as f32;
     let max_info = (users.max(2) as f32).log2();
     let novelty = |row: usize| (-((movies[row].rating_count.max(1) as f32) / users.max(1) as f32).log2() / max_info).clamp(0.0, 1.0);
-    let jaccard = |a: u32, b: u32| if a | b == 0 { 1.0 } else { (a & b).count_ones() as f32 / (a | b).count_ones() as f32 };
     let mut left: Vec<(usize, f32, f32, f32)> =
         ranked.iter().enumerate().map(|(i, &(row, score))| (row, score, 1.0 - i as f32 / n, novelty(row))).collect();
     let mut picked: Vec<(usize, f32)> = Vec::with_capacity(count);
@@ -245,11 +238,21 @@ pub fn discover(ranked: &[(usize, f32)], count: usize, d: f32, w: f32, catalogue
         let (row, score, _, _) = left.swap_remove(best);
         overlap.swap_remove(best);
         for (o, l) in overlap.iter_mut().zip(&left) {
-            *o = o.max(jaccard(movies[row].genres, movies[l.0].genres));
+            *o = o.max(genre_overlap(movies[row].genres, movies[l.0].genres) as f32);
         }
         picked.push((row, score));
     }
     picked
+}
+
+/// How alike two genre sets are (bit masks): the Jaccard index, 1 for two movies without any
+/// genre. The discover control's diversity term and the evaluation's intra-list diversity.
+pub fn genre_overlap(a: u32, b: u32) -> f64 {
+    if a | b == 0 {
+        1.0
+    } else {
+        (a & b).count_ones() as f64 / (a | b).count_ones() as f64
+    }
 }
 
 /// The `k` best `(row, score)` pairs, best first; ties broken by ascending movie id so results

@@ -190,9 +190,7 @@ impl Recommender {
         let filter = Filter::new(options, catalogue)?;
         let method = self.resolve(options.method)?;
         let ranks_unrated = method.entry().ranks_unrated;
-        let keep = |row: usize| {
-            !visitor.excluded[row] && (catalogue.movies[row].rating_count > 0 || ranks_unrated) && filter.keeps(catalogue, row)
-        };
+        let keep = |row: usize| !visitor.excluded[row] && self.listable(&filter, ranks_unrated, row);
         let liked_from = visitor.ratings.liked_from(self.model.info.rating_min, self.model.info.rating_max);
         let cx = self.context(visitor);
         let cold_start = visitor.ratings.all.is_empty() && method != Method::Popular;
@@ -234,6 +232,13 @@ impl Recommender {
         })
     }
 
+    /// Whether a list may hold `row`, whoever it is for: a movie training users rated (or any,
+    /// for a method that ranks unrated movies) that passes the filters.
+    fn listable(&self, filter: &Filter, ranks_unrated: bool, row: usize) -> bool {
+        let catalogue = &self.model.catalogue;
+        (catalogue.movies[row].rating_count > 0 || ranks_unrated) && filter.keeps(catalogue, row)
+    }
+
     /// Movie night: one list for every member's ratings ([`crate::group`]). Never a movie any
     /// member rated or `options.exclude` names; each pick lists the members it serves and
     /// every member's predicted stars. A group of one is that visitor's own ranking.
@@ -254,13 +259,8 @@ impl Recommender {
         let method = self.resolve(options.method)?;
         let ranks_unrated = method.entry().ranks_unrated;
         let visitors: Vec<Visitor> = members.iter().map(|m| self.fold_in(m)).collect();
-        let candidates: Vec<usize> = (0..catalogue.len())
-            .filter(|&r| {
-                visitors.iter().all(|v| !v.excluded[r])
-                    && (catalogue.movies[r].rating_count > 0 || ranks_unrated)
-                    && filter.keeps(catalogue, r)
-            })
-            .collect();
+        let candidates: Vec<usize> =
+            (0..catalogue.len()).filter(|&r| visitors.iter().all(|v| !v.excluded[r]) && self.listable(&filter, ranks_unrated, r)).collect();
         let mut scores = Vec::with_capacity(visitors.len());
         for v in &visitors {
             scores.push(if v.ratings.all.is_empty() && method != Method::Popular {

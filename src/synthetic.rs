@@ -20,6 +20,15 @@ pub struct SyntheticSpec {
     pub seed: u64,
 }
 
+/// One step of Marsaglia's xorshift64 (13, 7, 17): the small seeded stream the bootstrap, the
+/// random elicitation strategy and the random synthetic groups share. `state` must not be 0.
+pub fn xorshift64(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
 struct Rng(u64);
 
 impl Rng {

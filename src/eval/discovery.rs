@@ -6,16 +6,16 @@
 
 use std::collections::HashSet;
 
-use super::{TestUser, K, RELEVANT_AT};
+use super::{ndcg_at_k, relevant_rows, TestUser, K};
 use crate::catalogue::MovieId;
 use crate::methods::Method;
-use crate::rank::{discover, discover_pool, top_k};
+use crate::rank::{discover, discover_pool, genre_overlap, top_k};
 use crate::recommender::Recommender;
 
 /// Settings of the control the curve visits.
 pub const SETTINGS: [f32; 6] = [0.0, 0.1, 0.2, 0.3, 0.5, 0.8];
 
-/// One point of the curve, as sums and counts until [`DiscoveryPoint::finish`].
+/// One point of the curve.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DiscoveryPoint {
     /// The control's setting.
@@ -56,13 +56,7 @@ pub fn curve(rec: &Recommender, method: Method, test: &[TestUser], diversity_wei
             discover_pool(K),
             |r| movies[r].id,
         );
-        let relevant: HashSet<usize> = user
-            .hidden
-            .iter()
-            .filter(|&&(_, r)| r >= RELEVANT_AT)
-            .filter_map(|&(m, _)| rec.row(m))
-            .filter(|&r| movies[r].rating_count > 0)
-            .collect();
+        let relevant = relevant_rows(rec, user);
         for (point, covered, recall, counted) in points.iter_mut() {
             let list: Vec<usize> =
                 discover(&pool, K, point.discover, diversity_weight, catalogue, users).into_iter().map(|(r, _)| r).collect();
@@ -72,9 +66,7 @@ pub fn curve(rec: &Recommender, method: Method, test: &[TestUser], diversity_wei
             let (mut pairs, mut distance) = (0usize, 0.0f64);
             for (i, &a) in list.iter().enumerate() {
                 for &b in &list[i + 1..] {
-                    let (ga, gb) = (movies[a].genres, movies[b].genres);
-                    let jac = if ga | gb == 0 { 1.0 } else { (ga & gb).count_ones() as f64 / (ga | gb).count_ones() as f64 };
-                    distance += 1.0 - jac;
+                    distance += 1.0 - genre_overlap(movies[a].genres, movies[b].genres);
                     pairs += 1;
                 }
             }
@@ -83,9 +75,7 @@ pub fn curve(rec: &Recommender, method: Method, test: &[TestUser], diversity_wei
                 continue;
             }
             let hits: Vec<bool> = list.iter().map(|r| relevant.contains(r)).collect();
-            let dcg: f64 = hits.iter().enumerate().filter(|(_, &h)| h).map(|(i, _)| 1.0 / ((i + 2) as f64).log2()).sum();
-            let ideal: f64 = (1..=K.min(relevant.len())).map(|i| 1.0 / ((i + 1) as f64).log2()).sum();
-            point.ndcg.push(dcg / ideal);
+            point.ndcg.push(ndcg_at_k(hits.iter().copied(), relevant.len()));
             *recall += hits.iter().filter(|&&h| h).count() as f64 / K.min(relevant.len()) as f64;
             *counted += 1;
         }

@@ -5,9 +5,9 @@
 //! scored against the user's hidden ratings. Candidates exclude every given movie, as in the
 //! main protocol, so strategies differ only by what they learned.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use super::{TestUser, K, RELEVANT_AT};
+use super::{ndcg_at_k, relevant_rows, TestUser, K};
 use crate::catalogue::MovieId;
 use crate::elicit::Strategy;
 use crate::methods::Method;
@@ -37,12 +37,7 @@ pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table:
     let last = *QUESTIONS.last().expect("questions");
     for user in test {
         let known: HashMap<u32, f64> = user.given.iter().map(|g| (g.movie_id as u32, g.rating)).collect();
-        let relevant: HashSet<MovieId> = user
-            .hidden
-            .iter()
-            .filter(|&&(m, r)| r >= RELEVANT_AT && rec.row(m).is_some_and(|row| movies[row].rating_count > 0))
-            .map(|&(m, _)| m)
-            .collect();
+        let relevant = relevant_rows(rec, user);
         let options = RecommendOptions {
             count: K,
             method: Method::Hybrid,
@@ -50,12 +45,16 @@ pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table:
             ..Default::default()
         };
         let (mut answered, mut unseen): (Vec<RawRating>, Vec<u32>) = (Vec::new(), Vec::new());
+        // Folded in once per rating answered; it asks the next question and scores the list.
+        let mut visitor = rec.fold_in(&answered);
         for step in 1..=last {
-            let visitor = rec.fold_in(&answered);
             let Some(&row) = rec.questions_with(strategy, &visitor, &unseen, 1, table)?.first() else { break };
             let id = movies[row].id.0;
             match known.get(&id) {
-                Some(&rating) => answered.push(RawRating { movie_id: id as f64, rating }),
+                Some(&rating) => {
+                    answered.push(RawRating { movie_id: id as f64, rating });
+                    visitor = rec.fold_in(&answered);
+                }
                 None => unseen.push(id),
             }
             if let Some(point) = points.iter_mut().find(|p| p.asked == step) {
@@ -63,14 +62,9 @@ pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table:
                 if relevant.is_empty() {
                     continue;
                 }
-                let list = rec.recommend_for(&rec.fold_in(&answered), &options)?;
-                let (mut dcg, ideal) = (0.0f64, (1..=K.min(relevant.len())).map(|i| 1.0 / ((i + 1) as f64).log2()).sum::<f64>());
-                for (i, item) in list.items.iter().enumerate() {
-                    if relevant.contains(&MovieId(item.movie.movie_id)) {
-                        dcg += 1.0 / ((i + 2) as f64).log2();
-                    }
-                }
-                point.ndcg.push(dcg / ideal);
+                let list = rec.recommend_for(&visitor, &options)?;
+                let hits = list.items.iter().map(|item| rec.row(MovieId(item.movie.movie_id)).is_some_and(|r| relevant.contains(&r)));
+                point.ndcg.push(ndcg_at_k(hits, relevant.len()));
             }
         }
     }

@@ -6,10 +6,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{TestUser, K, RELEVANT_AT};
+use super::{ndcg_at_k, relevant_rows, TestUser, K};
+use crate::catalogue::MovieId;
 use crate::group::Aggregation;
 use crate::rank::RecommendOptions;
 use crate::recommender::Recommender;
+use crate::synthetic::xorshift64;
 
 /// How the members of a synthetic group are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,10 +60,7 @@ pub fn groups(rec: &Recommender, test: &[TestUser], size: usize, grouping: Group
         Grouping::Random => {
             let mut state = 0x2545_f491_4f6c_dd1du64 ^ size as u64;
             for i in (1..left.len()).rev() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                left.swap(i, (state % (i as u64 + 1)) as usize);
+                left.swap(i, (xorshift64(&mut state) % (i as u64 + 1)) as usize);
             }
             left.chunks_exact(size).map(|c| c.to_vec()).collect()
         }
@@ -100,7 +99,6 @@ pub fn groups(rec: &Recommender, test: &[TestUser], size: usize, grouping: Group
 
 /// Every aggregation on groups of each of `sizes`, random and similar.
 pub fn evaluate_groups(rec: &Recommender, test: &[TestUser], sizes: &[usize]) -> crate::Result<Vec<GroupPoint>> {
-    let movies = &rec.model().catalogue.movies;
     let mut points = Vec::new();
     for &size in sizes {
         for grouping in [Grouping::Random, Grouping::Similar] {
@@ -118,25 +116,14 @@ pub fn evaluate_groups(rec: &Recommender, test: &[TestUser], sizes: &[usize]) ->
                 for g in &gs {
                     let members: Vec<Vec<crate::ratings::RawRating>> = g.iter().map(|&u| test[u].given.clone()).collect();
                     let list = rec.recommend_group(&members, &RecommendOptions { count: K, ..Default::default() }, aggregation)?;
-                    let ndcg = |relevant: &HashSet<u32>| {
-                        let dcg: f64 = list
-                            .items
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, p)| relevant.contains(&p.movie.movie_id))
-                            .map(|(i, _)| 1.0 / ((i + 2) as f64).log2())
-                            .sum();
-                        dcg / (1..=K.min(relevant.len())).map(|i| 1.0 / ((i + 1) as f64).log2()).sum::<f64>()
+                    let rows: Vec<Option<usize>> = list.items.iter().map(|p| rec.row(MovieId(p.movie.movie_id))).collect();
+                    let ndcg = |relevant: &HashSet<usize>| {
+                        ndcg_at_k(rows.iter().map(|r| r.is_some_and(|r| relevant.contains(&r))), relevant.len())
                     };
-                    let mut liked: HashMap<u32, usize> = HashMap::new();
+                    let mut liked: HashMap<usize, usize> = HashMap::new();
                     let mut each = Vec::new();
                     for &u in g {
-                        let mine: HashSet<u32> = test[u]
-                            .hidden
-                            .iter()
-                            .filter(|&&(m, r)| r >= RELEVANT_AT && rec.row(m).is_some_and(|row| movies[row].rating_count > 0))
-                            .map(|&(m, _)| m.0)
-                            .collect();
+                        let mine = relevant_rows(rec, &test[u]);
                         if !mine.is_empty() {
                             each.push(ndcg(&mine));
                         }
@@ -149,7 +136,7 @@ pub fn evaluate_groups(rec: &Recommender, test: &[TestUser], sizes: &[usize]) ->
                         point.member_min.push(each.iter().copied().fold(f64::INFINITY, f64::min));
                     }
                     for (need, into) in [(size, &mut point.all), (size / 2 + 1, &mut point.majority)] {
-                        let relevant: HashSet<u32> = liked.iter().filter(|&(_, &n)| n >= need).map(|(&m, _)| m).collect();
+                        let relevant: HashSet<usize> = liked.iter().filter(|&(_, &n)| n >= need).map(|(&m, _)| m).collect();
                         if relevant.is_empty() {
                             continue;
                         }

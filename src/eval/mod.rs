@@ -153,6 +153,25 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
     })
 }
 
+/// NDCG@[`K`] of a list with binary gains: `hits` says, place by place, whether the movie is
+/// relevant; `relevant` is how many relevant movies there are (at least one).
+pub fn ndcg_at_k(hits: impl IntoIterator<Item = bool>, relevant: usize) -> f64 {
+    let dcg: f64 = hits.into_iter().take(K).enumerate().filter(|&(_, hit)| hit).map(|(i, _)| 1.0 / ((i + 2) as f64).log2()).sum();
+    dcg / (1..=K.min(relevant)).map(|i| 1.0 / ((i + 1) as f64).log2()).sum::<f64>()
+}
+
+/// Rows of `user`'s hidden movies rated at least [`RELEVANT_AT`] that training users rated (the
+/// protocol's catalogue): what a list is scored against.
+pub fn relevant_rows(rec: &Recommender, user: &TestUser) -> HashSet<usize> {
+    let movies = &rec.model().catalogue.movies;
+    user.hidden
+        .iter()
+        .filter(|&&(_, r)| r >= RELEVANT_AT)
+        .filter_map(|&(m, _)| rec.row(m))
+        .filter(|&row| movies[row].rating_count > 0)
+        .collect()
+}
+
 /// Mean of per-fold metrics (counts are summed).
 pub fn mean(folds: &[Metrics]) -> Metrics {
     let n = folds.len().max(1) as f64;
@@ -186,12 +205,7 @@ pub fn bootstrap_interval(groups: &[Vec<f64>], resamples: usize) -> (f64, f64) {
         return (0.0, 0.0);
     }
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut below = |n: usize| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
+    let mut below = |n: usize| (crate::synthetic::xorshift64(&mut state) % n as u64) as usize;
     let mut means: Vec<f64> = (0..resamples)
         .map(|_| {
             groups.iter().map(|g| (0..g.len()).map(|_| g[below(g.len())]).sum::<f64>() / g.len() as f64).sum::<f64>() / groups.len() as f64

@@ -115,6 +115,19 @@ pub struct FirstMinute {
 /// The two forms of the control the curve compares: genre diversity's weight beside novelty.
 pub const FORMS: [(&str, f32); 2] = [("popularity penalty", 0.0), ("penalty + genre diversity", 0.5)];
 
+/// The value under `key` in a list kept in first-seen order (the tables' row order), added
+/// empty the first time.
+fn entry<K: PartialEq, V: Default>(list: &mut Vec<(K, V)>, key: K) -> &mut V {
+    let at = match list.iter().position(|(k, _)| *k == key) {
+        Some(at) => at,
+        None => {
+            list.push((key, V::default()));
+            list.len() - 1
+        }
+    };
+    &mut list[at].1
+}
+
 /// Runs the report on `folds` and the future cuts of `data`.
 pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> Result<FirstMinute> {
     let cuts: Vec<(&str, Vec<crate::eval::RatingRecord>, Vec<TestUser>)> = folds
@@ -149,13 +162,7 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
                     p.answered
                 );
                 let key = (split_name.to_string(), strategy.name(), p.asked);
-                let slot = match elicit.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, acc)) => acc,
-                    None => {
-                        elicit.push((key, (Vec::new(), Vec::new())));
-                        &mut elicit.last_mut().expect("pushed").1
-                    }
-                };
+                let slot = entry(&mut elicit, key);
                 slot.0.push(p.ndcg);
                 slot.1.push(p.answered);
             }
@@ -166,13 +173,7 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
         for (form, w) in FORMS {
             for p in discovery::curve(&rec, Method::Hybrid, test, w)? {
                 let key = (split_name.to_string(), form, (p.discover * 100.0).round() as u32);
-                let slot = match disc.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, acc)) => acc,
-                    None => {
-                        disc.push((key, (Vec::new(), Vec::new())));
-                        &mut disc.last_mut().expect("pushed").1
-                    }
-                };
+                let slot = entry(&mut disc, key);
                 slot.0.push(p.ndcg.clone());
                 slot.1.push(p);
             }

@@ -5,7 +5,7 @@ import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, whenComplete } fr
 import { RatingStore } from './storage.js';
 import { MarkStore, marksKey } from './marks.js';
 import { UnseenList, nextQuestions, unseenKey } from './questions.js';
-import { FriendList, friendFrom, profilesKey } from './profiles.js';
+import { FriendList, MAX_FRIENDS, friendFrom, profilesKey } from './profiles.js';
 import { STRINGS } from './strings.js';
 import { ImportError, applyImport, exportJson, imdbCsv, letterboxdCsv, planImport, readHistory, recommendationsCsv, undoImport } from './history.js';
 import { el, importPreview, keepingFocus, movieItem } from './render.js';
@@ -148,7 +148,7 @@ function renderRecommendations() {
 
 /** Movie night: the visitor and their friends, one list, each pick saying whose taste it serves. */
 function renderNight() {
-  const people = [{ name: 'You', ratings: store.list().map(({ movieId, rating }) => ({ movieId, rating })), seen: [] }, ...friends.friends];
+  const people = [{ name: 'You', ratings: store.list(), seen: [] }, ...friends.friends];
   $('profiles').replaceChildren(
     ...people.map((p, i) => {
       const li = el('li', 'profile', `${p.name}: ${p.ratings.length} rating${p.ratings.length === 1 ? '' : 's'}`);
@@ -165,7 +165,7 @@ function renderNight() {
       return li;
     }),
   );
-  $('add-friend').disabled = friends.friends.length >= 3;
+  $('add-friend').disabled = friends.friends.length >= MAX_FRIENDS;
   if (people.length < 2) {
     $('night-note').textContent = 'Add a friend to get one list for you both.';
     $('night-list').replaceChildren();

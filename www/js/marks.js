@@ -5,7 +5,7 @@
 //
 // Every marked movie is left out of recommendations: the core takes the ids (`exclude`).
 
-import { probeStorage } from './storage.js';
+import { isMovieId, probeStorage } from './storage.js';
 
 export const DEFAULT_MARKS_KEY = 'movie-recs:marks';
 export const MARKS_VERSION = 1;
@@ -51,7 +51,7 @@ export class MarkStore {
     let bad = list === null ? 1 : 0;
     for (const m of list ?? []) {
       const id = m?.movieId;
-      if (Number.isInteger(id) && id >= 0 && id <= 0xffffffff && MARK_KINDS.includes(m.mark)) {
+      if (isMovieId(id) && MARK_KINDS.includes(m.mark)) {
         this.marks.delete(id);
         this.marks.set(id, { movieId: id, mark: m.mark, markedAt: Number.isFinite(m.markedAt) ? m.markedAt : 0 });
       } else bad++;

@@ -3,7 +3,7 @@
 // visitor's own ratings. The visitor's own profile is always their ratings store.
 
 import { planImport } from './history.js';
-import { probeStorage } from './storage.js';
+import { isMovieId, probeStorage } from './storage.js';
 
 /** Friends beside the visitor: movie night is for two to four people. */
 export const MAX_FRIENDS = 3;
@@ -14,15 +14,13 @@ export function profilesKey(ratingsKey) {
   return `${ratingsKey}:friends`;
 }
 
-const whole = (id) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff;
-
 /** One friend read back from storage: anything unusable is dropped, never thrown. */
 function cleanFriend(f) {
   if (!f || typeof f !== 'object' || typeof f.name !== 'string') return null;
   const ratings = Array.isArray(f.ratings)
-    ? f.ratings.filter((r) => whole(r?.movieId) && typeof r.rating === 'number' && Number.isFinite(r.rating)).map((r) => ({ movieId: r.movieId, rating: r.rating })).slice(-MAX_FRIEND_RATINGS)
+    ? f.ratings.filter((r) => isMovieId(r?.movieId) && typeof r.rating === 'number' && Number.isFinite(r.rating)).map((r) => ({ movieId: r.movieId, rating: r.rating })).slice(-MAX_FRIEND_RATINGS)
     : [];
-  const seen = Array.isArray(f.seen) ? f.seen.filter(whole).slice(-MAX_FRIEND_RATINGS) : [];
+  const seen = Array.isArray(f.seen) ? f.seen.filter(isMovieId).slice(-MAX_FRIEND_RATINGS) : [];
   return { name: f.name.slice(0, 60) || 'Friend', ratings, seen };
 }
 

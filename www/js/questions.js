@@ -5,7 +5,7 @@
 // "Haven't seen it" is not a mark: the movie is not hidden from recommendations (it may be a
 // good one to watch), it is only not asked again.
 
-import { probeStorage } from './storage.js';
+import { isMovieId, probeStorage } from './storage.js';
 
 /** How many answers are kept; the oldest beyond it are forgotten (they only steer questions). */
 export const MAX_UNSEEN = 2_000;
@@ -23,7 +23,7 @@ export class UnseenList {
     try {
       const value = JSON.parse(this.storage?.getItem(key) ?? '[]');
       // Anything but whole ids is dropped: this list only decides what is asked.
-      if (Array.isArray(value)) this.ids = value.filter((id) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff).slice(-MAX_UNSEEN);
+      if (Array.isArray(value)) this.ids = value.filter(isMovieId).slice(-MAX_UNSEEN);
     } catch {
       this.ids = [];
     }

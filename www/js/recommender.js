@@ -12,8 +12,13 @@ import init, { Recommender } from '../pkg/movie_recs.js';
 const WASM_URL = new URL('../pkg/movie_recs_bg.wasm', import.meta.url);
 /** The default model, resolved relative to this module so it works from any page path. */
 export const DEFAULT_MODEL_URL = new URL('../model.bin', import.meta.url);
-/** Where the page's and the widget's familiar-to-discover control starts: the core's
- *  `PAGE_DISCOVER`, measured in `./build.sh first-minute` (README, "Familiar or new"). */
+/**
+ * Where the page's and the widget's familiar-to-discover control starts, chosen on the curve of
+ * `./build.sh first-minute` (README, "Familiar or new"): the most novelty for at most 2% NDCG@10
+ * lost on the main split (0.3: 0.1497 against 0.1498, novelty 2.12 -> 2.39 bits, coverage@10
+ * 3.1% -> 3.7%; future visitors gain, 0.1084 -> 0.1123). The core's `discover` option defaults
+ * to 0, the method's own ranking, which the evaluation rows measure.
+ */
 export const DEFAULT_DISCOVER = 0.3;
 
 let wasmReady = null;

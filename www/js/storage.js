@@ -19,12 +19,15 @@ export const MAX_BACKUPS = 3;
 export const RATING_MIN = 0.5;
 export const RATING_MAX = 5;
 
+/** Whether `id` can be a movie id: a whole number from 0 to 2^32 - 1 (what the core takes). */
+export const isMovieId = (id) => Number.isInteger(id) && id >= 0 && id <= 0xffffffff;
+
 /** Checks one entry; returns a clean rating or a string saying why it was skipped. */
 export function checkEntry(entry) {
   if (entry === null || typeof entry !== 'object') return 'not an object';
   const movieId = typeof entry.movieId === 'string' && /^\d+$/.test(entry.movieId) ? Number(entry.movieId) : entry.movieId;
   const rating = typeof entry.rating === 'string' && entry.rating.trim() !== '' ? Number(entry.rating) : entry.rating;
-  if (typeof movieId !== 'number' || !Number.isInteger(movieId) || movieId < 0 || movieId > 0xffffffff) {
+  if (!isMovieId(movieId)) {
     return `movie id ${JSON.stringify(entry.movieId)} is not a whole number`;
   }
   if (typeof rating !== 'number' || !Number.isFinite(rating)) return `rating ${JSON.stringify(entry.rating)} of movie ${movieId} is not a number`;

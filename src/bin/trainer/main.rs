@@ -85,8 +85,9 @@ fn cmd_model(mut args: Args) -> Result<()> {
     Ok(())
 }
 
-fn cmd_eval(mut args: Args) -> Result<()> {
-    let folds: Vec<u32> = match args.value("--folds")? {
+/// `--folds 0,1,...` of the evaluation commands (every fold of five when absent).
+fn folds(args: &mut Args) -> Result<Vec<u32>> {
+    match args.value("--folds")? {
         Some(v) => v
             .split(',')
             .map(|f| {
@@ -96,9 +97,13 @@ fn cmd_eval(mut args: Args) -> Result<()> {
                     reason: "a comma-separated list of 0..=4".into(),
                 })
             })
-            .collect::<Result<_>>()?,
-        None => vec![0, 1, 2, 3, 4],
-    };
+            .collect(),
+        None => Ok(vec![0, 1, 2, 3, 4]),
+    }
+}
+
+fn cmd_eval(mut args: Args) -> Result<()> {
+    let folds = folds(&mut args)?;
     let json = args.value("--json")?.map(PathBuf::from);
     let svg = args.value("--svg")?.map(PathBuf::from);
     let lenient = args.flag("--lenient");
@@ -125,19 +130,7 @@ fn cmd_eval(mut args: Args) -> Result<()> {
 
 /// The first-minute report: elicitation strategies and the discover control's trade-off.
 fn cmd_first_minute(mut args: Args) -> Result<()> {
-    let folds: Vec<u32> = match args.value("--folds")? {
-        Some(v) => v
-            .split(',')
-            .map(|f| {
-                f.trim()
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|&f| f < 5)
-                    .ok_or_else(|| usage_error(format!("--folds {v}: a comma-separated list of 0..=4")))
-            })
-            .collect::<Result<_>>()?,
-        None => vec![0, 1, 2, 3, 4],
-    };
+    let folds = folds(&mut args)?;
     let json = args.value("--json")?.map(PathBuf::from);
     let tmdb = args.value("--tmdb")?.map(PathBuf::from);
     let mut s = settings(&mut args)?;
