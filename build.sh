@@ -23,6 +23,12 @@
 #   bench-train [--quick] [--no-spark]
 #                    training at ML-25M size (synthetic, 25M ratings; --quick: a tenth): the
 #                    native trainer, implicit's ALS and Spark local[2], wall time and peak memory
+#   bench-scale [--quick]
+#                    every method at ML-25M and ML-32M size (synthetic, made by the project,
+#                    cached under target/scale; --quick: a tenth of the users): `trainer model`'s
+#                    wall time, peak memory and size per part, then the page in Chromium on
+#                    Slow 4G (first recommendations, every method), the hybrid call, search,
+#                    memory (bench/scale.mjs); about 40 minutes
 #   fuzz [--minutes N]
 #                    the mutation and hostile-argument tests at length (default 10 minutes):
 #                    checksum-valid model mutants and API calls on the default model; an input
@@ -252,8 +258,12 @@ case "$cmd" in
     MOVIE_RECS_SPARK_DIR="$ROOT/$fixture" cargo test --features train --test spark -- --ignored
     trainer import-spark --data "$fixture/data" --explicit "$fixture/explicit" --implicit "$fixture/implicit" \
       --out www/model-spark-fixture.bin > /dev/null
+    log "a model of ML-32M's catalogue size (87,585 movies) from few synthetic users, every method"
+    wide=target/wide-fixture
+    [ -f "$wide/data/ratings.csv" ] || trainer synth --out "$wide/data" --users 2000 --movies 87585 --ratings-per-user 50 --seed 32
+    trainer model --data "$wide/data" --no-search --quiet --out www/model-wide-fixture.bin > /dev/null
     build_wasm
-    log "browser end-to-end tests (headless chromium; one loads the Spark fixture's model)"
+    log "browser end-to-end tests (headless chromium; some load the Spark fixture's and the wide fixture's models)"
     # Two files at a time: the browser tests mostly wait (downloads, timers), which halves their
     # wall time on 2 cores; the one that prints timings runs alone after them.
     node --test --test-concurrency=2 $(ls tests/e2e/*.test.mjs | grep -v measure.test.mjs)
@@ -329,6 +339,38 @@ case "$cmd" in
         .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/explicit' --rank 64 --iterations 10 --master 'local[2]' &&
         .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/implicit' --rank 64 --iterations 10 --implicit --master 'local[2]'"
     fi
+    ;;
+  bench-scale)
+    quick=0
+    for arg in "$@"; do
+      case "$arg" in
+        --quick) quick=1 ;;
+        *) echo "usage: ./build.sh bench-scale [--quick]" >&2; exit 2 ;;
+      esac
+    done
+    ensure_npm
+    ensure_chromium
+    build_wasm
+    cargo build --profile native --features train --bin trainer -q # measured below without its build
+    models=()
+    # ML-25M: 162,541 users x 154 ratings over 62,423 movies; ML-32M: 200,948 x 159 over 87,585.
+    for shape in "162541 62423 154 25" "200948 87585 159 32"; do
+      read -r users movies per seed <<< "$shape"
+      if [ "$quick" = 1 ]; then users=$((users / 10)); fi
+      data="target/scale/synthetic-$users"
+      [ "$movies" = 62423 ] || data="$data-$movies"
+      if [ ! -f "$data/ratings.csv" ]; then
+        log "generating synthetic ratings: $users users x $per, $movies movies (ML-${seed}M shape)"
+        trainer synth --out "$data" --users "$users" --movies "$movies" --ratings-per-user "$per" --seed "$seed"
+      fi
+      out="www/model-scale-ml${seed}m.bin"
+      log "training every method on $(($(wc -l < "$data/ratings.csv") - 1)) ratings (the defaults: search, then the final fit)"
+      bench/measure.sh "trainer model, every method, ML-${seed}M shape" target/native/trainer model --data "$data" --out "$out" 2> "$data/train.log"
+      grep -E "search: on a sample|inner folds fitted|out of time|autoencoder \(|autoencoder:|trained in|^  (core|extras):" "$data/train.log" | grep -v "epoch [0-9]*/[0-9]*: .*ETA" >&2 || true
+      models+=("$out")
+    done
+    log "the models in the page (Chromium, Slow 4G, served gzipped)"
+    node bench/scale.mjs target/bench-scale.json "${models[@]}"
     ;;
   spark-eval)
     [ $# -ge 1 ] || { echo "usage: ./build.sh spark-eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE]" >&2; exit 2; }

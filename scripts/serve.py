@@ -6,8 +6,9 @@
 Python's http.server sends every file as it is on disk; a static host (GitHub Pages, Netlify,
 nginx with gzip on) sends text, the wasm and the model gzipped when the browser accepts it.
 This server does the same (gzip level 6, kept in memory per file and modification time, with
-Vary: Accept-Encoding), so the first load measured here is the one a visitor gets. Everything
-else is http.server's: directory index, Last-Modified, If-Modified-Since, 404s.
+Vary: Accept-Encoding), so the first load measured here is the one a visitor gets; a byte range
+is sent uncompressed with 206 (as many static hosts do; others send the whole file with 200,
+which the page handles too). Everything else is http.server's: directory index, Last-Modified, If-Modified-Since, 404s.
 """
 
 import argparse
@@ -15,6 +16,7 @@ import gzip
 import http.server
 import io
 import os
+import re
 import sys
 
 COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".svg", ".wasm", ".bin", ".csv", ".txt", ".map"}
@@ -26,6 +28,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def send_head(self):
         path = self.translate_path(self.path)
+        if self.headers.get("Range") and os.path.isfile(path):
+            return self.send_range(path)
         if os.path.isdir(path):
             if not self.path.split("?", 1)[0].endswith("/"):
                 return super().send_head()  # the redirect to the slash form
@@ -52,6 +56,31 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Last-Modified", last_modified)
         self.send_header("Vary", "Accept-Encoding")
+        self.end_headers()
+        return io.BytesIO(body)
+
+    def send_range(self, path):
+        """One byte range (`bytes=N-` or `bytes=N-M`), sent as it is on disk, as static hosts do
+        (a compressed response has no byte offsets to cut at)."""
+        size = os.path.getsize(path)
+        m = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers["Range"].strip())
+        if not m or int(m.group(1)) >= size:
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
+        start = int(m.group(1))
+        end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+        with open(path, "rb") as f:
+            f.seek(start)
+            body = f.read(end - start + 1)
+        self.send_response(206)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Last-Modified", self.date_time_string(int(os.stat(path).st_mtime)))
         self.end_headers()
         return io.BytesIO(body)
 

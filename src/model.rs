@@ -152,6 +152,12 @@ impl Model {
         }
     }
 
+    /// How many bytes the whole file has, once `prefix` holds the header (None before): a page
+    /// that stopped its download after the core asks for the rest only if it lacks some.
+    pub fn file_length(prefix: &[u8]) -> Result<Option<u64>> {
+        Ok(Header::read(prefix)?.map(|h| h.total()))
+    }
+
     /// Reads and validates the core of a model from the file's first bytes (at least
     /// [`Model::core_length`] of them; more are ignored): every part but the extras, which stay
     /// empty until [`Model::attach_extras`].

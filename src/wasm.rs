@@ -190,6 +190,13 @@ impl Recommender {
         }
     }
 
+    /// How many bytes the whole model file has, once `prefix` holds the header (`undefined`
+    /// before that). Throws as soon as the bytes cannot be a model this build reads.
+    #[wasm_bindgen(js_name = fileLength)]
+    pub fn file_length(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] prefix: JsValue) -> Result<Option<f64>, JsError> {
+        Ok(crate::Model::file_length(&bytes("prefix", &prefix)?).map_err(js_error)?.map(|n| n as f64))
+    }
+
     /// Loads the core of a model (catalogue and factor models) from the file's first
     /// `coreLength` bytes, so the page can recommend while the rest downloads.
     #[wasm_bindgen(js_name = fromCore)]

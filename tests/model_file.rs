@@ -113,6 +113,8 @@ fn the_core_loads_from_the_first_bytes_and_the_extras_attach_when_the_rest_arriv
     let (core, _) = model.sections().unwrap();
     assert_eq!(core_len, movie_recs::format::HEADER_LEN + core.len());
     assert!(core_len < bytes.len() / 2, "the core is the small part: {core_len} of {}", bytes.len());
+    assert_eq!(Model::file_length(&bytes[..10]).unwrap(), None);
+    assert_eq!(Model::file_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap(), Some(bytes.len() as u64));
     assert!(matches!(Model::core_from_bytes(&bytes[..core_len - 1]), Err(Error::Truncated { .. })));
 
     let mut early = Recommender::from_core_bytes(&bytes[..core_len]).unwrap();

@@ -178,3 +178,30 @@ fn ease_weights_solve_the_ridge_problem_and_skip_what_was_not_liked() {
         }
     }
 }
+
+#[test]
+fn the_autoencoder_caps_its_vocabulary_and_its_passes_and_stops_at_a_deadline() {
+    use movie_recs::train::neural::{epochs_for, fit_neural, NeuralSettings};
+    let ratings = common::ratings();
+    let data = Interactions::new(&ratings).unwrap();
+    let s = NeuralSettings { hidden: 8, epochs: 3, min_ratings: 2, ..NeuralSettings::default() };
+    // The cap keeps the most rated movies, in index order.
+    let capped = fit_neural(&data, &NeuralSettings { max_movies: 50, ..s.clone() }, false, None).unwrap();
+    let count = |i: usize| data.item_ratings(i).count();
+    assert_eq!(capped.items.len(), 50);
+    assert!(capped.items.windows(2).all(|w| w[0] < w[1]));
+    let least_kept = capped.items.iter().map(|&i| count(i)).min().unwrap();
+    let most_left = (0..data.items.len()).filter(|i| !capped.items.contains(i)).map(count).max().unwrap();
+    assert!(least_kept >= most_left, "kept {least_kept} ratings, left out {most_left}");
+    assert_eq!(capped.weights.len(), 50 * 8);
+    // A pass budget below the users' count still runs one epoch; otherwise whole epochs fit in it.
+    assert_eq!(epochs_for(&NeuralSettings { max_passes: 10, ..s.clone() }, 300), 1);
+    assert_eq!(epochs_for(&NeuralSettings { max_passes: 650, ..s.clone() }, 300), 2);
+    assert_eq!(epochs_for(&s, 300), 3);
+    // A deadline already past: the first epoch runs, no other starts, exactly as with one epoch.
+    let stopped = fit_neural(&data, &s, false, Some(std::time::Instant::now())).unwrap();
+    let one = fit_neural(&data, &NeuralSettings { epochs: 1, ..s.clone() }, false, None).unwrap();
+    let full = fit_neural(&data, &s, false, None).unwrap();
+    assert_eq!(stopped.weights, one.weights);
+    assert_ne!(stopped.weights, full.weights);
+}

@@ -277,6 +277,8 @@ fn the_core_recommends_before_the_rest_of_the_file_arrives() {
     assert!(msg.contains("not a movie-recs model"), "{msg}");
     let core_len = Recommender::core_length(js_bytes(&bytes[..movie_recs::format::HEADER_LEN])).unwrap().unwrap() as usize;
     assert!(core_len < bytes.len());
+    assert_eq!(Recommender::file_length(js_bytes(&bytes[..core_len])).unwrap(), Some(bytes.len() as f64));
+    assert!(Recommender::file_length(js_bytes(&bytes[..12])).unwrap().is_none());
     let mut rec = Recommender::from_core(js_bytes(&bytes[..core_len])).unwrap();
     assert!(!rec.has_extras());
     let names = |rec: &Recommender| {

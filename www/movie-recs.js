@@ -19,7 +19,7 @@
 // API: `element.ratings`, `element.setRating(movieId, rating|null)`, `element.clear()` (returns
 // the ratings it removed) and `element.restore(removed)`.
 
-import { loadRecommender, whenComplete, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
+import { loadRecommender, whenComplete, needsRest, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore } from './js/storage.js';
 import { MarkStore, marksKey } from './js/marks.js';
 import { applyImport, planImport, readHistory, undoImport } from './js/history.js';
@@ -219,20 +219,28 @@ export class MovieRecsElement extends HTMLElement {
 
   async start() {
     this.recommender = null;
+    delete this.dataset.complete;
     this.store = new RatingStore(this.getAttribute('storage-key') || DEFAULT_KEY);
     this.store.onWarning = (warning) => this.parts?.notices.append(this.notice(warning));
     this.marks = new MarkStore(marksKey(this.store.key));
     this.root.replaceChildren(this.skeleton());
     const model = this.getAttribute('model');
     const url = model ? new URL(model, document.baseURI) : DEFAULT_MODEL_URL;
+    // A widget showing only the factor models (`method="mf"` or `"popular"`) downloads only the
+    // model's core; the rest comes if the method changes to one that needs it.
+    const rest = needsRest(this.method);
     try {
-      this.recommender = await loadRecommender(url);
+      this.recommender = await loadRecommender(url, { rest: rest ? 'eager' : 'lazy' });
     } catch (err) {
       this.showError(this.text.unavailable(err.message));
       return;
     }
     this.render();
     this.dataset.ready = 'true';
+    if (!rest) {
+      this.dataset.complete = 'true';
+      return;
+    }
     // The first recommendations come from the model's core; re-rank once the rest is in.
     whenComplete(url).then(
       () => {

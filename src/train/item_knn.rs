@@ -1,7 +1,12 @@
 //! Fits item-based kNN's table ([`ItemKnn`]): each movie's most similar movies by the shrunk
 //! cosine similarity of their raters, over the training interactions.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
 use rayon::prelude::*;
+
+use super::progress::Progress;
 
 use super::settings::setting_error;
 use super::Interactions;
@@ -52,14 +57,20 @@ impl ItemKnnSettings {
 /// `c_ij / sqrt(n_i n_j) * c_ij / (c_ij + shrink)`, with `c_ij` users who rated both.
 /// Each item's co-rater counts are gathered in a dense scratch row (one per thread), so the
 /// cost is the sum over users of their rating count squared, and memory stays linear.
-pub fn fit_item_knn(data: &Interactions, s: &ItemKnnSettings) -> ItemKnn {
+pub fn fit_item_knn(data: &Interactions, s: &ItemKnnSettings, progress: bool) -> ItemKnn {
     let n = data.items.len();
     let counts: Vec<f32> = (0..n).map(|i| data.item_ratings(i).count() as f32).collect();
+    let bar = Mutex::new(Progress::new("item neighbours, movie", n, progress));
+    let done = AtomicUsize::new(0);
     let lists: Vec<Vec<(usize, f32)>> = (0..n)
         .into_par_iter()
         .map_init(
             || (vec![0u32; n], Vec::new()),
             |(co, touched), i| {
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if d % 1024 == 0 || d == n {
+                    bar.lock().expect("no panic while printing").step(d, String::new);
+                }
                 for (u, _) in data.item_ratings(i) {
                     for (j, _) in data.user_ratings(u) {
                         if j != i {

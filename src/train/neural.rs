@@ -10,6 +10,7 @@
 use std::time::Instant;
 
 use nalgebra::DMatrix;
+use rayon::prelude::*;
 
 use super::progress::{duration, Progress};
 use super::settings::setting_error;
@@ -35,6 +36,16 @@ pub struct NeuralSettings {
     pub batch: usize,
     /// Movies need this many training ratings to enter the vocabulary.
     pub min_ratings: u32,
+    /// Most movies in the vocabulary (the most rated first). Every epoch costs
+    /// `3 · users · vocabulary · hidden` multiply-adds in the dense decoder, so the vocabulary
+    /// is what a large catalogue must cap: ML-25M has 59,000 rated movies, ml-latest-small's
+    /// vocabulary is about 3,200 and never reaches the cap. Movies outside it are not scored by
+    /// this method (the other parts of the hybrid cover them).
+    pub max_movies: usize,
+    /// Most user passes (users × epochs) in all: a large log runs fewer epochs, since each
+    /// epoch already holds many more updates. ml-latest-small's 120 epochs of about 490
+    /// training users (59,000 passes) never reach it; ML-25M's 162,000 users get 12 epochs.
+    pub max_passes: usize,
     /// Ratings at or above this are the target ("liked").
     pub liked_from: f32,
     /// Input weight at fold-in of a movie rated below `liked_from`.
@@ -54,6 +65,8 @@ impl Default for NeuralSettings {
             dropout: 0.5,
             batch: 64,
             min_ratings: 5,
+            max_movies: 10_000,
+            max_passes: 2_000_000,
             liked_from: 3.5,
             disliked_weight: 0.0,
             seed: 44,
@@ -68,6 +81,8 @@ impl NeuralSettings {
         let ok = (1..=1024).contains(&n.hidden)
             && (1..=1000).contains(&n.epochs)
             && n.batch >= 1
+            && n.max_movies >= 1
+            && n.max_passes >= 1
             && n.learning_rate.is_finite()
             && n.learning_rate > 0.0
             && n.weight_decay.is_finite()
@@ -80,7 +95,7 @@ impl NeuralSettings {
             return Err(setting_error(
                 "neural",
                 format!("{n:?}"),
-                "hidden 1..=1024, epochs 1..=1000, batch >= 1, learning rate > 0, decay >= 0, dropout in [0, 1), liked threshold finite, disliked weight >= 0",
+                "hidden 1..=1024, epochs 1..=1000, batch, vocabulary and passes >= 1, learning rate > 0, decay >= 0, dropout in [0, 1), liked threshold finite, disliked weight >= 0",
             ));
         }
         Ok(())
@@ -90,8 +105,19 @@ impl NeuralSettings {
     pub fn describe(&self) -> String {
         let n = self;
         format!(
-            "autoencoder hidden={} epochs={} lr={} decay={} dropout={} batch={} min ratings={} liked>={} disliked weight={} seed={}",
-            n.hidden, n.epochs, n.learning_rate, n.weight_decay, n.dropout, n.batch, n.min_ratings, n.liked_from, n.disliked_weight, n.seed
+            "autoencoder hidden={} epochs={} lr={} decay={} dropout={} batch={} min ratings={} vocabulary<={} passes<={} liked>={} disliked weight={} seed={}",
+            n.hidden,
+            n.epochs,
+            n.learning_rate,
+            n.weight_decay,
+            n.dropout,
+            n.batch,
+            n.min_ratings,
+            n.max_movies,
+            n.max_passes,
+            n.liked_from,
+            n.disliked_weight,
+            n.seed
         )
     }
 }
@@ -120,14 +146,27 @@ impl Adam {
         Self { m: vec![0.0; n], v: vec![0.0; n] }
     }
 
+    /// One step; element by element, so splitting the arrays over threads (as large
+    /// vocabularies are) gives the same values.
     fn step(&mut self, params: &mut [f32], grad: &[f32], lr: f32, t: i32) {
         let (b1, b2) = (0.9f32, 0.999f32);
         let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
-        for ((p, g), (m, v)) in params.iter_mut().zip(grad).zip(self.m.iter_mut().zip(self.v.iter_mut())) {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            *p -= lr * (*m / c1) / ((*v / c2).sqrt() + 1e-8);
+        let run = |params: &mut [f32], grad: &[f32], m: &mut [f32], v: &mut [f32]| {
+            for ((p, g), (m, v)) in params.iter_mut().zip(grad).zip(m.iter_mut().zip(v.iter_mut())) {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                *p -= lr * (*m / c1) / ((*v / c2).sqrt() + 1e-8);
+            }
+        };
+        const CHUNK: usize = 1 << 16;
+        if params.len() < 2 * CHUNK {
+            return run(params, grad, &mut self.m, &mut self.v);
         }
+        params
+            .par_chunks_mut(CHUNK)
+            .zip(grad.par_chunks(CHUNK))
+            .zip(self.m.par_chunks_mut(CHUNK).zip(self.v.par_chunks_mut(CHUNK)))
+            .for_each(|((p, g), (m, v))| run(p, g, m, v));
     }
 }
 
@@ -137,9 +176,29 @@ impl SplitMix {
     }
 }
 
-/// Fits the autoencoder; `None` when no movie reaches `min_ratings`.
-pub fn fit_neural(data: &Interactions, s: &NeuralSettings, progress: bool) -> Option<NeuralFit> {
-    let items: Vec<usize> = (0..data.items.len()).filter(|&i| data.item_ratings(i).count() >= s.min_ratings as usize).collect();
+/// The vocabulary: item indices with at least `min_ratings` ratings, at most `max_movies` of
+/// them (the most rated first, ties by index), ascending.
+fn vocabulary(data: &Interactions, s: &NeuralSettings) -> Vec<usize> {
+    let count = |i: usize| data.by_item.slices(i).0.len();
+    let mut items: Vec<usize> = (0..data.items.len()).filter(|&i| count(i) >= s.min_ratings as usize).collect();
+    if items.len() > s.max_movies {
+        items.sort_by_key(|&i| (std::cmp::Reverse(count(i)), i));
+        items.truncate(s.max_movies);
+        items.sort_unstable();
+    }
+    items
+}
+
+/// Epochs run for `users` training users: `epochs`, or fewer when they would exceed
+/// `max_passes` user passes (at least one).
+pub fn epochs_for(s: &NeuralSettings, users: usize) -> usize {
+    (s.max_passes / users.max(1)).clamp(1, s.epochs)
+}
+
+/// Fits the autoencoder; `None` when no movie reaches `min_ratings`. With a `deadline`, no epoch
+/// starts that the pace so far says would end after it (the first always runs).
+pub fn fit_neural(data: &Interactions, s: &NeuralSettings, progress: bool, deadline: Option<Instant>) -> Option<NeuralFit> {
+    let items = vocabulary(data, s);
     if items.is_empty() {
         return None;
     }
@@ -170,65 +229,104 @@ pub fn fit_neural(data: &Interactions, s: &NeuralSettings, progress: bool) -> Op
     let (mut adam_w, mut adam_bh, mut adam_bo) = (Adam::new(v * h), Adam::new(h), Adam::new(v));
     let mut order: Vec<usize> = (0..users.len()).collect();
     let mut t = 0;
-    let mut bar = Progress::new(format!("autoencoder ({} users, {v} movies) epoch", users.len()), s.epochs, progress);
-    for epoch in 0..s.epochs {
+    let epochs = epochs_for(s, users.len());
+    let mut bar = Progress::new(format!("autoencoder ({} users, {v} movies) epoch", users.len()), epochs, progress);
+    let begun = Instant::now();
+    for epoch in 0..epochs {
         let started = Instant::now();
+        if let Some(d) = deadline.filter(|_| epoch > 0) {
+            if started + begun.elapsed() / epoch as u32 > d {
+                if progress {
+                    eprintln!("  autoencoder: stopped after {epoch} of {epochs} epochs, at the time budget");
+                }
+                break;
+            }
+        }
         for i in (1..order.len()).rev() {
             order.swap(i, rng.below(i + 1));
         }
         let mut loss = 0.0f64;
         for batch in order.chunks(s.batch) {
             let b = batch.len();
-            // Encoder, sparse: each user's kept movies, scaled to unit length.
-            let mut kept: Vec<(Vec<usize>, f32)> = Vec::with_capacity(b);
+            // Every column below is one user, computed on its own and in a fixed order, so the
+            // columns run in parallel and a seed still gives the same weights.
+            // Encoder, sparse: each user's kept movies (the dropout drawn in batch order),
+            // scaled to unit length.
+            let kept: Vec<(Vec<usize>, f32)> = batch
+                .iter()
+                .map(|&u| {
+                    let inputs: Vec<usize> = users[u].0.iter().copied().filter(|_| rng.next_f32() >= s.dropout).collect();
+                    let value = if inputs.is_empty() { 0.0 } else { 1.0 / (inputs.len() as f32).sqrt() };
+                    (inputs, value)
+                })
+                .collect();
             let mut hidden = DMatrix::<f32>::zeros(h, b);
-            for (col, &u) in batch.iter().enumerate() {
-                let inputs: Vec<usize> = users[u].0.iter().copied().filter(|_| rng.next_f32() >= s.dropout).collect();
-                let value = if inputs.is_empty() { 0.0 } else { 1.0 / (inputs.len() as f32).sqrt() };
-                for k in 0..h {
+            hidden.as_mut_slice().par_chunks_mut(h).zip(&kept).for_each(|(column, (inputs, value))| {
+                for (k, out) in column.iter_mut().enumerate() {
                     let mut pre = hidden_bias[k];
-                    for &e in &inputs {
+                    for &e in inputs {
                         pre += value * w[(e, k)];
                     }
-                    hidden[(k, col)] = pre.tanh();
+                    *out = pre.tanh();
                 }
-                kept.push((inputs, value));
-            }
+            });
             // Decoder, dense: logits v x b, then the softmax's gradient in place.
             let mut grad = &w * &hidden;
-            for (col, &u) in batch.iter().enumerate() {
-                let mut column = grad.column_mut(col);
-                for (x, bo) in column.iter_mut().zip(&output_bias) {
-                    *x += bo;
-                }
-                let max = column.iter().fold(f32::NEG_INFINITY, |a, &x| a.max(x));
-                let sum: f64 = column.iter().map(|&x| ((x - max) as f64).exp()).sum();
-                let log_sum = sum.ln() as f32 + max;
-                let n = users[u].1.len() as f32;
-                for x in column.iter_mut() {
-                    *x = n * (*x - log_sum).exp() / b as f32;
-                }
-                for &e in &users[u].1 {
-                    loss -= (column[e] * b as f32 / n).ln() as f64;
-                    column[e] -= 1.0 / b as f32;
-                }
-            }
-            // Gradients: W (decoder side now, encoder side below), output bias, hidden.
+            let losses: Vec<f64> = grad
+                .as_mut_slice()
+                .par_chunks_mut(v)
+                .zip(batch)
+                .map(|(column, &u)| {
+                    for (x, bo) in column.iter_mut().zip(&output_bias) {
+                        *x += bo;
+                    }
+                    let max = column.iter().fold(f32::NEG_INFINITY, |a, &x| a.max(x));
+                    let sum: f64 = column.iter().map(|&x| ((x - max) as f64).exp()).sum();
+                    let log_sum = sum.ln() as f32 + max;
+                    let n = users[u].1.len() as f32;
+                    for x in column.iter_mut() {
+                        *x = n * (*x - log_sum).exp() / b as f32;
+                    }
+                    let mut loss = 0.0f64;
+                    for &e in &users[u].1 {
+                        loss -= (column[e] * b as f32 / n).ln() as f64;
+                        column[e] -= 1.0 / b as f32;
+                    }
+                    loss
+                })
+                .collect();
+            loss += losses.iter().sum::<f64>();
+            // Gradients: W (decoder side now, encoder side and decay below), output bias, hidden.
             let mut grad_w = &grad * hidden.transpose();
             let grad_hidden = (grad.transpose() * &w).transpose();
-            let grad_bo: Vec<f32> = (0..v).map(|e| grad.row(e).sum()).collect();
-            let mut grad_bh = vec![0.0f32; h];
-            for (col, (inputs, value)) in kept.iter().enumerate() {
-                for k in 0..h {
-                    let a = hidden[(k, col)];
-                    let d = grad_hidden[(k, col)] * (1.0 - a * a);
-                    grad_bh[k] += d;
-                    for &e in inputs {
-                        grad_w[(e, k)] += value * d;
-                    }
+            let mut grad_bo = vec![0.0f32; v];
+            for column in grad.as_slice().chunks(v) {
+                for (o, g) in grad_bo.iter_mut().zip(column) {
+                    *o += g;
                 }
             }
-            grad_w += &w * s.weight_decay;
+            // Column k of W gathers hidden unit k's gradient from every user, in user order.
+            let grad_bh: Vec<f32> = grad_w
+                .as_mut_slice()
+                .par_chunks_mut(v)
+                .zip(w.as_slice().par_chunks(v))
+                .enumerate()
+                .map(|(k, (gw, wk))| {
+                    let mut bh = 0.0f32;
+                    for (col, (inputs, value)) in kept.iter().enumerate() {
+                        let a = hidden[(k, col)];
+                        let d = grad_hidden[(k, col)] * (1.0 - a * a);
+                        bh += d;
+                        for &e in inputs {
+                            gw[e] += value * d;
+                        }
+                    }
+                    for (g, x) in gw.iter_mut().zip(wk) {
+                        *g += x * s.weight_decay;
+                    }
+                    bh
+                })
+                .collect();
             t += 1;
             adam_w.step(w.as_mut_slice(), grad_w.as_slice(), s.learning_rate, t);
             adam_bh.step(&mut hidden_bias, &grad_bh, s.learning_rate, t);

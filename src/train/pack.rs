@@ -10,7 +10,7 @@ use super::item_knn::{fit_item_knn, to_catalogue_rows};
 use super::mf::{fit_explicit, fit_implicit};
 use super::neural::fit_neural;
 use super::search::{apply, learn};
-use super::settings::{Checked, Learn};
+use super::settings::{Checked, Learn, SEARCH_SHARE};
 use super::user_knn::fit_user_knn;
 use super::Interactions;
 use crate::catalogue::{round_mean, Catalogue, Movie, MovieId};
@@ -36,7 +36,10 @@ pub fn build_model(
     let learned = match &settings.learn {
         Learn::Off => return fit(dataset, movies, tags, ratings, settings),
         Learn::Replay(learned) => learned.clone(),
-        Learn::Search { budget_s } => learn(dataset, movies, tags, ratings, settings, *budget_s)?,
+        Learn::Search { budget_s } => {
+            let left = settings.deadline.map_or(f64::INFINITY, |d| d.saturating_duration_since(Instant::now()).as_secs_f64());
+            learn(dataset, movies, tags, ratings, settings, budget_s.min(SEARCH_SHARE * left))?
+        }
     };
     let mut model = fit(dataset, movies, tags, ratings, &apply(&learned, settings).check()?)?;
     if settings.progress {
@@ -62,10 +65,7 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
         }
     };
     let t = Instant::now();
-    let neural = settings.neural.as_ref().and_then(|s| fit_neural(&data, s, progress).map(|fit| (s, fit)));
-    timed("autoencoder", t);
-    let t = Instant::now();
-    let item_knn = settings.item_knn.as_ref().map(|s| fit_item_knn(&data, s));
+    let item_knn = settings.item_knn.as_ref().map(|s| fit_item_knn(&data, s, progress));
     timed("item neighbours", t);
 
     let CatalogueRows { ids, row_of, rated_row, catalogue } = CatalogueRows::new(movies, &data)?;
@@ -73,6 +73,12 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
     let t = Instant::now();
     let ease = settings.ease.as_ref().map(|s| fit_ease(&data, &rated_row, n, s)).transpose()?.flatten();
     timed("EASE", t);
+    // Last, since it is the one step whose length a time budget can shorten; what follows
+    // (content, packing) takes seconds.
+    let t = Instant::now();
+    let neural_deadline = settings.deadline.map(|d| d - (d.saturating_duration_since(t) / 20));
+    let neural = settings.neural.as_ref().and_then(|s| fit_neural(&data, s, progress, neural_deadline).map(|fit| (s, fit)));
+    timed("autoencoder", t);
     let supported = |i: usize| data.by_item.slices(i).0.len() >= settings.factor_min_ratings as usize;
     let spread = |m: &FactorMatrix| {
         let filled = rated_row.iter().enumerate().filter(|&(i, _)| supported(i)).map(|(i, &r)| (r, m.row(i)));

@@ -15,6 +15,9 @@ pub struct Progress {
     total: usize,
     started: Instant,
     last: Option<Instant>,
+    /// Units done at the last line printed (steps reported out of order, from several
+    /// threads, print nothing older).
+    shown: usize,
     on: bool,
     tty: bool,
 }
@@ -34,7 +37,7 @@ pub fn duration(d: Duration) -> String {
 impl Progress {
     /// Starts a step; nothing is printed when `on` is false.
     pub fn new(what: impl Into<String>, total: usize, on: bool) -> Self {
-        Self { what: what.into(), total, started: Instant::now(), last: None, on, tty: std::io::stderr().is_terminal() }
+        Self { what: what.into(), total, started: Instant::now(), last: None, shown: 0, on, tty: std::io::stderr().is_terminal() }
     }
 
     /// The line after `done` of the units, with `detail` (a loss, an RMSE) when it is printed.
@@ -51,7 +54,7 @@ impl Progress {
 
     /// Reports that `done` units are finished; `detail` is computed only when a line is printed.
     pub fn step(&mut self, done: usize, detail: impl FnOnce() -> String) {
-        if !self.on {
+        if !self.on || done < self.shown || (done == self.shown && self.last.is_some()) {
             return;
         }
         let last = done >= self.total;
@@ -60,6 +63,7 @@ impl Progress {
             return;
         }
         self.last = Some(Instant::now());
+        self.shown = done;
         let line = self.line(done, &detail());
         let mut err = std::io::stderr().lock();
         let _ = if self.tty { write!(err, "\r\x1b[2K{line}{}", if last { "\n" } else { "" }) } else { writeln!(err, "{line}") };
@@ -78,6 +82,7 @@ mod tests {
             total: 120,
             started: Instant::now() - Duration::from_secs(60),
             last: None,
+            shown: 0,
             on: true,
             tty: false,
         };

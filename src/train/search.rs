@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::neural::epochs_for;
 use super::pack::build_model;
 use super::settings::{Checked, Learn, TrainSettings};
 use crate::data::{MovieRecord, TagRecord};
@@ -31,6 +32,27 @@ use crate::methods::{Method, REGISTRY};
 use crate::model::{Learned, Model};
 use crate::rank::top_k;
 use crate::recommender::Recommender;
+
+/// The most training users the search fits its inner folds on: a larger log is sampled (by a
+/// hash of the user id, so the same users every time), since each candidate is scored on at
+/// most [`MAX_USERS_PER_FOLD`] validation users anyway and five inner fits of a whole ML-25M
+/// log would take longer and more memory than the final fit. ml-latest-small is never sampled.
+pub const SEARCH_USERS: usize = 20_000;
+
+/// The ratings of a hash sample of about [`SEARCH_USERS`] users, with the sample's and the
+/// log's user counts, when the log has more users than that.
+fn search_sample(train: &[RatingRecord]) -> Option<(Vec<RatingRecord>, usize, usize)> {
+    let users: HashSet<u32> = train.iter().map(|r| r.user).collect();
+    if users.len() <= SEARCH_USERS {
+        return None;
+    }
+    let every = users.len().div_ceil(SEARCH_USERS) as u32;
+    // Salted, so the sample is independent of the inner folds' own hash of the same ids.
+    let kept = |u: u32| validation_fold(u ^ 0x5eed_5a1d, every) == 0;
+    let ratings: Vec<RatingRecord> = train.iter().filter(|r| kept(r.user)).cloned().collect();
+    let sampled = users.iter().filter(|&&u| kept(u)).count();
+    Some((ratings, sampled, users.len()))
+}
 
 /// `settings` with the `learned` choices in place (and no further search).
 pub fn apply(learned: &Learned, settings: &TrainSettings) -> TrainSettings {
@@ -52,6 +74,16 @@ const INNER_FOLDS: u32 = 5;
 /// Validation users scored per inner fold (ml-latest-small has about 120; a large log is
 /// sampled, so scoring costs the same at any size).
 const MAX_USERS_PER_FOLD: usize = 1000;
+/// Catalogue size up to which [`MAX_USERS_PER_FOLD`] users are scored; a larger catalogue gets
+/// proportionally fewer (each case scores every part over the whole catalogue, so a case at
+/// ML-25M's 62,000 movies costs six of ml-latest-small's), never under [`MIN_USERS_PER_FOLD`].
+const FULL_CASES_UP_TO: usize = 10_000;
+const MIN_USERS_PER_FOLD: usize = 200;
+
+/// Validation users scored per inner fold for a catalogue of `movies`.
+fn users_per_fold(movies: usize) -> usize {
+    (MAX_USERS_PER_FOLD * FULL_CASES_UP_TO / movies.max(1)).clamp(MIN_USERS_PER_FOLD, MAX_USERS_PER_FOLD)
+}
 /// Half-lives, explicit weights and confidence slopes tried.
 const HALF_LIVES: [f32; 5] = [0.0, 2.0, 5.0, 10.0, 30.0];
 const EXPLICIT_WEIGHTS: [f32; 4] = [0.0, 0.02, 0.05, 0.1];
@@ -72,8 +104,9 @@ struct Case {
     kind: usize,
     bucket: usize,
     given: Vec<crate::ratings::RawRating>,
-    /// Rows the list may hold (in the catalogue, not given).
-    candidates: Vec<usize>,
+    /// Catalogue rows of the given ratings: the list may hold any rated row but these (a set,
+    /// not the candidate list itself: 20,000 cases of a 62,000-movie catalogue would hold 10 GB).
+    given_rows: HashSet<usize>,
     relevant: HashSet<usize>,
 }
 
@@ -89,6 +122,8 @@ struct Scored {
 struct Inner {
     split: FoldSplit,
     models: Vec<(f32, Model)>,
+    /// Validation users scored.
+    users: usize,
 }
 
 /// Learns the choices on validation users carved from `train`, starting from `settings`,
@@ -103,7 +138,25 @@ pub fn learn(
     budget_s: f64,
 ) -> Result<Learned> {
     let started = Instant::now();
-    let start = TrainSettings { learn: Learn::Off, progress: false, ..(**settings).clone() };
+    let mut start = TrainSettings { learn: Learn::Off, progress: false, ..(**settings).clone() };
+    let sample;
+    let train = match search_sample(train) {
+        Some((ratings, users, of)) => {
+            // The sample's autoencoder runs as many epochs as the full fit will, so that the
+            // blend is learned on a part trained the same way.
+            if let Some(n) = start.neural.as_mut() {
+                n.epochs = epochs_for(n, of);
+            }
+            if settings.progress {
+                eprintln!("  search: on a sample of {users} of the {of} training users ({} ratings)", ratings.len());
+            }
+            sample = ratings;
+            &sample[..]
+        }
+        None => train,
+    };
+    // Under a time budget the inner folds' autoencoders get half the search's time.
+    start.deadline = settings.deadline.map(|_| started + std::time::Duration::from_secs_f64(budget_s / 2.0));
     let checked = start.check()?;
     let progress = |what: &str| {
         if settings.progress {
@@ -113,6 +166,8 @@ pub fn learn(
     // The inner folds are fitted side by side: the neural and user kNN parts train on one
     // thread each, so this is where the cores pay off. Each fit is seeded, so the result
     // does not depend on the order they finish in.
+    let per_fold = users_per_fold(movies.len());
+    progress(&format!("fitting {INNER_FOLDS} inner folds of {} ratings each, side by side", train.len() * 4 / 5));
     let fitted: Vec<(Inner, Vec<Case>)> = (0..INNER_FOLDS)
         .into_par_iter()
         .map(|k| {
@@ -121,10 +176,11 @@ pub fn learn(
             // A bounded sample of the validation users: enough to see a clear gain, and the
             // scoring cost stays the same whatever the log's size.
             // Every n-th user, so that the sample spans the log's eras.
-            let users: Vec<TestUser> = split.test.iter().step_by(split.test.len().div_ceil(MAX_USERS_PER_FOLD).max(1)).cloned().collect();
+            let users: Vec<TestUser> = split.test.iter().step_by(split.test.len().div_ceil(per_fold).max(1)).cloned().collect();
             let cases = cases_of(&Recommender::new(model.clone()), &users, k as usize);
+            progress(&format!("inner fold {} of {INNER_FOLDS} fitted ({} validation users)", k + 1, users.len()));
             let alpha = model.mf.implicit.as_ref().map_or(0.0, |i| i.alpha);
-            Ok((Inner { split, models: vec![(alpha, model)] }, cases))
+            Ok((Inner { split, models: vec![(alpha, model)], users: users.len() }, cases))
         })
         .collect::<Result<_>>()?;
     let (inner, cases): (Vec<Inner>, Vec<Vec<Case>>) = fitted.into_iter().unzip();
@@ -137,17 +193,23 @@ pub fn learn(
         implicit.as_ref().map_or(0.0, |i| i.explicit_weight),
         implicit.as_ref().map_or(0.0, |i| i.alpha),
     );
+    let scoring = Instant::now();
     let reference = kind_means(&per_case(&score(&inner, &cases, choice)?, &cases, &start.hybrid), &cases);
+    // What one candidate costs to score, so that no axis starts that would end past the budget.
+    let score_s = scoring.elapsed().as_secs_f64();
     let mut hybrid = start.hybrid;
     if implicit.is_some() {
         // The scalars one at a time, each value with the blend re-searched, then the blend
         // once more; a value replaces the current one only if it is clearly better.
         for axis in 0..3 {
-            if started.elapsed().as_secs_f64() > budget_s {
-                progress("out of time: the remaining choices keep their starting values");
+            let values: &[f32] = [&HALF_LIVES[..], &EXPLICIT_WEIGHTS[..], &ALPHAS[..]][axis];
+            if started.elapsed().as_secs_f64() + values.len() as f64 * score_s > budget_s {
+                progress(&format!(
+                    "out of time (a candidate takes {score_s:.0} s to score): the {} and later choices keep their starting values",
+                    ["half-life", "explicit weight", "alpha"][axis]
+                ));
                 break;
             }
-            let values: &[f32] = [&HALF_LIVES[..], &EXPLICIT_WEIGHTS[..], &ALPHAS[..]][axis];
             let at = |v: f32| match axis {
                 0 => (v, choice.1, choice.2),
                 1 => (choice.0, v, choice.2),
@@ -188,7 +250,7 @@ pub fn learn(
         alpha: choice.2,
         hybrid,
         validation: KINDS.iter().zip(reference.iter().zip(&chosen)).map(|((k, _), (&a, &b))| (k.to_string(), a, b)).collect(),
-        users: inner.iter().map(|f| f.split.test.len().min(MAX_USERS_PER_FOLD)).sum(),
+        users: inner.iter().map(|f| f.users).sum(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -231,12 +293,14 @@ fn score(inner: &[Inner], cases: &[Case], choice: (f32, f32, f32)) -> Result<Sco
         .par_iter()
         .map(|c| {
             let rec = &recs[c.fold];
+            let movies = &rec.model().catalogue.movies;
             let visitor = rec.fold_in(&c.given);
             let full: Vec<Vec<f32>> = parts.iter().map(|&(_, m)| Ok(standardise(rec.scores(&visitor, m)?).0)).collect::<Result<_>>()?;
             let mut rows: Vec<usize> = full
                 .iter()
                 .flat_map(|z| {
-                    top_k(c.candidates.iter().map(|&r| (r, z[r])), SHORTLIST, |r| crate::MovieId(r as u32)).into_iter().map(|(r, _)| r)
+                    let candidates = (0..movies.len()).filter(|&r| movies[r].rating_count > 0 && !c.given_rows.contains(&r));
+                    top_k(candidates.map(|r| (r, z[r])), SHORTLIST, |r| crate::MovieId(r as u32)).into_iter().map(|(r, _)| r)
                 })
                 .collect();
             rows.sort_unstable();
@@ -264,13 +328,12 @@ fn cases_of(rec: &Recommender, users: &[TestUser], fold: usize) -> Vec<Case> {
             if relevant.is_empty() || user.given.is_empty() {
                 continue;
             }
-            let candidates = (0..movies.len()).filter(|&r| movies[r].rating_count > 0 && !given.contains(&r)).collect();
             let bucket = match rec.fold_in(&user.given).used_ratings() {
                 0..=4 => 0,
                 5..=19 => 1,
                 _ => 2,
             };
-            out.push(Case { fold, kind, bucket, given: user.given, candidates, relevant });
+            out.push(Case { fold, kind, bucket, given: user.given, given_rows: given, relevant });
         }
     }
     out
@@ -405,7 +468,7 @@ mod tests {
             (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
         };
         let cases: Vec<Case> = (0..12)
-            .map(|i| Case { fold: 0, kind: i % 3, bucket: 2, given: Vec::new(), candidates: (0..n).collect(), relevant: (0..3).collect() })
+            .map(|i| Case { fold: 0, kind: i % 3, bucket: 2, given: Vec::new(), given_rows: HashSet::new(), relevant: (0..3).collect() })
             .collect();
         let good: Vec<Vec<f32>> = cases.iter().map(|_| (0..n).map(|r| if r < 3 { 1.0 } else { 0.0 } + 0.3 * noise()).collect()).collect();
         let bad: Vec<Vec<f32>> = cases.iter().map(|_| (0..n).map(|_| 3.0 * noise()).collect()).collect();
@@ -426,5 +489,21 @@ mod tests {
         assert!(better(&after, &before, &cases), "and the result is clearly better on validation");
         assert!(kind_means(&after, &cases).iter().zip(kind_means(&before, &cases)).all(|(a, b)| *a >= b), "and no kind is worse");
         assert_eq!(learned.buckets[0], start.buckets[0], "buckets without cases keep their weights");
+    }
+
+    #[test]
+    fn a_large_log_is_searched_on_a_fixed_hash_sample_independent_of_the_inner_folds() {
+        let rating = |user: u32| RatingRecord { user, movie: crate::MovieId(1), rating: 4.0, timestamp: 0 };
+        let small: Vec<RatingRecord> = (0..SEARCH_USERS as u32).map(rating).collect();
+        assert!(search_sample(&small).is_none(), "a log of {SEARCH_USERS} users is searched whole");
+        let large: Vec<RatingRecord> = (0..50_000).map(rating).collect();
+        let (sample, users, of) = search_sample(&large).unwrap();
+        assert_eq!((sample.len(), of), (users, 50_000));
+        assert!((15_000..=18_500).contains(&users), "about a third of 50,000: {users}");
+        assert_eq!(search_sample(&large).unwrap().0, sample, "the same users every time");
+        for k in 0..INNER_FOLDS {
+            let n = sample.iter().filter(|r| validation_fold(r.user, INNER_FOLDS) == k).count() as f64;
+            assert!((n / users as f64 - 0.2).abs() < 0.02, "inner fold {k} holds {n} of {users}");
+        }
     }
 }

@@ -90,7 +90,16 @@ pub struct TrainSettings {
     pub learn: Learn,
     /// Print progress to stderr.
     pub progress: bool,
+    /// When the whole command should be done (`--time-budget`): the search gets a share of
+    /// what is left ([`SEARCH_SHARE`]) and the autoencoder, trained last, stops starting epochs
+    /// when the pace says the next would end after it. The parts with a fixed cost (the factor
+    /// models, neighbours, EASE) always run in full, so a budget below their cost is overrun,
+    /// and said. None: every setting runs as given.
+    pub deadline: Option<std::time::Instant>,
 }
+
+/// Share of the time left that `--time-budget` gives the search.
+pub const SEARCH_SHARE: f64 = 0.35;
 
 /// How the trainer makes the choices that depend on the visitors (the hybrid's weights, the
 /// recency half-life, the explicit blend, the confidence slope): see [`super::search`].
@@ -153,6 +162,7 @@ impl Default for TrainSettings {
             factor_min_ratings: 5,
             learn: Learn::Search { budget_s: 300.0 },
             progress: false,
+            deadline: None,
         }
     }
 }

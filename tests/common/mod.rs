@@ -79,6 +79,7 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
         factor_min_ratings: 1,
         learn: Learn::Off,
         progress: false,
+        deadline: None,
     }
 }
 

@@ -228,3 +228,49 @@ test('the widget takes method, years and language, hides on hidden, and is style
   assert.deepEqual(record.errors, []);
   await context.close();
 });
+
+test('a widget of the factor models downloads only the core; the rest comes by a range request when a method needs it', async () => {
+  const { page, record, context } = await openPage(env.browser);
+  const whole = await (await fetch(`${env.server.origin}/model.bin`)).arrayBuffer().then((b) => Buffer.from(b));
+  const coreEnd = 44 + Number(whole.readBigUInt64LE(12));
+  const asked = [];
+  page.on('request', (r) => {
+    const m = /\/model\.bin\?(\w+)$/.exec(r.url());
+    if (m) asked.push([m[1], r.headers().range ?? null]);
+  });
+  // ?ranges goes to the test server, which streams the file gzipped and answers a range with 206;
+  // ?noranges answers a range with the whole file and 200, as some hosts do.
+  await page.route(/\/model\.bin\?noranges$/, (route) =>
+    route.request().headers().range ? route.fulfill({ status: 200, contentType: 'application/octet-stream', body: whole }) : route.continue(),
+  );
+  await page.route('**/lazy.html', (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: 'text/html',
+      body: '<!doctype html><script type="module" src="/movie-recs.js"></script><movie-recs id="a" method="mf" model="/model.bin?ranges" storage-key="a"></movie-recs><movie-recs id="b" method="popular" model="/model.bin?noranges" storage-key="b"></movie-recs>',
+    }),
+  );
+  await page.goto(`${env.server.origin}/lazy.html`);
+  await page.waitForFunction(() => ['#a', '#b'].every((id) => document.querySelector(id).dataset.complete === 'true'));
+  await page.waitForTimeout(300);
+  const state = (id) => page.$eval(id, (w) => ({ extras: w.recommender.hasExtras, methods: w.recommender.methods().map((m) => m.name), items: w.shadowRoot.querySelectorAll('ol > li').length }));
+  for (const id of ['#a', '#b']) assert.deepEqual(await state(id), { extras: false, methods: ['mf', 'popular'], items: 10 }, id);
+  assert.deepEqual(asked.sort(), [['noranges', null], ['ranges', null]], 'one request each, read only up to the core');
+
+  // A method of the extras: the rest from where the download stopped (or the whole file, from a host without ranges).
+  for (const id of ['#a', '#b']) {
+    await page.$eval(id, (w) => { w.method = 'itemKnn'; });
+    await page.waitForSelector(`${id}[data-complete="true"]`);
+    const s = await state(id);
+    assert.equal(s.extras, true, id);
+    assert.ok(s.methods.includes('itemKnn') && s.items === 10, JSON.stringify(s));
+  }
+  const rest = asked.slice(2);
+  assert.deepEqual(rest.map((a) => a[0]), ['ranges', 'noranges']);
+  for (const [, range] of rest) {
+    const from = Number(/^bytes=(\d+)-$/.exec(range)?.[1]);
+    assert.ok(from >= coreEnd && from < whole.length, `the rest asked from byte ${range}: the core ends at ${coreEnd}, the file at ${whole.length}`);
+  }
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});

@@ -62,11 +62,13 @@ class Received {
 }
 
 /**
- * Downloads `url`, calling `onCore(recommender)` once the core has arrived; resolves with the
- * recommender once the extras are attached. A file that ends early or is corrupt rejects with
- * the core's message, after `onCore` if the core itself was whole.
+ * Downloads `url`, calling `onCore(recommender)` once the core has arrived. If by then nobody
+ * has asked for the rest (`entry.wantRest`), the download stops there and resolves with
+ * `{ recommender, parked }` (the bytes so far), fetched on by `fetchRest` when a method first
+ * needs it; otherwise it resolves once the extras are attached. A file that ends early or is
+ * corrupt rejects with the core's message, after `onCore` if the core itself was whole.
  */
-async function stream(url, onCore) {
+async function stream(url, entry, onCore) {
   const response = await request(url);
   await wasmReady;
   const received = new Received();
@@ -87,6 +89,10 @@ async function stream(url, onCore) {
     if (coreLength !== undefined && received.length >= coreLength) {
       recommender = Recommender.fromCore(received.bytes());
       onCore(recommender);
+      if (!entry.wantRest) {
+        reader.cancel().catch(() => {});
+        return { recommender, parked: received };
+      }
     }
   }
   if (!recommender) {
@@ -94,31 +100,63 @@ async function stream(url, onCore) {
     // whole-file reader names what is wrong.
     recommender = new Recommender(received.bytes());
     onCore(recommender);
-    return recommender;
+    return { recommender };
   }
   recommender.attachExtras(received.bytes());
+  return { recommender };
+}
+
+/**
+ * The rest of a parked download: a range request from where it stopped (a host that ignores
+ * ranges, or compresses on the fly, sends the whole file again: then that is used), attached
+ * to the recommender. The extras' checksum and the core's checksum in their header decide
+ * whether they belong to it.
+ */
+async function fetchRest(url, { recommender, parked }) {
+  // The rest may have arrived with the core's last chunk.
+  if (parked.length >= Recommender.fileLength(parked.bytes())) {
+    recommender.attachExtras(parked.bytes());
+    return recommender;
+  }
+  let response;
+  try {
+    response = await fetch(url, { credentials: 'same-origin', headers: { Range: `bytes=${parked.length}-` } });
+  } catch (err) {
+    throw new Error(`could not download the rest of the model (${url}): ${err.message}. Check your connection and retry.`);
+  }
+  if (!response.ok) throw new Error(`could not download the rest of the model (${url}): HTTP ${response.status} ${response.statusText}`);
+  const body = new Uint8Array(await response.arrayBuffer());
+  if (response.status === 206) {
+    const start = parked.bytes();
+    const whole = new Uint8Array(start.length + body.length);
+    whole.set(start);
+    whole.set(body, start.length);
+    recommender.attachExtras(whole);
+  } else {
+    recommender.attachExtras(body);
+  }
   return recommender;
 }
 
-function open(key) {
+function open(key, rest) {
   if (!wasmReady) {
     wasmReady = init({ module_or_path: WASM_URL }).catch((err) => {
       wasmReady = null;
       throw new Error(`could not load the recommender engine: ${err.message}`);
     });
   }
-  const entry = {};
+  const entry = { key, wantRest: rest !== 'lazy' };
   entry.core = new Promise((resolve, reject) => {
-    entry.complete = stream(key, resolve);
-    entry.complete.catch(reject); // a no-op once the core has resolved
+    entry.download = stream(key, entry, resolve);
+    entry.download.catch(reject); // a no-op once the core has resolved
   });
   entry.core.catch(() => models.delete(key));
   return entry;
 }
 
-function entryFor(modelUrl) {
+function entryFor(modelUrl, rest) {
   const key = new URL(modelUrl, document.baseURI).href;
-  if (!models.has(key)) models.set(key, open(key));
+  if (!models.has(key)) models.set(key, open(key, rest));
   return models.get(key);
 }
 
@@ -127,16 +165,34 @@ function entryFor(modelUrl) {
  * core has arrived. Rejects with an Error whose message says what went wrong (network, HTTP
  * status, corrupt or incompatible model); a failed load is forgotten so that calling again
  * retries.
+ *
+ * `rest`: `'eager'` (the default) goes on downloading the other methods' tables after the core;
+ * `'lazy'` stops after the core, for a caller whose method needs only the factor models
+ * (`mf`, `popular`): the rest is fetched when `whenComplete` is first called. At ML-25M's size
+ * the core is 6.7 MB of a 17 MB file (README, "Every method at a site's scale").
  */
-export function loadRecommender(modelUrl = DEFAULT_MODEL_URL) {
-  return entryFor(modelUrl).core;
+export function loadRecommender(modelUrl = DEFAULT_MODEL_URL, { rest = 'eager' } = {}) {
+  return entryFor(modelUrl, rest).core;
 }
 
 /**
  * Resolves (to the same Recommender) once the whole model is in and every method it has is
- * available; rejects with an Error if the rest of the file failed, the core still working.
+ * available, fetching the rest if a lazy load stopped after the core; rejects with an Error if
+ * the rest failed, the core still working (a later call tries again).
  */
 export function whenComplete(modelUrl = DEFAULT_MODEL_URL) {
   const entry = entryFor(modelUrl);
-  return entry.core.then(() => entry.complete);
+  entry.wantRest = true;
+  entry.complete ??= entry.core
+    .then(() => entry.download)
+    .then((done) => (done.parked ? fetchRest(entry.key, done) : done.recommender));
+  entry.complete.catch(() => {
+    entry.complete = undefined;
+  });
+  return entry.complete;
+}
+
+/** Methods that need the model's extras (everything but the factor models and popularity). */
+export function needsRest(method) {
+  return method !== 'mf' && method !== 'popular';
 }

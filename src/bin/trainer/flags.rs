@@ -8,7 +8,9 @@ use movie_recs::{Error, FactorStorage, Result};
 
 pub const USAGE: &str = "\
 usage:
-  trainer model --data DIR [--out FILE] [settings]      train on a MovieLens folder, write the packed model
+  trainer model --data DIR [--out FILE] [--time-budget S] [settings]
+                                                         train on a MovieLens folder, write the packed model; with a
+                                                         budget the search and the autoencoder's epochs fit in S seconds
   trainer eval DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [settings]
   trainer first-minute DIR [--folds 0,1,2,3,4] [--json FILE] [settings]  (elicitation strategies, the discover trade-off)
                                                          run the protocol of shared/EVAL.md, print the table
@@ -36,6 +38,8 @@ settings:
                                                          user_knn (pool: the N most active training users)
   --neural-hidden N --neural-epochs N --neural-learning-rate F --neural-weight-decay F --neural-dropout F
   --neural-batch N --neural-min-ratings N --neural-liked-from F --neural-disliked-weight F   --no-neural
+  --neural-movies N (vocabulary cap, most rated first; default 10000) --neural-passes N (user passes in all,
+                   users x epochs; default 2000000)
                                                          neural: the autoencoder (Mult-DAE, tied weights)
   --ease-lambda F --ease-k K --ease-movies N --ease-min-liked N   --no-ease
                                                          ease: ridge, weights kept per movie, vocabulary cap (dense inverse), likes to enter it
@@ -152,6 +156,8 @@ pub fn settings(args: &mut Args) -> Result<TrainSettings> {
         set!("--neural-dropout", n.dropout);
         set!("--neural-batch", n.batch);
         set!("--neural-min-ratings", n.min_ratings);
+        set!("--neural-movies", n.max_movies);
+        set!("--neural-passes", n.max_passes);
         set!("--neural-liked-from", n.liked_from);
         set!("--neural-disliked-weight", n.disliked_weight);
     }

@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use movie_recs::data::{join_tmdb, read_dataset, Dataset, ReadOptions};
 use movie_recs::methods::Method;
 use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::train::build_model;
+use movie_recs::train::progress::duration;
 use movie_recs::train::report::evaluate_dataset;
 use movie_recs::{Error, FactorStorage, Result};
 
@@ -40,8 +41,20 @@ fn cmd_model(mut args: Args) -> Result<()> {
     let out = PathBuf::from(args.value("--out")?.unwrap_or_else(|| "www/model.bin".into()));
     let lenient = args.flag("--lenient");
     let tmdb = args.value("--tmdb")?.map(PathBuf::from);
-    let s = settings(&mut args)?;
+    let budget = args.parsed::<f64>("--time-budget")?;
+    let started = Instant::now();
+    let mut s = settings(&mut args)?;
     args.finish()?;
+    if let Some(b) = budget {
+        if !(b.is_finite() && b > 0.0 && b < 1e7) {
+            return Err(Error::InvalidSetting {
+                name: "time-budget",
+                value: b.to_string(),
+                reason: "must be a number of seconds > 0".into(),
+            });
+        }
+        s.deadline = Some(started + Duration::from_secs_f64(b));
+    }
     let t = Instant::now();
     let ds = read_with_metadata(Path::new(&data), ReadOptions { lenient }, tmdb)?;
     eprintln!(
@@ -55,6 +68,13 @@ fn cmd_model(mut args: Args) -> Result<()> {
     let t = Instant::now();
     let model = build_model(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &s.check()?)?;
     let train_s = t.elapsed().as_secs_f64();
+    if let Some(b) = budget.filter(|&b| started.elapsed().as_secs_f64() > b) {
+        eprintln!(
+            "time budget {} overrun by {}: the factor models, neighbours and EASE always run in full (fewer --iterations or a smaller --ease-movies shorten them)",
+            duration(Duration::from_secs_f64(b)),
+            duration(started.elapsed().saturating_sub(Duration::from_secs_f64(b)))
+        );
+    }
     let bytes = model.to_bytes()?;
     write(&out, &bytes)?;
     let size = |part: std::result::Result<Vec<u8>, postcard::Error>| part.map(|b| b.len()).unwrap_or(0);
