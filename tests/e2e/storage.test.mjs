@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_BACKUPS, MAX_RATINGS, RatingStore, parseRatings } from '../../www/js/storage.js';
+import { DEFAULT_MARKS_KEY, MarkStore } from '../../www/js/marks.js';
 
 /** localStorage with a quota in characters (keys and values), like the browser's. */
 class FakeStorage {
@@ -71,6 +72,35 @@ test('every unreadable value is backed up, in a ring of timestamped backups', ()
     assert.equal(backups(s).length, MAX_BACKUPS, 'the ring keeps the newest few');
     assert.equal(b.getBackup(), '{bad 4');
     assert.deepEqual(b.getBackups().map((x) => x.raw), ['{bad 4', '{bad 3', '{bad 2']);
+  });
+});
+
+test('unreadable marks go to the same ring of backups: every one kept, the newest few, none overwritten', () => {
+  const s = new FakeStorage();
+  const markBackups = () => [...s.map.keys()].filter((k) => k.startsWith(`${DEFAULT_MARKS_KEY}:backup:`)).sort().map((k) => s.getItem(k));
+  withStorage(s, () => {
+    // Written within one millisecond: each still gets its own key (a counter after the time).
+    for (let i = 0; i < 5; i++) {
+      s.setItem(DEFAULT_MARKS_KEY, `{bad marks ${i}`);
+      const m = new MarkStore();
+      assert.match(m.warnings.join(), /kept as a backup/);
+      assert.equal(m.locked, false);
+    }
+    assert.deepEqual(markBackups(), ['{bad marks 2', '{bad marks 3', '{bad marks 4'].slice(-MAX_BACKUPS));
+    // The same text again is not a new backup.
+    new MarkStore();
+    assert.equal(markBackups().length, MAX_BACKUPS);
+    assert.equal(backups(s).length, 0, "the ratings' ring is its own");
+  });
+  // No room for a backup: the original stays untouched and new marks live in memory.
+  const full = new FakeStorage(100);
+  withStorage(full, () => {
+    full.setItem(DEFAULT_MARKS_KEY, '{unreadable marks, a long text}');
+    const m = new MarkStore();
+    assert.equal(m.locked, true);
+    m.set(7, 'seen');
+    assert.equal(m.get(7), 'seen');
+    assert.equal(full.getItem(DEFAULT_MARKS_KEY), '{unreadable marks, a long text}');
   });
 });
 

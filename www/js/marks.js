@@ -1,11 +1,12 @@
 // What a visitor says about a movie without rating it: seen it, not interested, want to watch.
 // Kept in their own storage key beside the ratings, read as defensively: whatever cannot be
-// used is backed up before the key is written again, and when even that fails the original is
-// left untouched and marks live in memory only.
+// used is backed up before the key is written again (the same ring of at most MAX_BACKUPS
+// timestamped keys as the ratings'), and when even that fails the original is left untouched
+// and marks live in memory only.
 //
 // Every marked movie is left out of recommendations: the core takes the ids (`exclude`).
 
-import { isMovieId, probeStorage } from './storage.js';
+import { isMovieId, probeStorage, writeBackup } from './storage.js';
 
 export const DEFAULT_MARKS_KEY = 'movie-recs:marks';
 export const MARKS_VERSION = 1;
@@ -59,11 +60,9 @@ export class MarkStore {
     const over = this.marks.size > MAX_MARKS;
     if (bad || over || (value && value.version > MARKS_VERSION)) {
       const why = bad ? `${bad} saved mark(s) could not be read` : over ? `more than ${MAX_MARKS} marks were saved` : 'your marks were saved by a newer version of this page';
-      const stamp = new Date().toISOString();
-      try {
-        this.storage.setItem(`${this.key}:backup:${stamp}`, raw);
+      if (writeBackup(this.storage, `${this.key}:backup:`, raw)) {
         this.warnings.push(`${why}; the original was kept as a backup.`);
-      } catch {
+      } else {
         this.locked = true;
         this.warnings.push(`${why}. There is no room to back up the original, so it is left untouched and new marks are kept only until you leave.`);
       }

@@ -86,6 +86,46 @@ export function probeStorage() {
   }
 }
 
+/** The keys starting with `prefix` (a store's `<key>:backup:`), oldest first. */
+export function backupKeys(storage, prefix) {
+  if (!storage) return [];
+  const keys = [];
+  for (let i = 0; i < storage.length; i++) {
+    const k = storage.key(i);
+    if (k !== null && k.startsWith(prefix)) keys.push(k);
+  }
+  return keys.sort();
+}
+
+/**
+ * The backup ring of the ratings and the marks alike: `raw` goes to a new key `<prefix><time>`,
+ * sortable after every existing one (a counter for backups within one millisecond or after the
+ * clock went back), and the oldest beyond MAX_BACKUPS are dropped. Nothing is written when the
+ * newest backup already holds `raw`. True when `raw` is kept.
+ */
+export function writeBackup(storage, prefix, raw) {
+  if (!storage) return false;
+  const keys = backupKeys(storage, prefix);
+  const last = keys.at(-1);
+  let newest = null;
+  try {
+    newest = last === undefined ? null : storage.getItem(last);
+  } catch {
+    newest = null;
+  }
+  if (newest === raw) return true; // already kept
+  const stamp = new Date().toISOString();
+  let key = `${prefix}${stamp}`;
+  for (let n = 1; last !== undefined && key <= last; n++) key = `${prefix}${stamp}.${String(n).padStart(6, '0')}`;
+  try {
+    storage.setItem(key, raw);
+  } catch {
+    return false;
+  }
+  for (const old of [...keys, key].slice(0, -MAX_BACKUPS)) storage.removeItem(old);
+  return true;
+}
+
 /** Ratings of one storage key. `warnings` lists what the visitor should know, in plain words. */
 export class RatingStore {
   constructor(key = DEFAULT_KEY) {
@@ -184,33 +224,12 @@ export class RatingStore {
 
   /** The backup keys of this store, oldest first. */
   backupKeys() {
-    if (!this.storage) return [];
-    const keys = [];
-    for (let i = 0; i < this.storage.length; i++) {
-      const k = this.storage.key(i);
-      if (k !== null && k.startsWith(this.backupPrefix)) keys.push(k);
-    }
-    return keys.sort();
+    return backupKeys(this.storage, this.backupPrefix);
   }
 
   /** Writes `raw` to a new timestamped backup key, dropping the oldest beyond MAX_BACKUPS; true when it was written. */
   backup(raw) {
-    if (!this.storage) return false;
-    const keys = this.backupKeys();
-    if (keys.length && this.read(keys[keys.length - 1]) === raw) return true; // already kept
-    // A sortable stamp after every existing one: the time, and a counter for backups within
-    // one millisecond (or after the clock went back).
-    const stamp = new Date().toISOString();
-    const last = keys.at(-1);
-    let key = `${this.backupPrefix}${stamp}`;
-    for (let n = 1; last !== undefined && key <= last; n++) key = `${this.backupPrefix}${stamp}.${String(n).padStart(6, '0')}`;
-    try {
-      this.storage.setItem(key, raw);
-    } catch {
-      return false;
-    }
-    for (const old of [...keys, key].slice(0, -MAX_BACKUPS)) this.storage.removeItem(old);
-    return true;
+    return writeBackup(this.storage, this.backupPrefix, raw);
   }
 
   /** The backups kept, newest first: `[{savedAt, raw}]`. */
