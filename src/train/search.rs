@@ -302,11 +302,12 @@ fn score(inner: &[Inner], cases: &[Case], choice: (f32, f32, f32)) -> Result<Sco
             let movies = &rec.model().catalogue.movies;
             let visitor = rec.fold_in(&c.given);
             let full: Vec<Vec<f32>> = parts.iter().map(|&(_, m)| Ok(standardise(rec.scores(&visitor, m)?).0)).collect::<Result<_>>()?;
+            // Built while the case is scored, once for all its parts, and dropped with it.
+            let candidates: Vec<usize> = (0..movies.len()).filter(|&r| movies[r].rating_count > 0 && !c.given_rows.contains(&r)).collect();
             let mut rows: Vec<usize> = full
                 .iter()
                 .flat_map(|z| {
-                    let candidates = (0..movies.len()).filter(|&r| movies[r].rating_count > 0 && !c.given_rows.contains(&r));
-                    top_k(candidates.map(|r| (r, z[r])), SHORTLIST, |r| crate::MovieId(r as u32)).into_iter().map(|(r, _)| r)
+                    top_k(candidates.iter().map(|&r| (r, z[r])), SHORTLIST, |r| crate::MovieId(r as u32)).into_iter().map(|(r, _)| r)
                 })
                 .collect();
             rows.sort_unstable();
