@@ -104,5 +104,5 @@ pub enum Error {
     NotEnoughData(String),
 }
 
-/// Result with the crate's [`Error`].
+/// Result with the crate's [`Error`](enum@Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,7 +1,7 @@
 //! # movie-recs
 //!
 //! A movie recommender that runs in the visitor's browser. Item factors are trained offline on
-//! MovieLens ([`train`], native only), packed into one versioned blob ([`model`], [`format`]),
+//! MovieLens ([`train`], native only), packed into one versioned blob ([`model`], [`format`](mod@format)),
 //! and loaded by a WebAssembly module that folds the visitor's ratings into each method's state
 //! ([`methods`], [`fold_in`]) and ranks the catalogue ([`recommender`], [`rank`]) on every
 //! change. Nothing leaves the browser.

@@ -1,6 +1,6 @@
 //! Movie night, measured (issue 16): synthetic groups of held-out users, random or of similar
 //! taste, get one list through [`Recommender::recommend_group`]; a pick is a hit when it is
-//! relevant (a hidden rating >= [`RELEVANT_AT`]) to every member, or to a majority; and each
+//! relevant (a hidden rating >= [`RELEVANT_AT`](super::RELEVANT_AT)) to every member, or to a majority; and each
 //! member's own NDCG@10 of the group's list, averaged and at its lowest. Candidates
 //! exclude every member's given movies, as in the main protocol.
 

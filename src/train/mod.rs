@@ -2,7 +2,7 @@
 //! ([`settings`]), the training interactions ([`interactions`]), each method's fitting
 //! ([`mf`], [`item_knn`], [`user_knn`], [`content`], [`neural`], [`ease`]), packing ([`pack`]), progress
 //! lines with an ETA ([`progress`]), the
-//! evaluation report ([`report`]), hyperparameter search ([`tune`]), benchmarks ([`bench`]) and
+//! evaluation report ([`report`]), hyperparameter search ([`tune`]), benchmarks ([`bench`](mod@bench)) and
 //! Spark's factors ([`spark`]).
 
 pub mod bench;

@@ -1,6 +1,6 @@
 //! The search's validation cases and how a choice is judged on them: each case's shortlist
 //! scored by every blended part ([`score`]), a blend's NDCG@10 per case, the paired rule that
-//! says a candidate is clearly better ([`better`]), and the coordinate search of the hybrid's
+//! says a candidate is clearly better (`better`), and the coordinate search of the hybrid's
 //! per-bucket weights ([`search_blend`]).
 
 use std::collections::HashSet;
@@ -23,7 +23,7 @@ const SHORTLIST: usize = 300;
 /// Multipliers a weight is tried at, in each pass of the coordinate search.
 const STEPS: [f32; 4] = [0.0, 0.5, 1.5, 2.5];
 /// How many standard errors of the paired per-case differences a gain must clear to move a
-/// choice ([`better`]).
+/// choice (`better`).
 pub const Z: f64 = 2.0;
 
 /// One validation visitor of one kind: what the page would fold in, what they went on to like.

@@ -8,7 +8,7 @@
 //! 2): the protocol's short histories, and the page's first minute.
 //!
 //! A candidate replaces the current choice only when it is clearly better, case by case
-//! ([`better`]): its mean gain over the current choice, paired on the same validation
+//! (`better`): its mean gain over the current choice, paired on the same validation
 //! visitors, clears [`Z`] standard errors, and no kind of visitor is clearly worse. With a few
 //! hundred validation users a mean moves by several percent from noise alone; the first
 //! searches here compared means (the best worst kind, with a 0.5% margin) and their choices
@@ -38,7 +38,7 @@ use blend::{better, cases_of, gain, kind_means, per_case, score, search_blend, C
 
 /// The most training users the search fits its inner folds on: a larger log is sampled (by a
 /// hash of the user id, so the same users every time), since each candidate is scored on at
-/// most [`MAX_USERS_PER_FOLD`] validation users anyway and five inner fits of a whole ML-25M
+/// most `MAX_USERS_PER_FOLD` validation users anyway and five inner fits of a whole ML-25M
 /// log would take longer and more memory than the final fit. ml-latest-small is never sampled.
 pub const SEARCH_USERS: usize = 20_000;
 
