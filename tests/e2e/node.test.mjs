@@ -3,10 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './harness.mjs';
+import { Recommender } from '../../www/pkg/node.js';
+import { needsRest } from '../../www/js/recommender.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'movie-recs-node-'));
 const run = (...args) => spawnSync(process.execPath, [`${ROOT}/examples/node-recommend.mjs`, ...args], { encoding: 'utf8' });
@@ -48,4 +50,14 @@ test('www/pkg is a valid npm package with types, the element, the model and a RE
   }
   assert.ok(!files.includes('precache.js'), 'the service worker list is the page\'s, not the package\'s');
   assert.equal(packed[0].name, 'movie-recs');
+});
+
+test('needsRest names exactly the methods a model core cannot serve (the page and the core agree)', () => {
+  const bytes = readFileSync(`${ROOT}/www/model.bin`);
+  const whole = new Recommender(bytes);
+  const core = Recommender.fromCore(bytes.subarray(0, Recommender.coreLength(bytes)));
+  const inCore = core.methods().map((m) => m.name);
+  const all = whole.methods().map((m) => m.name);
+  assert.ok(all.length > inCore.length, `${all} vs ${inCore}`);
+  for (const name of all) assert.equal(needsRest(name), !inCore.includes(name), name);
 });

@@ -192,7 +192,7 @@ export function whenComplete(modelUrl = DEFAULT_MODEL_URL) {
   return entry.complete;
 }
 
-/** Methods that need the model's extras (everything but the factor models and popularity). */
+/** Methods that need the model's extras (everything but the factor models and popularity; tests/e2e/node.test.mjs holds this to the core's own list, which is known only after the wasm loads). */
 export function needsRest(method) {
   return method !== 'mf' && method !== 'popular';
 }
