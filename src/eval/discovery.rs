@@ -6,8 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::{ndcg_at_k, relevant_rows, TestUser, K};
-use crate::catalogue::MovieId;
+use super::{candidate_rows, given_rows, ndcg_at_k, relevant_rows, TestUser, K};
 use crate::methods::Method;
 use crate::rank::{discover, discover_pool, genre_overlap, top_k};
 use crate::recommender::Recommender;
@@ -47,15 +46,11 @@ pub fn curve(rec: &Recommender, method: Method, test: &[TestUser], diversity_wei
         .collect();
     for user in test {
         let visitor = rec.fold_in(&user.given);
-        let given: HashSet<usize> = user.given.iter().filter_map(|g| rec.row(MovieId(g.movie_id as u32))).collect();
+        let given = given_rows(rec, user);
         // The list recommend_for gives at each setting: the method's top pool, re-ranked. The
         // scores are computed once per user here (recommend_for would fold in six times).
         let scores = rec.scores(&visitor, method)?;
-        let pool = top_k(
-            (0..scores.len()).filter(|&r| movies[r].rating_count > 0 && !given.contains(&r)).map(|r| (r, scores[r])),
-            discover_pool(K),
-            |r| movies[r].id,
-        );
+        let pool = top_k(candidate_rows(rec, &given).map(|r| (r, scores[r])), discover_pool(K), |r| movies[r].id);
         let relevant = relevant_rows(rec, user);
         for (point, covered, recall, counted) in points.iter_mut() {
             let list: Vec<usize> =

@@ -97,8 +97,8 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
         let start = now();
         let visitor = rec.fold_in(&user.given);
         let scores = rec.scores(&visitor, method)?;
-        let given: HashSet<usize> = user.given.iter().filter_map(|g| rec.row(MovieId(g.movie_id as u32))).collect();
-        let candidates = (0..scores.len()).filter(|&r| in_catalogue(r) && !given.contains(&r));
+        let given = given_rows(rec, user);
+        let candidates = candidate_rows(rec, &given);
         let top: Vec<usize> = top_k(candidates.map(|r| (r, scores[r])), K_MAX, |r| movies[r].id).into_iter().map(|(r, _)| r).collect();
         elapsed += now() - start;
         covered.extend(top.iter().take(K));
@@ -158,6 +158,19 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
 pub fn ndcg_at_k(hits: impl IntoIterator<Item = bool>, relevant: usize) -> f64 {
     let dcg: f64 = hits.into_iter().take(K).enumerate().filter(|&(_, hit)| hit).map(|(i, _)| 1.0 / ((i + 2) as f64).log2()).sum();
     dcg / (1..=K.min(relevant)).map(|i| 1.0 / ((i + 1) as f64).log2()).sum::<f64>()
+}
+
+/// Rows of `user`'s given movies: never in their list.
+pub fn given_rows(rec: &Recommender, user: &TestUser) -> HashSet<usize> {
+    user.given.iter().filter_map(|g| rec.row(MovieId(g.movie_id as u32))).collect()
+}
+
+/// The rows the protocol lets a list hold for a user who gave `given`: movies some training
+/// user rated (the model may also carry unrated ones, for content-based recommendations), and
+/// none of the given ones.
+pub fn candidate_rows<'a>(rec: &'a Recommender, given: &'a HashSet<usize>) -> impl Iterator<Item = usize> + 'a {
+    let movies = &rec.model().catalogue.movies;
+    (0..movies.len()).filter(move |&r| movies[r].rating_count > 0 && !given.contains(&r))
 }
 
 /// Rows of `user`'s hidden movies rated at least [`RELEVANT_AT`] that training users rated (the

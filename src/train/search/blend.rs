@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::{Inner, KINDS};
 use crate::error::Result;
-use crate::eval::{shorten, TestUser, RELEVANT_AT};
+use crate::eval::{candidate_rows, given_rows, relevant_rows, shorten, TestUser};
 use crate::methods::hybrid::{standardise, BlendWeights, HybridWeights};
 use crate::methods::{Method, REGISTRY};
 use crate::rank::top_k;
@@ -66,11 +66,10 @@ pub(super) fn score(inner: &[Inner], cases: &[Case], choice: (f32, f32, f32)) ->
         .par_iter()
         .map(|c| {
             let rec = &recs[c.fold];
-            let movies = &rec.model().catalogue.movies;
             let visitor = rec.fold_in(&c.given);
             let full: Vec<Vec<f32>> = parts.iter().map(|&(_, m)| Ok(standardise(rec.scores(&visitor, m)?).0)).collect::<Result<_>>()?;
             // Built while the case is scored, once for all its parts, and dropped with it.
-            let candidates: Vec<usize> = (0..movies.len()).filter(|&r| movies[r].rating_count > 0 && !c.given_rows.contains(&r)).collect();
+            let candidates: Vec<usize> = candidate_rows(rec, &c.given_rows).collect();
             let mut rows: Vec<usize> = full
                 .iter()
                 .flat_map(|z| {
@@ -87,18 +86,11 @@ pub(super) fn score(inner: &[Inner], cases: &[Case], choice: (f32, f32, f32)) ->
 }
 
 pub(super) fn cases_of(rec: &Recommender, users: &[TestUser], fold: usize) -> Vec<Case> {
-    let movies = &rec.model().catalogue.movies;
     let mut out = Vec::new();
     for (kind, &(_, keep)) in KINDS.iter().enumerate() {
         for user in shorten(users, keep) {
-            let given: HashSet<usize> = user.given.iter().filter_map(|g| rec.row(crate::MovieId(g.movie_id as u32))).collect();
-            let relevant: HashSet<usize> = user
-                .hidden
-                .iter()
-                .filter(|&&(_, r)| r >= RELEVANT_AT)
-                .filter_map(|&(m, _)| rec.row(m))
-                .filter(|&r| movies[r].rating_count > 0 && !given.contains(&r))
-                .collect();
+            let given = given_rows(rec, &user);
+            let relevant: HashSet<usize> = relevant_rows(rec, &user).into_iter().filter(|r| !given.contains(r)).collect();
             if relevant.is_empty() || user.given.is_empty() {
                 continue;
             }
