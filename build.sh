@@ -88,7 +88,16 @@ build_wasm() {
     --enable-mutable-globals www/pkg/movie_recs_bg.wasm -o www/pkg/movie_recs_bg.wasm
   write_pkg_manifest
   write_precache
+  precompress
   printf 'wasm: %s bytes, %s gzip\n' "$(wc -c < www/pkg/movie_recs_bg.wasm)" "$(gzip -9c www/pkg/movie_recs_bg.wasm | wc -c)" >&2
+}
+
+# Brotli and gzip siblings of the big files (FILE.br, FILE.gz), made once per build as a static
+# host's build step makes them; scripts/serve.py sends them by Accept-Encoding.
+precompress() {
+  local files=(www/pkg/movie_recs_bg.wasm www/pkg/movie_recs.js)
+  [ -f www/model.bin ] && files+=(www/model.bin)
+  node scripts/precompress.mjs "${files[@]}"
 }
 
 # The files the service worker (www/sw.js) keeps for offline use, and a hash of them all: a
@@ -226,7 +235,7 @@ case "$cmd" in
     trainer model --data "$DATA/ml-latest-small" --out www/model.bin "$@"
     printf 'model: %s bytes, %s gzip\n' "$(wc -c < www/model.bin)" "$(gzip -9c www/model.bin | wc -c)" >&2
     # A new model is a new deploy for the offline copy.
-    if [ -d www/pkg ]; then write_precache; fi
+    if [ -d www/pkg ]; then write_precache; precompress; fi
     ;;
   serve)
     port=${1:-8080}

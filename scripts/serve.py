@@ -5,8 +5,10 @@
 
 Python's http.server sends every file as it is on disk; a static host (GitHub Pages, Netlify,
 nginx with gzip on) sends text, the wasm and the model gzipped when the browser accepts it.
-This server does the same (gzip level 6, kept in memory per file and modification time, with
-Vary: Accept-Encoding), so the first load measured here is the one a visitor gets; a byte range
+This server does the same, so the first load measured here is the one a visitor gets: the
+build's precompressed siblings (FILE.br, FILE.gz from scripts/precompress.mjs, as nginx's
+brotli_static and gzip_static serve them; brotli when the browser accepts it), else gzip level 6
+kept in memory per file and modification time, always with Vary: Accept-Encoding; a byte range
 is sent uncompressed with 206 (as many static hosts do; others send the whole file with 200,
 which the page handles too). Everything else is http.server's: directory index, Last-Modified, If-Modified-Since, 404s.
 """
@@ -23,6 +25,31 @@ COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".svg", ".wasm", ".bin"
 _cache = {}
 
 
+def accepted_encodings(header):
+    """The codings an Accept-Encoding header accepts (`br;q=0` refuses br)."""
+    out = set()
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        q = params.strip()
+        if q.startswith("q=") and q[2:].strip() in {"0", "0.0", "0.00", "0.000"}:
+            continue
+        if name:
+            out.add(name.strip().lower())
+    return out
+
+
+def precompressed(path, stat, accepted):
+    """`(coding, bytes)` of the build's sibling `path.br` or `path.gz` (scripts/precompress.mjs),
+    brotli first, when the browser accepts it and it is not older than `path`; otherwise
+    `(None, None)`."""
+    for coding, suffix in (("br", ".br"), ("gzip", ".gz")):
+        sibling = path + suffix
+        if coding in accepted and os.path.isfile(sibling) and os.stat(sibling).st_mtime_ns >= stat.st_mtime_ns:
+            with open(sibling, "rb") as f:
+                return coding, f.read()
+    return None, None
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm", ".mjs": "text/javascript", ".webmanifest": "application/manifest+json"}
 
@@ -35,7 +62,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 return super().send_head()  # the redirect to the slash form
             path = os.path.join(path, "index.html")
         ext = os.path.splitext(path)[1].lower()
-        if ext not in COMPRESSIBLE or "gzip" not in self.headers.get("Accept-Encoding", "") or not os.path.isfile(path):
+        accepted = accepted_encodings(self.headers.get("Accept-Encoding", ""))
+        if ext not in COMPRESSIBLE or not accepted & {"br", "gzip"} or not os.path.isfile(path):
             return super().send_head()
         stat = os.stat(path)
         since = self.headers.get("If-Modified-Since")
@@ -44,15 +72,19 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.send_response(304)
             self.end_headers()
             return None
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        body = _cache.get(key)
+        encoding, body = precompressed(path, stat, accepted)
         if body is None:
-            with open(path, "rb") as f:
-                body = gzip.compress(f.read(), compresslevel=6, mtime=0)
-            _cache[key] = body
+            if "gzip" not in accepted:
+                return super().send_head()
+            encoding, key = "gzip", (path, stat.st_mtime_ns, stat.st_size)
+            body = _cache.get(key)
+            if body is None:
+                with open(path, "rb") as f:
+                    body = gzip.compress(f.read(), compresslevel=6, mtime=0)
+                _cache[key] = body
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(path))
-        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Encoding", encoding)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Last-Modified", last_modified)
         self.send_header("Vary", "Accept-Encoding")
@@ -98,7 +130,7 @@ def main():
     handler = lambda *a, **kw: Handler(*a, directory=args.directory, **kw)  # noqa: E731
     with http.server.ThreadingHTTPServer((args.bind, args.port), handler) as httpd:
         host, port = httpd.server_address[:2]
-        print(f"Serving HTTP on {host} port {port} (http://{host}:{port}/), gzip on", flush=True)
+        print(f"Serving HTTP on {host} port {port} (http://{host}:{port}/), brotli and gzip on", flush=True)
         try:
             httpd.serve_forever()
         except KeyboardInterrupt:

@@ -1,5 +1,5 @@
 // Shared set-up of the browser tests: a static server for www/ on 127.0.0.1 (scripts/serve.py,
-// the same one `./build.sh serve` runs: gzip, as a static host sends) and Debian's headless Chromium driven by
+// the same one `./build.sh serve` runs: brotli or gzip, as a static host sends) and Debian's headless Chromium driven by
 // playwright-core. Every request the page makes is recorded.
 
 import { spawn } from 'node:child_process';

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './harness.mjs';
+import { ROOT, startServer } from './harness.mjs';
 import { Recommender } from '../../www/pkg/node.js';
 import { needsRest } from '../../www/js/recommender.js';
 
@@ -60,4 +61,61 @@ test('needsRest names exactly the methods a model core cannot serve (the page an
   const all = whole.methods().map((m) => m.name);
   assert.ok(all.length > inCore.length, `${all} vs ${inCore}`);
   for (const name of all) assert.equal(needsRest(name), !inCore.includes(name), name);
+});
+
+test('index.html preloads every module app.js imports, at any depth, and nothing else', () => {
+  const html = readFileSync(`${ROOT}/www/index.html`, 'utf8');
+  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]));
+  const graph = new Set();
+  const visit = (file) => {
+    if (graph.has(file)) return;
+    graph.add(file);
+    const source = readFileSync(`${ROOT}/www/${file}`, 'utf8');
+    for (const [, spec] of source.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s+'(\.[^']+)'/gm)) {
+      visit(new URL(spec, `file:///${file}`).pathname.slice(1));
+    }
+  };
+  visit('js/app.js');
+  assert.deepEqual([...preloaded].sort(), [...graph].sort());
+  assert.match(html, /<link rel="preload" href="pkg\/movie_recs_bg.wasm" as="fetch" type="application\/wasm" crossorigin>/);
+});
+
+test('the static server sends the build\'s brotli or gzip sibling by Accept-Encoding, and never a stale one', async () => {
+  const site = mkdtempSync(join(tmpdir(), 'movie-recs-serve-'));
+  const body = Buffer.from('movie '.repeat(5000));
+  writeFileSync(join(site, 'model.bin'), body);
+  writeFileSync(join(site, 'plain.js'), body);
+  const made = spawnSync(process.execPath, [`${ROOT}/scripts/precompress.mjs`, join(site, 'model.bin')], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  const server = await startServer(site);
+  try {
+    const get = async (path, accept) => {
+      const response = await fetch(`${server.origin}/${path}`, { headers: { 'Accept-Encoding': accept } });
+      return { coding: response.headers.get('content-encoding'), vary: response.headers.get('vary'), bytes: Buffer.from(await response.arrayBuffer()) };
+    };
+    // Node's fetch decodes br and gzip itself: the bytes must come back whole either way.
+    const br = await get('model.bin', 'gzip, deflate, br');
+    assert.equal(br.coding, 'br');
+    assert.equal(br.vary, 'Accept-Encoding');
+    assert.deepEqual(br.bytes, body);
+    assert.deepEqual(brotliDecompressSync(readFileSync(join(site, 'model.bin.br'))), body);
+    const gz = await get('model.bin', 'gzip');
+    assert.equal(gz.coding, 'gzip');
+    assert.deepEqual(gunzipSync(readFileSync(join(site, 'model.bin.gz'))), body);
+    assert.equal((await get('model.bin', 'br;q=0, gzip')).coding, 'gzip');
+    assert.equal((await get('model.bin', 'identity')).coding, null);
+    assert.equal((await get('plain.js', 'br')).coding, null, 'no sibling and no gzip accepted: sent as it is');
+    assert.equal((await get('plain.js', 'gzip, br')).coding, 'gzip', 'no sibling: gzipped on the fly');
+    // A file newer than its siblings (a rebuilt model not yet precompressed) is never answered
+    // with the old bytes.
+    const newer = Buffer.from('a different model '.repeat(100));
+    writeFileSync(join(site, 'model.bin'), newer);
+    const later = new Date(Date.now() + 60000);
+    utimesSync(join(site, 'model.bin'), later, later);
+    const fresh = await get('model.bin', 'gzip, br');
+    assert.equal(fresh.coding, 'gzip');
+    assert.deepEqual(fresh.bytes, newer);
+  } finally {
+    server.stop();
+  }
 });
