@@ -50,7 +50,7 @@ pub fn curve(rec: &Recommender, method: Method, test: &[TestUser], diversity_wei
         // The list recommend_for gives at each setting: the method's top pool, re-ranked. The
         // scores are computed once per user here (recommend_for would fold in six times).
         let scores = rec.scores(&visitor, method)?;
-        let pool = top_k(candidate_rows(rec, &given).map(|r| (r, scores[r])), discover_pool(K), |r| movies[r].id);
+        let pool = top_k(candidate_rows(rec, &given, user.released_by).map(|r| (r, scores[r])), discover_pool(K), |r| movies[r].id);
         let relevant = relevant_rows(rec, user);
         for (point, covered, recall, counted) in points.iter_mut() {
             let list: Vec<usize> =

@@ -8,8 +8,8 @@ pub mod group;
 mod split;
 
 pub use split::{
-    carve_validation, future_split, hidden_count, holdout, shorten, split, validation_fold, validation_split, FoldSplit, TestUser, Variant,
-    FUTURE_CUTS, VARIANTS,
+    carve_validation, future_split, hidden_count, holdout, past_split, shorten, split, validation_fold, validation_split, year_of,
+    FoldSplit, TestUser, Variant, FUTURE_CUTS, PAST_CUT, VARIANTS,
 };
 
 use std::collections::HashSet;
@@ -98,7 +98,7 @@ pub fn evaluate(rec: &Recommender, method: Method, test: &[TestUser], now: &dyn 
         let visitor = rec.fold_in(&user.given);
         let scores = rec.scores(&visitor, method)?;
         let given = given_rows(rec, user);
-        let candidates = candidate_rows(rec, &given);
+        let candidates = candidate_rows(rec, &given, user.released_by);
         let top: Vec<usize> = top_k(candidates.map(|r| (r, scores[r])), K_MAX, |r| movies[r].id).into_iter().map(|(r, _)| r).collect();
         elapsed += now() - start;
         covered.extend(top.iter().take(K));
@@ -166,11 +166,16 @@ pub fn given_rows(rec: &Recommender, user: &TestUser) -> HashSet<usize> {
 }
 
 /// The rows the protocol lets a list hold for a user who gave `given`: movies some training
-/// user rated (the model may also carry unrated ones, for content-based recommendations), and
-/// none of the given ones.
-pub fn candidate_rows<'a>(rec: &'a Recommender, given: &'a HashSet<usize>) -> impl Iterator<Item = usize> + 'a {
+/// user rated (the model may also carry unrated ones, for content-based recommendations), none
+/// of the given ones, and, for a user of another era ([`TestUser::released_by`]), none released
+/// after it.
+pub fn candidate_rows<'a>(rec: &'a Recommender, given: &'a HashSet<usize>, released_by: Option<u16>) -> impl Iterator<Item = usize> + 'a {
     let movies = &rec.model().catalogue.movies;
-    (0..movies.len()).filter(move |&r| movies[r].rating_count > 0 && !given.contains(&r))
+    let in_era = move |r: usize| match (released_by, movies[r].year) {
+        (Some(by), Some(year)) => year <= by,
+        _ => true,
+    };
+    (0..movies.len()).filter(move |&r| movies[r].rating_count > 0 && !given.contains(&r) && in_era(r))
 }
 
 /// Rows of `user`'s hidden movies rated at least [`RELEVANT_AT`] that training users rated (the

@@ -17,6 +17,9 @@ pub struct TestUser {
     pub given: Vec<RawRating>,
     /// Hidden `(movie, rating)`, oldest first.
     pub hidden: Vec<(MovieId, f32)>,
+    /// The last year whose movies this user could have rated, when their lists are limited to
+    /// them (past visitors: a movie released after their last rating is not a candidate).
+    pub released_by: Option<u16>,
 }
 
 /// Training ratings and held-out users of one fold.
@@ -82,10 +85,18 @@ pub enum Variant {
     Short(usize),
     /// Global temporal cuts at [`FUTURE_CUTS`]: a model trained once, visitors who arrive later.
     Future,
+    /// The users who arrived before the cut at [`PAST_CUT`], against a model trained on everyone
+    /// who arrived after: visitors of another era, as the outside check's users of an older
+    /// MovieLens release are (see [`past_split`]).
+    Past,
 }
 
 /// Every variant, main first.
-pub const VARIANTS: [Variant; 4] = [Variant::Main, Variant::Short(5), Variant::Short(20), Variant::Future];
+pub const VARIANTS: [Variant; 5] = [Variant::Main, Variant::Short(5), Variant::Short(20), Variant::Future, Variant::Past];
+
+/// The quantile of the past-visitors cut: the users whose first rating falls in the first 10% of
+/// the log (on ml-latest-small, the 150 who arrived before November 1999).
+pub const PAST_CUT: f64 = 0.1;
 
 /// The quantiles of the future-visitors cuts.
 pub const FUTURE_CUTS: [f64; 3] = [0.6, 0.7, 0.8];
@@ -97,6 +108,7 @@ impl Variant {
             Variant::Main => "main".into(),
             Variant::Short(n) => format!("short-{n}"),
             Variant::Future => "future".into(),
+            Variant::Past => "past".into(),
         }
     }
 }
@@ -125,6 +137,43 @@ pub fn future_split(ratings: &[RatingRecord], q: f64) -> FoldSplit {
     split_by(&kept, (q * 100.0).round() as u32, arrives_later)
 }
 
+/// The past-visitors split at quantile `q`: `T` is the timestamp at position `floor(q R)` of all
+/// `R` ratings by time; test users are those whose first rating is before `T`, every rating of
+/// theirs split into given and hidden as in the main split; training data is every rating of
+/// every other user (they all arrived at or after `T`). Each test user's lists are limited to
+/// movies released by the year of their last rating: the movies they could have rated. This is
+/// the mirror of [`future_split`]: a visitor from another era, whose taste and whose catalogue
+/// the training users' data does not describe.
+pub fn past_split(ratings: &[RatingRecord], q: f64) -> FoldSplit {
+    let mut times: Vec<i64> = ratings.iter().map(|r| r.timestamp).collect();
+    times.sort_unstable();
+    let Some(&cut) = times.get(((q * times.len() as f64).floor() as usize).min(times.len().saturating_sub(1))) else {
+        return FoldSplit { fold: 0, train: Vec::new(), test: Vec::new() };
+    };
+    let mut span: BTreeMap<u32, (i64, i64)> = BTreeMap::new();
+    for r in ratings {
+        let s = span.entry(r.user).or_insert((r.timestamp, r.timestamp));
+        *s = (s.0.min(r.timestamp), s.1.max(r.timestamp));
+    }
+    let mut s = split_by(ratings, (q * 100.0).round() as u32, |user| span[&user].0 < cut);
+    for u in &mut s.test {
+        u.released_by = Some(year_of(span[&u.user].1));
+    }
+    s
+}
+
+/// The calendar year (UTC) of a Unix timestamp in seconds (Hinnant's civil-from-days).
+pub fn year_of(timestamp: i64) -> u16 {
+    let z = timestamp.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let year = yoe + era * 400 + i64::from(mp >= 10);
+    year.clamp(0, u16::MAX as i64) as u16
+}
+
 fn split_by(ratings: &[RatingRecord], fold: u32, is_test: impl Fn(u32) -> bool) -> FoldSplit {
     let mut train = Vec::new();
     let mut by_user: BTreeMap<u32, Vec<RatingRecord>> = Default::default();
@@ -144,6 +193,7 @@ fn split_by(ratings: &[RatingRecord], fold: u32, is_test: impl Fn(u32) -> bool) 
                 user,
                 given: rs[..cut].iter().map(|r| RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64 }).collect(),
                 hidden: rs[cut..].iter().map(|r| (r.movie, r.rating)).collect(),
+                released_by: None,
             }
         })
         .collect();
@@ -192,6 +242,42 @@ mod tests {
         assert_eq!(s.test.iter().map(|u| u.user).collect::<Vec<_>>(), vec![3, 4]);
         assert!(s.test.iter().all(|u| u.hidden.len() == 1));
         assert_eq!(future_split(&data, 0.8).test.iter().map(|u| u.user).collect::<Vec<_>>(), vec![4]);
+    }
+
+    #[test]
+    fn past_visitors_arrived_before_the_cut_and_are_limited_to_their_era() {
+        let r = |user, movie, ts| RatingRecord { user, movie: MovieId(movie), rating: 4.0, timestamp: ts };
+        let y = |year: i64| (year - 1970) * 31_557_600 + 15_000_000; // mid-year
+                                                                     // 10 ratings; q = 0.2 puts the cut at position 2. User 1 arrives first (1996, last rating
+                                                                     // 1998); user 2 arrives at position 1 (1997) and rates on into 2005; users 3 and 4 later.
+        let data = vec![
+            r(1, 1, y(1996)),
+            r(2, 1, y(1997)),
+            r(1, 2, y(1998)),
+            r(3, 1, y(2001)),
+            r(3, 2, y(2002)),
+            r(2, 3, y(2005)),
+            r(4, 1, y(2006)),
+            r(4, 3, y(2007)),
+            r(3, 3, y(2008)),
+            r(4, 2, y(2009)),
+        ];
+        let s = past_split(&data, 0.2);
+        assert_eq!(s.test.iter().map(|u| u.user).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(s.test.iter().map(|u| u.released_by).collect::<Vec<_>>(), vec![Some(1998), Some(2005)]);
+        assert!(s.train.iter().all(|r| r.user >= 3), "only later arrivals train: {:?}", s.train);
+        assert_eq!(s.train.len(), 6);
+        assert_eq!(s.test[0].hidden, vec![(MovieId(2), 4.0)]);
+    }
+
+    #[test]
+    fn year_of_is_the_utc_calendar_year() {
+        assert_eq!(year_of(0), 1970);
+        assert_eq!(year_of(946_684_799), 1999); // 1999-12-31 23:59:59
+        assert_eq!(year_of(946_684_800), 2000);
+        assert_eq!(year_of(951_782_400), 2000); // 2000-02-29
+        assert_eq!(year_of(1_537_799_250), 2018);
+        assert_eq!(year_of(-1), 1969);
     }
 
     #[test]

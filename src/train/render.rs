@@ -35,7 +35,7 @@ impl EvalReport {
     /// 95% bootstrap intervals over users in brackets.
     pub fn variants_table(&self) -> String {
         let mut s = format!(
-            "{} — NDCG@10 by variant (main and short: folds {:?}; future: cuts at 0.6, 0.7, 0.8 of time)\n\n| model | main | short-5 | short-20 | future | users (main / short / future) |\n|---|---|---|---|---|---|\n",
+            "{} — NDCG@10 by variant (main and short: folds {:?}; future: cuts at 0.6, 0.7, 0.8 of time; past: the users who arrived in the first 10% of it)\n\n| model | main | short-5 | short-20 | future | past | users (main / short / future / past) |\n|---|---|---|---|---|---|---|\n",
             self.dataset, self.folds
         );
         for m in &self.models {
@@ -45,16 +45,18 @@ impl EvalReport {
             };
             let users = |v: &str| m.variants.get(v).map_or("–".into(), |f| f.users.to_string());
             s += &format!(
-                "| {}{} | {:.4} | {} | {} | {} | {} / {} / {} |\n",
+                "| {}{} | {:.4} | {} | {} | {} | {} | {} / {} / {} / {} |\n",
                 m.name,
                 if m.shipped { " **(shipped)**" } else { "" },
                 m.metrics.ndcg,
                 cell("short-5"),
                 cell("short-20"),
                 cell("future"),
+                cell("past"),
                 m.metrics.users,
                 users("short-5"),
-                users("future")
+                users("future"),
+                users("past")
             );
         }
         s

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::Dataset;
 use crate::error::Result;
-use crate::eval::{bootstrap_interval, evaluate, future_split, mean, shorten, split, Metrics, RatingRecord, Variant, FUTURE_CUTS};
+use crate::eval::{
+    bootstrap_interval, evaluate, future_split, mean, past_split, shorten, split, Metrics, RatingRecord, Variant, FUTURE_CUTS, PAST_CUT,
+};
 use crate::factors::FactorStorage;
 use crate::methods::{Method, REGISTRY};
 use crate::model::Model;
@@ -141,6 +143,42 @@ fn row_specs(settings: &TrainSettings, methods: &[Method]) -> Vec<RowSpec> {
     specs
 }
 
+/// Which splits an evaluation trains models for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Splits {
+    /// The main folds, and the short histories on their models.
+    pub main: bool,
+    /// The future-visitors cuts.
+    pub future: bool,
+    /// The past-visitors cut.
+    pub past: bool,
+}
+
+impl Splits {
+    /// Every split: the report of `./build.sh eval`.
+    pub const ALL: Splits = Splits { main: true, future: true, past: true };
+
+    /// From a comma-separated list of `main`, `future`, `past`.
+    pub fn parse(list: &str) -> Result<Self> {
+        let mut s = Splits { main: false, future: false, past: false };
+        for name in list.split(',').map(str::trim) {
+            match name {
+                "main" => s.main = true,
+                "future" => s.future = true,
+                "past" => s.past = true,
+                _ => {
+                    return Err(crate::Error::InvalidSetting {
+                        name: "splits",
+                        value: list.into(),
+                        reason: "a comma-separated list of main, future, past".into(),
+                    })
+                }
+            }
+        }
+        Ok(s)
+    }
+}
+
 /// The builds of one training run.
 struct Builds {
     shipped: Recommender,
@@ -197,26 +235,39 @@ impl Builds {
 
 /// Runs the protocol on `folds` of `data` with `settings`, and its variants: short histories on
 /// the same folds' models, future visitors on a model per cut. Progress goes to stderr.
-pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> Result<EvalReport> {
+///
+/// `splits` says which kinds of model to train: the main folds (which also serve the short
+/// histories), the future cuts, the past cut; a report for fewer is quicker (a check of one
+/// choice on one variant).
+pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings, splits: Splits) -> Result<EvalReport> {
     let clock = Instant::now();
     let now = move || clock.elapsed().as_secs_f64() * 1000.0;
     let mut specs: Option<Vec<RowSpec>> = None;
     let mut figures: Vec<BTreeMap<String, Vec<Metrics>>> = Vec::new();
     let mut train_seconds = Vec::new();
     let short = [Variant::Short(5), Variant::Short(20)];
+    let folds = if splits.main { folds } else { &[] };
     let cuts: Vec<(String, Vec<RatingRecord>, Vec<crate::eval::TestUser>)> = folds
         .iter()
         .map(|&f| {
             let s = split(&data.ratings, f, 5);
             (format!("fold {f}"), s.train, s.test)
         })
-        .chain(FUTURE_CUTS.iter().map(|&q| {
+        .chain(FUTURE_CUTS.iter().filter(|_| splits.future).map(|&q| {
             let s = future_split(&data.ratings, q);
             (format!("future {q}"), s.train, s.test)
         }))
+        .chain(
+            std::iter::once_with(|| {
+                let s = past_split(&data.ratings, PAST_CUT);
+                (format!("past {PAST_CUT}"), s.train, s.test)
+            })
+            .filter(|_| splits.past),
+        )
         .collect();
     for (label, train, test) in &cuts {
-        let future = label.starts_with("future");
+        let past = label.starts_with("past");
+        let future = label.starts_with("future") || past;
         let t = Instant::now();
         let builds = Builds::train(data, train, settings)?;
         if !future {
@@ -228,7 +279,9 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings)
         });
         figures.resize_with(specs.len(), BTreeMap::new);
         let mut sets: Vec<(Variant, Vec<crate::eval::TestUser>)> = Vec::new();
-        if future {
+        if past {
+            sets.push((Variant::Past, test.clone()));
+        } else if future {
             sets.push((Variant::Future, test.clone()));
         } else {
             sets.push((Variant::Main, test.clone()));

@@ -11,7 +11,7 @@ usage:
   trainer model --data DIR [--out FILE] [--time-budget S] [settings]
                                                          train on a MovieLens folder, write the packed model; with a
                                                          budget the search and the autoencoder's epochs fit in S seconds
-  trainer eval DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [settings]
+  trainer eval DIR [--folds 0,1,2,3,4] [--splits main,future,past] [--json FILE] [--svg FILE] [settings]
   trainer first-minute DIR [--folds 0,1,2,3,4] [--json FILE] [settings]  (elicitation strategies, the discover trade-off)
                                                          run the protocol of shared/EVAL.md, print the table
   trainer tune DIR [--fold F] [--method M] --grid 'alpha=1,2 implicit-reg=5,20' [settings]

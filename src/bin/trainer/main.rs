@@ -10,7 +10,7 @@ use movie_recs::methods::Method;
 use movie_recs::synthetic::{generate, SyntheticSpec};
 use movie_recs::train::build_model;
 use movie_recs::train::progress::duration;
-use movie_recs::train::report::evaluate_dataset;
+use movie_recs::train::report::{evaluate_dataset, Splits};
 use movie_recs::{Error, FactorStorage, Result};
 
 mod flags;
@@ -124,6 +124,7 @@ fn folds(args: &mut Args) -> Result<Vec<u32>> {
 
 fn cmd_eval(mut args: Args) -> Result<()> {
     let folds = folds(&mut args)?;
+    let splits = args.value("--splits")?.map_or(Ok(Splits::ALL), |v| Splits::parse(&v))?;
     let json = args.value("--json")?.map(PathBuf::from);
     let svg = args.value("--svg")?.map(PathBuf::from);
     let lenient = args.flag("--lenient");
@@ -133,7 +134,7 @@ fn cmd_eval(mut args: Args) -> Result<()> {
     let rest = args.finish()?;
     let [dir] = rest.as_slice() else { return Err(usage_error("eval needs exactly one DATA_DIR".into())) };
     let ds = read_with_metadata(Path::new(dir), ReadOptions { lenient }, tmdb)?;
-    let report = evaluate_dataset(&ds, &folds, &s)?;
+    let report = evaluate_dataset(&ds, &folds, &s, splits)?;
     println!("{}", report.table());
     println!("{}", report.variants_table());
     println!("{}", report.json());

@@ -69,7 +69,7 @@ pub(super) fn score(inner: &[Inner], cases: &[Case], choice: (f32, f32, f32)) ->
             let visitor = rec.fold_in(&c.given);
             let full: Vec<Vec<f32>> = parts.iter().map(|&(_, m)| Ok(standardise(rec.scores(&visitor, m)?).0)).collect::<Result<_>>()?;
             // Built while the case is scored, once for all its parts, and dropped with it.
-            let candidates: Vec<usize> = candidate_rows(rec, &c.given_rows).collect();
+            let candidates: Vec<usize> = candidate_rows(rec, &c.given_rows, None).collect();
             let mut rows: Vec<usize> = full
                 .iter()
                 .flat_map(|z| {
