@@ -259,6 +259,30 @@ mod tests {
     }
 
     #[test]
+    fn a_move_must_hold_for_every_kind_of_visitor() {
+        // 60 cases of three kinds; the candidate gains 0.1 on every case of kinds 0 and 1 (a
+        // gain far beyond two standard errors overall) and loses a little on kind 2.
+        let cases: Vec<Case> = (0..60)
+            .map(|i| Case {
+                fold: 0,
+                kind: i % 3,
+                bucket: 2,
+                given: Vec::new(),
+                given_rows: HashSet::new(),
+                relevant: HashSet::new(),
+                released_by: None,
+            })
+            .collect();
+        let base: Vec<f64> = (0..60).map(|i| 0.2 + 0.001 * (i % 7) as f64).collect();
+        let gains_but_one_kind_loses: Vec<f64> =
+            base.iter().enumerate().map(|(i, b)| if i % 3 == 2 { b - 0.002 } else { b + 0.1 }).collect();
+        assert!(gain(&gains_but_one_kind_loses, &base) > 0.05);
+        assert!(!better(&gains_but_one_kind_loses, &base, &cases), "a loss for one kind of visitor vetoes the move");
+        let holds_for_all: Vec<f64> = base.iter().enumerate().map(|(i, b)| if i % 3 == 2 { *b } else { b + 0.1 }).collect();
+        assert!(better(&holds_for_all, &base, &cases), "a gain that costs no kind anything is taken");
+    }
+
+    #[test]
     fn a_weight_that_hurts_on_validation_is_dropped_and_one_that_helps_is_kept() {
         let (scored, cases) = fixture();
         let start = HybridWeights::uniform(BlendWeights::from_pairs(&[(Method::Mf, 1.0), (Method::ItemKnn, 1.0)]));
