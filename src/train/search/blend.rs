@@ -232,6 +232,21 @@ pub(super) fn search_blend(scored: &Scored, cases: &[Case], start: HybridWeights
 mod tests {
     use super::*;
 
+    /// `n` cases of the 20+ bucket, of kinds 0, 1, 2 in turn, with `relevant` rows.
+    fn cases_of_kinds(n: usize, relevant: HashSet<usize>) -> Vec<Case> {
+        (0..n)
+            .map(|i| Case {
+                fold: 0,
+                kind: i % 3,
+                bucket: 2,
+                given: Vec::new(),
+                given_rows: HashSet::new(),
+                relevant: relevant.clone(),
+                released_by: None,
+            })
+            .collect()
+    }
+
     /// Cases whose relevant movies are rows 0..3, scored by a part that puts them first and a
     /// part of pure noise.
     fn fixture() -> (Scored, Vec<Case>) {
@@ -241,17 +256,7 @@ mod tests {
             seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
         };
-        let cases: Vec<Case> = (0..12)
-            .map(|i| Case {
-                fold: 0,
-                kind: i % 3,
-                bucket: 2,
-                given: Vec::new(),
-                given_rows: HashSet::new(),
-                relevant: (0..3).collect(),
-                released_by: None,
-            })
-            .collect();
+        let cases = cases_of_kinds(12, (0..3).collect());
         let good: Vec<Vec<f32>> = cases.iter().map(|_| (0..n).map(|r| if r < 3 { 1.0 } else { 0.0 } + 0.3 * noise()).collect()).collect();
         let bad: Vec<Vec<f32>> = cases.iter().map(|_| (0..n).map(|_| 3.0 * noise()).collect()).collect();
         let rows: Vec<usize> = (0..n).collect();
@@ -262,17 +267,7 @@ mod tests {
     fn a_move_must_hold_for_every_kind_of_visitor() {
         // 60 cases of three kinds; the candidate gains 0.1 on every case of kinds 0 and 1 (a
         // gain far beyond two standard errors overall) and loses a little on kind 2.
-        let cases: Vec<Case> = (0..60)
-            .map(|i| Case {
-                fold: 0,
-                kind: i % 3,
-                bucket: 2,
-                given: Vec::new(),
-                given_rows: HashSet::new(),
-                relevant: HashSet::new(),
-                released_by: None,
-            })
-            .collect();
+        let cases = cases_of_kinds(60, HashSet::new());
         let base: Vec<f64> = (0..60).map(|i| 0.2 + 0.001 * (i % 7) as f64).collect();
         let gains_but_one_kind_loses: Vec<f64> =
             base.iter().enumerate().map(|(i, b)| if i % 3 == 2 { b - 0.002 } else { b + 0.1 }).collect();
