@@ -5,7 +5,7 @@ scored with the same metric definitions as src/eval, appended to the evaluation 
     python3 scripts/peers.py SPLIT_DIR REPORT_JSON [--folds 0,1,2,3,4] [--quick]
 
 Each peer is tuned the way ../shared/EVAL.md asks ("Peers at their best"): on every split
-(5 folds and 3 future-visitor cuts) its settings are searched on the validation users that the
+(5 folds, 3 future-visitor cuts and the past-visitors cut) its settings are searched on the validation users that the
 project's own trainer carves from that split's training users (SPLIT/validation0..4/: five
 inner folds, every training user validated once), in both input forms its users run it with,
 and the setting with the best worst case over the validation variants (main, latest 5, latest
@@ -68,6 +68,24 @@ class Split:
         for _, m, _ in self.train:
             self.counts[self.col[m]] += 1
         self.scale = (min(r for _, _, r in self.train), max(r for _, _, r in self.train))
+        # Past visitors (eras.csv): each one's list holds only movies released by their year.
+        self.banned = {}
+        if os.path.exists(f"{d}/eras.csv"):
+            years = dict(tuple(map(int, line.split(","))) for line in open(f"{d}/years.csv").read().split()[1:])
+            for line in open(f"{d}/eras.csv").read().split()[1:]:
+                u, by = map(int, line.split(","))
+                self.banned[u] = np.array([c for m, c in self.col.items() if years.get(m, 0) > by], dtype=np.int64)
+
+    def extra(self, u):
+        """How many more columns a list of `u` must rank: the movies of a later era."""
+        return len(self.banned.get(u, ()))
+
+    def mask(self, u, scores):
+        """`scores` with the movies `u` could not have rated put last."""
+        if u in self.banned and len(self.banned[u]):
+            scores = np.array(scores, dtype=np.float64)
+            scores[self.banned[u]] = -np.inf
+        return scores
 
 
 def evaluate(split, variant, rank_fn, predict_fn=None):
@@ -92,7 +110,8 @@ def evaluate(split, variant, rank_fn, predict_fn=None):
         if not rank_fn:
             continue
         seen = {split.col[m] for m, _ in given if m in split.col}
-        top = [c for c in ranked[u] if c not in seen][:K]
+        banned = set(split.banned.get(u, ()))
+        top = [c for c in ranked[u] if c not in seen and c not in banned][:K]
         covered.update(top)
         relevant = {split.col[m] for m, x in hidden if x >= RELEVANT_AT}
         if not relevant:
@@ -121,7 +140,7 @@ def top_columns(scores, seen_count):
 
 def popularity(split):
     order = list(np.argsort(-split.counts, kind="stable"))
-    return lambda given, users: {u: order[:K + len(given.get(u, []))] for u in users}
+    return lambda given, users: {u: order[:K + len(given.get(u, [])) + split.extra(u)] for u in users}
 
 
 def interactions(split, form, alpha=1.0):
@@ -168,7 +187,7 @@ def ease(split, form, lam, grams={}):
             g_u = given.get(u, [])
             cols = [c for c, _ in visitor_input(split, g_u, form)]
             scores = b[cols].sum(axis=0) if cols else split.counts.astype(np.float32)
-            out[u] = top_columns(scores, len(g_u))
+            out[u] = top_columns(split.mask(u, scores), len(g_u))
         return out
     return rank
 
@@ -186,7 +205,8 @@ def implicit_als(split, form, factors, reg, alpha):
                 cols.append(c)
                 vals.append(alpha * x if form == "confidence" else alpha)
         items = sp.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(users), len(split.items)))
-        ids, _ = model.recommend(np.arange(len(users)), items, N=K, filter_already_liked_items=True, recalculate_user=True)
+        n = min(len(split.items), K + max((split.extra(u) for u in users), default=0))
+        ids, _ = model.recommend(np.arange(len(users)), items, N=n, filter_already_liked_items=True, recalculate_user=True)
         return {u: list(ids[i]) for i, u in enumerate(users)}
     return rank
 
@@ -200,7 +220,7 @@ def svd(split, variant):
 
     def rank(given, users):
         est = lambda u: np.array([algo.predict(u, m).est for m in split.items])
-        return {u: top_columns(est(u), len(given.get(u, []))) for u in users}
+        return {u: top_columns(split.mask(u, est(u)), len(given.get(u, []))) for u in users}
     return rank, lambda u, given, movies: [algo.predict(u, m).est for m in movies]
 
 
@@ -248,8 +268,11 @@ def main():
     ap.add_argument("--folds", default="0,1,2,3,4")
     ap.add_argument("--quick", action="store_true", help="half of each grid")
     ap.add_argument("--inner", type=int, default=5, help="inner validation folds to tune on (of 5)")
+    ap.add_argument("--splits", default="main,future,past", help="which splits: main (the folds), future, past")
     a = ap.parse_args()
-    splits = [f"fold{f}" for f in a.folds.split(",")] + [d for d in ("future60", "future70", "future80")]
+    kinds = a.splits.split(",")
+    splits = ([f"fold{f}" for f in a.folds.split(",")] if "main" in kinds else []) + \
+        (["future60", "future70", "future80"] if "future" in kinds else []) + (["past10"] if "past" in kinds else [])
     # results[row name][variant] = list of (metrics, per-user ndcg); chosen[row name] = settings per split
     results = defaultdict(lambda: defaultdict(list))
     chosen = defaultdict(list)
@@ -257,7 +280,7 @@ def main():
     for name in splits:
         split = Split(f"{a.split_dir}/{name}")
         variants = list(split.given) if name.startswith("fold") else ["main"]
-        label = lambda v: v if name.startswith("fold") else "future"
+        label = lambda v: v if name.startswith("fold") else ("past" if name.startswith("past") else "future")
         for v in variants:
             results["peer: popularity (check)"][label(v)].append(evaluate(split, v, popularity(split)))
         validations = [Split(f"{a.split_dir}/{name}/validation{k}") for k in range(a.inner)]
@@ -277,7 +300,7 @@ def main():
                 evaluate(split, v, rank, predict))
         for row, by_variant in results.items():
             for v, runs in by_variant.items():
-                if len(runs) and (name.startswith("fold") or v == "future"):
+                if len(runs) and (name.startswith("fold") or v == label("main")):
                     m = runs[-1][0]
                     print(f"{name} {v:<9} {row[:70]:<70} NDCG@10 {m['ndcg@10']:.4f} users {m['users']}", flush=True)
     with open(a.report) as fh:
@@ -290,21 +313,30 @@ def main():
             out["users"] = sum(r[0]["users"] for r in runs)
             out["ndcg_ci95"] = bootstrap([r[1] for r in runs])
             return out
-        main_row = mean(by_variant["main"])
-        main_row.pop("ndcg_ci95")
+        main_row = mean(by_variant["main"]) if "main" in by_variant else {}
+        main_row.pop("ndcg_ci95", None)
         peer = next((p for p in PEERS if f"peer: {p[0]} " in row), None)
         rows.append({"name": row, "shipped": False,
                      "trained": "same splits; see scripts/peers.py" + ("; chosen: " + "; ".join(chosen[row]) if chosen[row] else ""),
                      **main_row, "variants": {v: mean(runs) for v, runs in by_variant.items() if v != "main"},
                      "train_s": float(np.mean(train_s[peer[0]])) if peer else 0.0})
+    # A run of some splits only adds its variants to the peer rows of an earlier run.
+    earlier = {m["name"]: m for m in report["models"] if m["name"].startswith("peer:")}
+    for r in rows:
+        if r["name"] in earlier and "main" not in kinds:
+            merged = earlier[r["name"]]
+            merged.setdefault("variants", {}).update(r["variants"])
+            r.clear()
+            r.update(merged)
     report["models"] = [m for m in report["models"] if not m["name"].startswith("peer:")] + rows
     with open(a.report, "w") as fh:
         json.dump(report, fh, indent=2)
-    print("\n| model | main | short-5 | short-20 | future |\n|---|---|---|---|---|")
+    print("\n| model | main | short-5 | short-20 | future | past |\n|---|---|---|---|---|---|")
     for m in report["models"]:
         cell = lambda v: (f"{m['variants'][v]['ndcg@10']:.4f} [{m['variants'][v]['ndcg_ci95'][0]:.3f}, {m['variants'][v]['ndcg_ci95'][1]:.3f}]"
                           if v in m.get("variants", {}) else "–")
-        print(f"| {m['name']}{' **(shipped)**' if m.get('shipped') else ''} | {m['ndcg@10']:.4f} | {cell('short-5')} | {cell('short-20')} | {cell('future')} |")
+        main_cell = f"{m['ndcg@10']:.4f}" if "ndcg@10" in m else "–"
+        print(f"| {m['name']}{' **(shipped)**' if m.get('shipped') else ''} | {main_cell} | {cell('short-5')} | {cell('short-20')} | {cell('future')} | {cell('past')} |")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 //! The protocol's splits: the main one (test users by id, their latest ratings hidden), its
-//! variants for visitors unlike the training users (short histories, future visitors), and the
-//! validation splits carved from a fold's training users.
+//! variants for visitors unlike the training users (short histories, future visitors, past
+//! visitors), and the validation splits carved from a fold's training users.
 
 use std::collections::BTreeMap;
 

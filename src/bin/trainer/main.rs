@@ -277,7 +277,7 @@ fn cmd_import_spark(mut args: Args) -> Result<()> {
 /// Writes each fold's split as CSV (`user,movie,rating`, given in time order) so that peers
 /// outside Rust evaluate on exactly the same split.
 fn cmd_split(mut args: Args) -> Result<()> {
-    use movie_recs::eval::{carve_validation, future_split, shorten, split, FoldSplit, FUTURE_CUTS};
+    use movie_recs::eval::{carve_validation, future_split, past_split, shorten, split, FoldSplit, FUTURE_CUTS, PAST_CUT};
     let out = PathBuf::from(args.value("--out")?.ok_or_else(|| usage_error("split needs --out DIR".into()))?);
     let lenient = args.flag("--lenient");
     let rest = args.finish()?;
@@ -303,11 +303,22 @@ fn cmd_split(mut args: Args) -> Result<()> {
                 write(&d.join(format!("given-short{n}.csv")), given(&shorten(&s.test, n)).as_bytes())?;
             }
         }
+        // Past visitors' lists hold only movies released by their last rating's year: the
+        // limit per user, and every movie's year, so that a peer applies the same filter.
+        if s.test.iter().any(|u| u.released_by.is_some()) {
+            let mut eras = String::from("user,released_by\n");
+            s.test.iter().filter_map(|u| u.released_by.map(|y| (u.user, y))).for_each(|(u, y)| eras += &format!("{u},{y}\n"));
+            write(&d.join("eras.csv"), eras.as_bytes())?;
+            let mut years = String::from("movie,year\n");
+            ds.movies.iter().filter_map(|m| m.year.map(|y| (m.id.0, y))).for_each(|(m, y)| years += &format!("{m},{y}\n"));
+            write(&d.join("years.csv"), years.as_bytes())?;
+        }
         Ok(())
     };
     // Each split with the validation split its trainer carves (so peers tune on the same users).
     let mut splits: Vec<(String, FoldSplit, bool)> = (0..5).map(|f| (format!("fold{f}"), split(&ds.ratings, f, 5), true)).collect();
     splits.extend(FUTURE_CUTS.iter().map(|&q| (format!("future{}", (q * 100.0).round()), future_split(&ds.ratings, q), false)));
+    splits.push((format!("past{}", (PAST_CUT * 100.0).round()), past_split(&ds.ratings, PAST_CUT), false));
     for (name, s, short) in &splits {
         let d = out.join(name);
         write_split(&d, s, *short)?;
@@ -315,7 +326,12 @@ fn cmd_split(mut args: Args) -> Result<()> {
             write_split(&d.join(format!("validation{k}")), &carve_validation(&s.train, k), true)?;
         }
     }
-    eprintln!("wrote 5 folds and {} future cuts of {} (each with its validation split) to {}", FUTURE_CUTS.len(), ds.name, out.display());
+    eprintln!(
+        "wrote 5 folds, {} future cuts and the past cut of {} (each with its validation split) to {}",
+        FUTURE_CUTS.len(),
+        ds.name,
+        out.display()
+    );
     Ok(())
 }
 
