@@ -17,6 +17,70 @@ use movie_recs::format::{self, Header, HEADER_LEN};
 use movie_recs::matching::Wanted;
 use movie_recs::{Error, FactorStorage, Method, MovieId, RawRating, RecommendOptions, Recommender};
 
+/// Counts the heap this test thread holds, and its peak, so that the memory a mutant costs to
+/// load and exercise is measured exactly (resident memory would add the fuzzer's own buffers and
+/// the allocator's slack).
+mod heap {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static HELD: Cell<usize> = const { Cell::new(0) };
+        static PEAK: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn grow(n: usize) {
+        let _ = HELD.try_with(|h| {
+            let now = h.get() + n;
+            h.set(now);
+            let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+        });
+    }
+
+    fn shrink(n: usize) {
+        let _ = HELD.try_with(|h| h.set(h.get().saturating_sub(n)));
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            grow(layout.size());
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            grow(layout.size());
+            unsafe { System.alloc_zeroed(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            shrink(layout.size());
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            grow(new_size);
+            shrink(layout.size());
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Bytes this thread holds now.
+    pub fn held() -> usize {
+        HELD.with(|h| h.get())
+    }
+
+    /// Runs `f` and returns its result with the most bytes it held at once beyond what was held
+    /// before.
+    pub fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let before = held();
+        PEAK.with(|p| p.set(before));
+        let out = f();
+        (out, PEAK.with(|p| p.get()) - before)
+    }
+}
+
+#[global_allocator]
+static HEAP: heap::Counting = heap::Counting;
+
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
 
@@ -126,10 +190,10 @@ fn exercise(rec: &Recommender, rng: &mut Rng) {
 
 /// Runs mutants of `seed_files` until `cases` are done or `budget` is spent; panics with the
 /// offending file (after writing it to `tests/fixtures/fuzz/` when `keep`) on a panic.
-fn run_mutants(seed_files: &[Vec<u8>], seed: u64, cases: usize, budget: Duration, keep: bool) -> (usize, usize, Duration) {
+fn run_mutants(seed_files: &[Vec<u8>], seed: u64, cases: usize, budget: Duration, keep: bool) -> Run {
     let mut rng = Rng(seed);
     let started = Instant::now();
-    let (mut done, mut loaded, mut slowest) = (0, 0, Duration::ZERO);
+    let (mut done, mut loaded, mut slowest, mut peak_heap) = (0, 0, Duration::ZERO, 0);
     let mut over_100ms = 0;
     let sections: Vec<(Vec<u8>, Vec<u8>)> = seed_files.iter().map(|f| sections(f)).collect();
     while done < cases && started.elapsed() < budget {
@@ -146,19 +210,22 @@ fn run_mutants(seed_files: &[Vec<u8>], seed: u64, cases: usize, budget: Duration
         }
         let file = format::write(&core, &extras);
         let t = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            let mut r = Rng(rng.0 ^ 0x9e37);
-            match Recommender::from_bytes(&file) {
-                Ok(rec) => {
-                    exercise(&rec, &mut r);
-                    true
+        let (outcome, heap) = heap::peak_of(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                let mut r = Rng(rng.0 ^ 0x9e37);
+                match Recommender::from_bytes(&file) {
+                    Ok(rec) => {
+                        exercise(&rec, &mut r);
+                        true
+                    }
+                    Err(e) => {
+                        assert!(!e.to_string().contains("Serde Deserialization Error"), "a vague error: {e}");
+                        false
+                    }
                 }
-                Err(e) => {
-                    assert!(!e.to_string().contains("Serde Deserialization Error"), "a vague error: {e}");
-                    false
-                }
-            }
-        }));
+            }))
+        });
+        peak_heap = peak_heap.max(heap);
         slowest = slowest.max(t.elapsed());
         over_100ms += (t.elapsed() > Duration::from_millis(100)) as usize;
         match outcome {
@@ -177,7 +244,16 @@ fn run_mutants(seed_files: &[Vec<u8>], seed: u64, cases: usize, budget: Duration
     if over_100ms > 0 {
         println!("{over_100ms} mutants took over 100 ms to load and exercise");
     }
-    (done, loaded, slowest)
+    Run { done, loaded, slowest, peak_heap }
+}
+
+/// What a run of mutants did: cases run, cases that loaded, the slowest case, and the most heap
+/// one case held at once while loading and exercising (the input file not counted).
+struct Run {
+    done: usize,
+    loaded: usize,
+    slowest: Duration,
+    peak_heap: usize,
 }
 
 /// The fixture model in each storage, and (when present) the committed default model.
@@ -204,8 +280,18 @@ fn checksum_valid_mutants_never_panic() {
         None => (1500, Duration::from_secs(3600), false),
     };
     let seed = std::env::var("MOVIE_RECS_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
+    // The memory target is relative to what the largest seed (the default model when present)
+    // holds once loaded.
+    let loaded_model = files.iter().map(|f| {
+        let before = heap::held();
+        let rec = Recommender::from_bytes(f).expect("every seed loads");
+        let held = heap::held() - before;
+        drop(rec);
+        held
+    });
+    let loaded_model = loaded_model.max().unwrap_or(1);
     let t = Instant::now();
-    let (done, loaded, slowest) = run_mutants(&files, seed, cases, budget, keep);
+    let Run { done, loaded, slowest, peak_heap } = run_mutants(&files, seed, cases, budget, keep);
     let secs = t.elapsed().as_secs_f64();
     println!(
         "model mutants: {done} in {secs:.1} s ({:.0} a second), {loaded} loaded, {} clean errors, slowest {:.1} ms, peak memory {:.0} MiB",
@@ -213,6 +299,13 @@ fn checksum_valid_mutants_never_panic() {
         done - loaded,
         slowest.as_secs_f64() * 1e3,
         peak_mib().unwrap_or(f64::NAN)
+    );
+    let mib = |b: usize| b as f64 / (1 << 20) as f64;
+    println!(
+        "heap: the largest seed holds {:.1} MiB loaded; the most one mutant held while loading and exercised is {:.1} MiB ({:.2}x)",
+        mib(loaded_model),
+        mib(peak_heap),
+        peak_heap as f64 / loaded_model as f64
     );
     assert!(done >= 1500.min(cases), "ran {done}");
     assert!(loaded > 0 && loaded < done, "some mutants load, some are refused: {loaded} of {done}");
@@ -398,10 +491,15 @@ fn peak_mib() -> Option<f64> {
 fn hostile_api_calls_never_panic() {
     // At length, on the default model (the one a visitor meets); in CI, on the fixture.
     let committed = minutes().and_then(|_| std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/model.bin")).ok());
-    let rec = match committed {
-        Some(bytes) => Recommender::from_bytes(&bytes).expect("the default model loads"),
-        None => Recommender::new(common::model()),
+    let fixture = committed.is_none().then(common::model);
+    let before = heap::held();
+    let rec = match (&committed, fixture) {
+        (Some(bytes), _) => Recommender::from_bytes(bytes).expect("the default model loads"),
+        (None, fixture) => Recommender::new(fixture.expect("the fixture when there is no default model")),
     };
+    let loaded_model = heap::held().saturating_sub(before).max(1);
+    drop(committed);
+    let mut peak_heap = 0;
     let ids: Vec<u32> = rec.model().catalogue.movies.iter().map(|m| m.id.0).collect();
     let mut rng = Rng(7);
     let calls = if minutes().is_some() { 100_000 } else { 3_000 };
@@ -410,75 +508,81 @@ fn hostile_api_calls_never_panic() {
     let (mut slowest, mut over_100ms) = (Duration::ZERO, 0);
     for i in 0..calls {
         let call = Instant::now();
-        let r = catch_unwind(AssertUnwindSafe(|| match i % 5 {
-            0 => {
-                let n = [0, 1, 3, 50, 5000][rng.below(5)];
-                let ratings: Vec<RawRating> = (0..n)
-                    .map(|_| RawRating {
-                        movie_id: if rng.below(3) == 0 { odd[rng.below(odd.len())] } else { ids[rng.below(ids.len())] as f64 },
-                        rating: if rng.below(3) == 0 { odd[rng.below(odd.len())] } else { 0.5 + rng.below(10) as f64 / 2.0 },
-                    })
-                    .collect();
-                let options = RecommendOptions {
-                    count: [0, 1, 10, 1000, usize::MAX][rng.below(5)],
-                    genres: if rng.below(4) == 0 { vec!["Nope".into()] } else { Vec::new() },
-                    year_min: [None, Some(0), Some(1990), Some(u16::MAX)][rng.below(4)],
-                    year_max: [None, Some(0), Some(1980), Some(u16::MAX)][rng.below(4)],
-                    method: Method::ALL[rng.below(Method::ALL.len())],
-                    exclude: (0..rng.below(4) * 50)
-                        .map(|_| if rng.below(2) == 0 { ids[rng.below(ids.len())] } else { rng.below(1 << 20) as u32 })
-                        .collect(),
-                    discover: [0.0, 0.3, 1.0, -0.5, f32::NAN, f32::INFINITY][rng.below(6)],
-                };
-                let _ = rec.recommend(&ratings, &options);
-            }
-            1 => {
-                let len = [0, 1, 10, 200, 10_000, 1_000_000][rng.below(6)];
-                let word = ["a ", "the ", "é", "\u{0}", "💥", "star wars ", " "][rng.below(7)];
-                let q: String = word.repeat(len / word.len() + 1);
-                let _ = rec.search(&q, [0, 10, usize::MAX][rng.below(3)]);
-            }
-            2 => {
-                let _ = rec.similar_movies(MovieId(rng.next() as u32 % 200), [0, 5, usize::MAX][rng.below(3)], None);
-            }
-            3 => {
-                let _ = rec.movie(MovieId(rng.next() as u32));
-            }
-            4 if rng.below(2) == 0 => {
-                // Import rows: ids anywhere in range, titles of every shape, years near and far.
-                let n = [0, 1, 50, 2_000][rng.below(4)];
-                let word = ["the ", "Matrix, The", "é", "\u{0}", "💥", "(", "a.k.a. ", ": ", ""][rng.below(9)];
-                let rows: Vec<Wanted> = (0..n)
-                    .map(|_| Wanted {
-                        imdb_id: (rng.below(2) == 0).then(|| rng.next() as u32),
-                        tmdb_id: (rng.below(3) == 0).then(|| rng.next() as u32),
-                        title: (rng.below(5) != 0).then(|| word.repeat(rng.below(40))),
-                        original_title: (rng.below(4) == 0).then(|| word.repeat(rng.below(400))),
-                        year: [None, Some(0), Some(1995), Some(u16::MAX)][rng.below(4)],
-                    })
-                    .collect();
-                let _ = rec.match_movies(&rows);
-            }
-            _ if rng.below(2) == 0 => {
-                // First-minute questions: ratings and "haven't seen it" ids of every shape.
-                let ratings: Vec<RawRating> = (0..[0, 3, 500][rng.below(3)])
-                    .map(|_| RawRating { movie_id: odd[rng.below(odd.len())].abs().min(400.0).floor(), rating: odd[rng.below(odd.len())] })
-                    .collect();
-                let unseen: Vec<u32> = (0..[0, 5, 5_000][rng.below(3)]).map(|_| rng.next() as u32 % 500).collect();
-                let _ = rec.questions(&rec.fold_in(&ratings), &unseen, [0, 1, 8, 100, 101, usize::MAX][rng.below(6)]);
-                // Movie night with 0 to 9 members of those ratings.
-                let members = vec![ratings.clone(); rng.below(10)];
-                let aggregation = movie_recs::group::Aggregation::ALL[rng.below(3)];
-                let _ = rec.recommend_group(
-                    &members,
-                    &RecommendOptions { count: [0, 10, 1000][rng.below(3)], ..Default::default() },
-                    aggregation,
-                );
-            }
-            _ => {
-                let _ = rec.popular([0, 8, usize::MAX][rng.below(3)]);
-            }
-        }));
+        let (r, heap) = heap::peak_of(|| {
+            catch_unwind(AssertUnwindSafe(|| match i % 5 {
+                0 => {
+                    let n = [0, 1, 3, 50, 5000][rng.below(5)];
+                    let ratings: Vec<RawRating> = (0..n)
+                        .map(|_| RawRating {
+                            movie_id: if rng.below(3) == 0 { odd[rng.below(odd.len())] } else { ids[rng.below(ids.len())] as f64 },
+                            rating: if rng.below(3) == 0 { odd[rng.below(odd.len())] } else { 0.5 + rng.below(10) as f64 / 2.0 },
+                        })
+                        .collect();
+                    let options = RecommendOptions {
+                        count: [0, 1, 10, 1000, usize::MAX][rng.below(5)],
+                        genres: if rng.below(4) == 0 { vec!["Nope".into()] } else { Vec::new() },
+                        year_min: [None, Some(0), Some(1990), Some(u16::MAX)][rng.below(4)],
+                        year_max: [None, Some(0), Some(1980), Some(u16::MAX)][rng.below(4)],
+                        method: Method::ALL[rng.below(Method::ALL.len())],
+                        exclude: (0..rng.below(4) * 50)
+                            .map(|_| if rng.below(2) == 0 { ids[rng.below(ids.len())] } else { rng.below(1 << 20) as u32 })
+                            .collect(),
+                        discover: [0.0, 0.3, 1.0, -0.5, f32::NAN, f32::INFINITY][rng.below(6)],
+                    };
+                    let _ = rec.recommend(&ratings, &options);
+                }
+                1 => {
+                    let len = [0, 1, 10, 200, 10_000, 1_000_000][rng.below(6)];
+                    let word = ["a ", "the ", "é", "\u{0}", "💥", "star wars ", " "][rng.below(7)];
+                    let q: String = word.repeat(len / word.len() + 1);
+                    let _ = rec.search(&q, [0, 10, usize::MAX][rng.below(3)]);
+                }
+                2 => {
+                    let _ = rec.similar_movies(MovieId(rng.next() as u32 % 200), [0, 5, usize::MAX][rng.below(3)], None);
+                }
+                3 => {
+                    let _ = rec.movie(MovieId(rng.next() as u32));
+                }
+                4 if rng.below(2) == 0 => {
+                    // Import rows: ids anywhere in range, titles of every shape, years near and far.
+                    let n = [0, 1, 50, 2_000][rng.below(4)];
+                    let word = ["the ", "Matrix, The", "é", "\u{0}", "💥", "(", "a.k.a. ", ": ", ""][rng.below(9)];
+                    let rows: Vec<Wanted> = (0..n)
+                        .map(|_| Wanted {
+                            imdb_id: (rng.below(2) == 0).then(|| rng.next() as u32),
+                            tmdb_id: (rng.below(3) == 0).then(|| rng.next() as u32),
+                            title: (rng.below(5) != 0).then(|| word.repeat(rng.below(40))),
+                            original_title: (rng.below(4) == 0).then(|| word.repeat(rng.below(400))),
+                            year: [None, Some(0), Some(1995), Some(u16::MAX)][rng.below(4)],
+                        })
+                        .collect();
+                    let _ = rec.match_movies(&rows);
+                }
+                _ if rng.below(2) == 0 => {
+                    // First-minute questions: ratings and "haven't seen it" ids of every shape.
+                    let ratings: Vec<RawRating> = (0..[0, 3, 500][rng.below(3)])
+                        .map(|_| RawRating {
+                            movie_id: odd[rng.below(odd.len())].abs().min(400.0).floor(),
+                            rating: odd[rng.below(odd.len())],
+                        })
+                        .collect();
+                    let unseen: Vec<u32> = (0..[0, 5, 5_000][rng.below(3)]).map(|_| rng.next() as u32 % 500).collect();
+                    let _ = rec.questions(&rec.fold_in(&ratings), &unseen, [0, 1, 8, 100, 101, usize::MAX][rng.below(6)]);
+                    // Movie night with 0 to 9 members of those ratings.
+                    let members = vec![ratings.clone(); rng.below(10)];
+                    let aggregation = movie_recs::group::Aggregation::ALL[rng.below(3)];
+                    let _ = rec.recommend_group(
+                        &members,
+                        &RecommendOptions { count: [0, 10, 1000][rng.below(3)], ..Default::default() },
+                        aggregation,
+                    );
+                }
+                _ => {
+                    let _ = rec.popular([0, 8, usize::MAX][rng.below(3)]);
+                }
+            }))
+        });
+        peak_heap = peak_heap.max(heap);
         assert!(r.is_ok(), "call {i} panicked");
         slowest = slowest.max(call.elapsed());
         over_100ms += (call.elapsed() > Duration::from_millis(100)) as usize;
@@ -490,6 +594,12 @@ fn hostile_api_calls_never_panic() {
         calls as f64 / t.elapsed().as_secs_f64(),
         slowest.as_secs_f64() * 1e3,
         peak_mib().unwrap_or(f64::NAN)
+    );
+    println!(
+        "heap: the model holds {:.1} MiB loaded; the most one call held beyond it, its arguments included, is {:.1} MiB ({:.2}x)",
+        loaded_model as f64 / (1 << 20) as f64,
+        peak_heap as f64 / (1 << 20) as f64,
+        peak_heap as f64 / loaded_model as f64
     );
 }
 
