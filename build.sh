@@ -9,8 +9,9 @@
 #   model            retrain the default model www/model.bin from ../shared/data/ml-latest-small
 #   bench [--quick]  speed and size figures: native vs browser vs the implicit peer, roofline
 #   eval DIR [...]   the evaluation protocol (shared/EVAL.md) on a MovieLens folder; flags go to
-#                    `trainer eval` (--folds 0,1 --json FILE --svg FILE ...); --peers adds the
-#                    public baselines (implicit, EASE, Surprise) from PyPI on the same split
+#                    `trainer eval` (--folds 0,1 --splits main,future,past --json FILE --svg FILE
+#                    ...); --peers adds the public baselines (implicit, EASE, Surprise) from
+#                    PyPI on the same split
 #   first-minute DIR [--folds 0,1,2,3,4] [--json FILE]
 #                    the first minute (issue 16): which movies to ask first (elicitation
 #                    strategies, simulated on held-out users), the familiar-to-discover
@@ -432,12 +433,13 @@ case "$cmd" in
   eval)
     [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [--peers]" >&2; exit 2; }
     dir=$1
-    peers=0 json="" folds=0,1,2,3,4 args=()
+    peers=0 json="" folds=0,1,2,3,4 splits=main,future,past args=()
     while [ $# -gt 0 ]; do
       case "$1" in
         --peers) peers=1 ;;
         --json) json=$2; args+=("$1" "$2"); shift ;;
         --folds) folds=$2; args+=("$1" "$2"); shift ;;
+        --splits) splits=$2; args+=("$1" "$2"); shift ;;
         *) args+=("$1") ;;
       esac
       shift
@@ -452,7 +454,7 @@ case "$cmd" in
       ensure_venv numpy scipy pandas implicit scikit-surprise
       split="target/split-$(basename "$dir")"
       trainer split "$dir" --out "$split"
-      .venv/bin/python scripts/peers.py "$split" "$json" --folds "$folds"
+      .venv/bin/python scripts/peers.py "$split" "$json" --folds "$folds" --splits "$splits"
     fi
     "$0" first-minute "$dir" --folds "$folds"
     ;;
