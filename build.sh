@@ -431,7 +431,7 @@ case "$cmd" in
     node bench/browser.mjs target/bench-native.json target/bench-models target/bench.json target/bench-peer.json
     ;;
   eval)
-    [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--json FILE] [--svg FILE] [--peers]" >&2; exit 2; }
+    [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--splits main,future,past] [--json FILE] [--svg FILE] [--peers]" >&2; exit 2; }
     dir=$1
     peers=0 json="" folds=0,1,2,3,4 splits=main,future,past args=()
     while [ $# -gt 0 ]; do
