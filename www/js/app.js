@@ -434,6 +434,7 @@ async function boot() {
   const unknown = store.list().filter((r) => recommender.movie(r.movieId) === null).length;
   if (unknown) notice(`${unknown} saved rating(s) are for movies this model does not know; they are kept but not used.`, { kind: 'warning' });
   render();
+  performance.mark?.('movie-recs:first-recommendations');
   document.documentElement.dataset.ready = 'true';
   whenComplete(modelUrl).then(
     () => {

@@ -70,6 +70,7 @@ class Received {
  */
 async function stream(url, entry, onCore) {
   const response = await request(url);
+  mark('movie-recs:model-response');
   await wasmReady;
   const received = new Received();
   let recommender = null;
@@ -88,6 +89,7 @@ async function stream(url, entry, onCore) {
     coreLength ??= Recommender.coreLength(received.bytes());
     if (coreLength !== undefined && received.length >= coreLength) {
       recommender = Recommender.fromCore(received.bytes());
+      mark('movie-recs:core');
       onCore(recommender);
       if (!entry.wantRest) {
         reader.cancel().catch(() => {});
@@ -103,7 +105,21 @@ async function stream(url, entry, onCore) {
     return { recommender };
   }
   recommender.attachExtras(received.bytes());
+  mark('movie-recs:extras');
   return { recommender };
+}
+
+/**
+ * A User Timing mark (`performance.getEntriesByName`), so that a site owner's tools and
+ * bench/first-load.mjs see where a load spends its time: the model's response, the wasm, the
+ * core, the extras.
+ */
+function mark(name) {
+  try {
+    performance.mark(name);
+  } catch {
+    // Marks are a measurement aid only.
+  }
 }
 
 /**
@@ -140,7 +156,7 @@ async function fetchRest(url, { recommender, parked }) {
 
 function open(key, rest) {
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: WASM_URL }).catch((err) => {
+    wasmReady = init({ module_or_path: WASM_URL }).then(() => mark('movie-recs:wasm'), (err) => {
       wasmReady = null;
       throw new Error(`could not load the recommender engine: ${err.message}`);
     });

@@ -1,0 +1,86 @@
+// First load on a slow phone (figures printed, never asserted): the
+// time from navigation to the first personal recommendations and to every method, on Chromium's
+// "Slow 4G" profile as issue 17 states it (1.6 Mbit/s down, 750 kbit/s up, 150 ms round trip,
+// CPU slowed 4x), served as a static host serves it (scripts/serve.py: the build's brotli and gzip
+// siblings). Cold is a first visit (no HTTP cache, no service worker); warm is the next visit in
+// the same browser profile, once the service worker has kept the files (www/sw.js), with the HTTP
+// cache still off so that only the worker can answer.
+//
+// "First personal recommendations": one rating is in storage before the page loads, so the
+// first list is folded in from it, not the popular list.
+//
+//   node bench/first-load.mjs [RUNS]      (after ./build.sh build; prints the figures, asserts nothing)
+import { fileURLToPath } from 'node:url';
+import { startServer, launch } from '../tests/e2e/harness.mjs';
+
+export const SLOW_4G = { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 0.75e6 / 8 };
+export const CPU_SLOWDOWN = 4;
+
+async function throttled(context) {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.emulateNetworkConditions', SLOW_4G);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
+  return page;
+}
+
+async function visit(page, url) {
+  const t = Date.now();
+  await page.goto(url, { timeout: 120000 });
+  await page.waitForSelector('html[data-ready="true"]', { timeout: 120000 });
+  const first = Date.now() - t;
+  const personal = await page.textContent('#recs-note');
+  await page.waitForSelector('html[data-complete="true"]', { timeout: 120000 });
+  return { first, complete: Date.now() - t, personal: /Based on your 1 rating/.test(personal ?? '') };
+}
+
+/** Cold and warm first loads, `runs` of each (a fresh browser profile per run). */
+export async function firstLoad(browser, origin, runs = 3) {
+  const cold = [];
+  const warm = [];
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext();
+    // One saved rating (Heat, 1995), as the page's own storage holds it.
+    await context.addInitScript(() => {
+      if (!localStorage.getItem('movie-recs:ratings')) localStorage.setItem('movie-recs:ratings', JSON.stringify({ version: 1, ratings: [{ movieId: 6, rating: 5, ratedAt: 1 }] }));
+    });
+    const page = await throttled(context);
+    cold.push(await visit(page, `${origin}/?cold=${i}`));
+    await page.waitForSelector('html[data-offline="ready"]', { timeout: 120000 });
+    await page.close();
+    const again = await throttled(context);
+    warm.push(await visit(again, `${origin}/?warm=${i}`));
+    await context.close();
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const summary = (rs) => ({
+    first_recommendations_ms: median(rs.map((r) => r.first)),
+    all_methods_ms: median(rs.map((r) => r.complete)),
+    runs: rs,
+  });
+  return { profile: { ...SLOW_4G, cpu_slowdown: CPU_SLOWDOWN }, cold: summary(cold), warm: summary(warm) };
+}
+
+export function describe(result) {
+  const line = (name, s) => `${name}: first personal recommendations ${s.first_recommendations_ms} ms (runs ${s.runs.map((r) => r.first).join(', ')}), every method ${s.all_methods_ms} ms`;
+  return [
+    `Slow 4G (1.6 Mbit/s, 150 ms, CPU ${CPU_SLOWDOWN}x slower), brotli from scripts/serve.py:`,
+    `  ${line('cold (first visit)', result.cold)}`,
+    `  ${line('warm (service worker)', result.warm)}`,
+  ].join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = await startServer();
+  const browser = await launch();
+  try {
+    const result = await firstLoad(browser, server.origin, Number(process.argv[2] ?? 3));
+    if (![...result.cold.runs, ...result.warm.runs].every((r) => r.personal)) console.log('warning: a first list was not the personal one');
+    console.log(describe(result));
+  } finally {
+    await browser.close();
+    server.stop();
+  }
+}
