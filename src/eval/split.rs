@@ -122,17 +122,11 @@ pub fn shorten(test: &[TestUser], n: usize) -> Vec<TestUser> {
 /// all `R` ratings by time; training data is every rating before `T`; test users are those
 /// whose first rating is at or after `T`, split into given and hidden as in the main split.
 pub fn future_split(ratings: &[RatingRecord], q: f64) -> FoldSplit {
-    let mut times: Vec<i64> = ratings.iter().map(|r| r.timestamp).collect();
-    times.sort_unstable();
-    let Some(&cut) = times.get(((q * times.len() as f64).floor() as usize).min(times.len().saturating_sub(1))) else {
+    let Some(cut) = time_cut(ratings, q) else {
         return FoldSplit { fold: 0, train: Vec::new(), test: Vec::new() };
     };
-    let mut first: BTreeMap<u32, i64> = BTreeMap::new();
-    for r in ratings {
-        let f = first.entry(r.user).or_insert(r.timestamp);
-        *f = (*f).min(r.timestamp);
-    }
-    let arrives_later = |user: u32| first[&user] >= cut;
+    let span = spans(ratings);
+    let arrives_later = |user: u32| span[&user].0 >= cut;
     let kept: Vec<RatingRecord> = ratings.iter().filter(|r| r.timestamp < cut || arrives_later(r.user)).copied().collect();
     split_by(&kept, (q * 100.0).round() as u32, arrives_later)
 }
@@ -145,21 +139,33 @@ pub fn future_split(ratings: &[RatingRecord], q: f64) -> FoldSplit {
 /// the mirror of [`future_split`]: a visitor from another era, whose taste and whose catalogue
 /// the training users' data does not describe.
 pub fn past_split(ratings: &[RatingRecord], q: f64) -> FoldSplit {
-    let mut times: Vec<i64> = ratings.iter().map(|r| r.timestamp).collect();
-    times.sort_unstable();
-    let Some(&cut) = times.get(((q * times.len() as f64).floor() as usize).min(times.len().saturating_sub(1))) else {
+    let Some(cut) = time_cut(ratings, q) else {
         return FoldSplit { fold: 0, train: Vec::new(), test: Vec::new() };
     };
-    let mut span: BTreeMap<u32, (i64, i64)> = BTreeMap::new();
-    for r in ratings {
-        let s = span.entry(r.user).or_insert((r.timestamp, r.timestamp));
-        *s = (s.0.min(r.timestamp), s.1.max(r.timestamp));
-    }
+    let span = spans(ratings);
     let mut s = split_by(ratings, (q * 100.0).round() as u32, |user| span[&user].0 < cut);
     for u in &mut s.test {
         u.released_by = Some(year_of(span[&u.user].1));
     }
     s
+}
+
+/// The timestamp at position `floor(q R)` of all `R` ratings by time (none for no ratings): where
+/// the future and past visitors' splits cut the log.
+fn time_cut(ratings: &[RatingRecord], q: f64) -> Option<i64> {
+    let mut times: Vec<i64> = ratings.iter().map(|r| r.timestamp).collect();
+    times.sort_unstable();
+    times.get(((q * times.len() as f64).floor() as usize).min(times.len().saturating_sub(1))).copied()
+}
+
+/// Each user's first and last rating time.
+fn spans(ratings: &[RatingRecord]) -> BTreeMap<u32, (i64, i64)> {
+    let mut span: BTreeMap<u32, (i64, i64)> = BTreeMap::new();
+    for r in ratings {
+        let s = span.entry(r.user).or_insert((r.timestamp, r.timestamp));
+        *s = (s.0.min(r.timestamp), s.1.max(r.timestamp));
+    }
+    span
 }
 
 /// The calendar year (UTC) of a Unix timestamp in seconds (Hinnant's civil-from-days).

@@ -234,7 +234,8 @@ impl Builds {
 }
 
 /// Runs the protocol on `folds` of `data` with `settings`, and its variants: short histories on
-/// the same folds' models, future visitors on a model per cut. Progress goes to stderr.
+/// the same folds' models, future visitors on a model per cut, past visitors on one. Progress goes
+/// to stderr.
 ///
 /// `splits` says which kinds of model to train: the main folds (which also serve the short
 /// histories), the future cuts, the past cut; a report for fewer is quicker (a check of one
@@ -245,32 +246,31 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings,
     let mut specs: Option<Vec<RowSpec>> = None;
     let mut figures: Vec<BTreeMap<String, Vec<Metrics>>> = Vec::new();
     let mut train_seconds = Vec::new();
-    let short = [Variant::Short(5), Variant::Short(20)];
     let folds = if splits.main { folds } else { &[] };
-    let cuts: Vec<(String, Vec<RatingRecord>, Vec<crate::eval::TestUser>)> = folds
+    // Each training run with the variant its test users are: a main fold (whose model also
+    // serves the short histories), a future cut or the past cut.
+    let cuts: Vec<(String, Variant, Vec<RatingRecord>, Vec<crate::eval::TestUser>)> = folds
         .iter()
         .map(|&f| {
             let s = split(&data.ratings, f, 5);
-            (format!("fold {f}"), s.train, s.test)
+            (format!("fold {f}"), Variant::Main, s.train, s.test)
         })
         .chain(FUTURE_CUTS.iter().filter(|_| splits.future).map(|&q| {
             let s = future_split(&data.ratings, q);
-            (format!("future {q}"), s.train, s.test)
+            (format!("future {q}"), Variant::Future, s.train, s.test)
         }))
         .chain(
             std::iter::once_with(|| {
                 let s = past_split(&data.ratings, PAST_CUT);
-                (format!("past {PAST_CUT}"), s.train, s.test)
+                (format!("past {PAST_CUT}"), Variant::Past, s.train, s.test)
             })
             .filter(|_| splits.past),
         )
         .collect();
-    for (label, train, test) in &cuts {
-        let past = label.starts_with("past");
-        let future = label.starts_with("future") || past;
+    for (label, variant, train, test) in &cuts {
         let t = Instant::now();
         let builds = Builds::train(data, train, settings)?;
-        if !future {
+        if *variant == Variant::Main {
             train_seconds.push(t.elapsed().as_secs_f64());
         }
         let specs = specs.get_or_insert_with(|| {
@@ -278,14 +278,9 @@ pub fn evaluate_dataset(data: &Dataset, folds: &[u32], settings: &TrainSettings,
             row_specs(settings, &methods)
         });
         figures.resize_with(specs.len(), BTreeMap::new);
-        let mut sets: Vec<(Variant, Vec<crate::eval::TestUser>)> = Vec::new();
-        if past {
-            sets.push((Variant::Past, test.clone()));
-        } else if future {
-            sets.push((Variant::Future, test.clone()));
-        } else {
-            sets.push((Variant::Main, test.clone()));
-            sets.extend(short.iter().map(|&v| (v, shorten(test, if let Variant::Short(n) = v { n } else { 0 }))));
+        let mut sets: Vec<(Variant, Vec<crate::eval::TestUser>)> = vec![(*variant, test.clone())];
+        if *variant == Variant::Main {
+            sets.extend([5, 20].map(|n| (Variant::Short(n), shorten(test, n))));
         }
         for (spec, slot) in specs.iter().zip(figures.iter_mut()) {
             for (variant, users) in &sets {

@@ -152,7 +152,7 @@ impl Default for TrainSettings {
             neural: Some(NeuralSettings::default()),
             ease: Some(EaseSettings::default()),
             // The search's starting point (the trainer learns the weights it ships, moving only
-            // where every kind of visitor gains): the three strong parts alike, with a little
+            // where no kind of visitor loses): the three strong parts alike, with a little
             // content, in every bucket. Measured with every choice fixed (tuning/README.md), it
             // is the blend whose worst variant is best (within 4% of the best row on each of
             // main, short-5, short-20, future and past visitors), where the blend learned for
