@@ -16,7 +16,7 @@ pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
 /// (8: the provenance records the choices the trainer learned on validation users; 9: EASE's
 /// table in the extras, a sixth blend weight.)
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 /// Bytes before the core section.
 pub const HEADER_LEN: usize = 8 + 4 + 4 * 8;
 

@@ -44,6 +44,8 @@ pub struct ModelInfo {
 pub struct Learned {
     /// Recency half-life of the implicit model's fold-in (0: off).
     pub recency_half_life: f32,
+    /// The order-coherence a long history needs for the decay to apply (0: it always does).
+    pub recency_coherence: f32,
     /// Weight of the explicit prediction in the factor models' ranking.
     pub explicit_weight: f32,
     /// Confidence slope of the implicit model.
@@ -63,10 +65,11 @@ impl Learned {
     pub fn describe(&self) -> String {
         let figures: Vec<String> = self.validation.iter().map(|(k, a, b)| format!("{k} {a:.4}->{b:.4}")).collect();
         format!(
-            "learned on {} validation users in {:.0} s: half-life {}, explicit weight {}, alpha {}; validation NDCG@10 {}",
+            "learned on {} validation users in {:.0} s: half-life {}, recency coherence {}, explicit weight {}, alpha {}; validation NDCG@10 {}",
             self.users,
             self.seconds,
             self.recency_half_life,
+            self.recency_coherence,
             self.explicit_weight,
             self.alpha,
             figures.join(", ")

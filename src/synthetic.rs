@@ -143,6 +143,7 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
                 rating_offset: 0.0,
                 explicit_weight: 0.05,
                 recency_half_life: 5.0,
+                recency_coherence: 0.0,
                 rule: RegRule::Constant,
                 gram: Default::default(),
             }),

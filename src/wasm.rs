@@ -59,7 +59,7 @@ export interface SimilarMovies { method: "itemKnn" | "content"; items: { movie: 
 export interface MethodInfo { name: Method; label: string; }
 /** The weights the trainer learned for the hybrid, one object per rating-count bucket. */
 export interface LearnedChoices {
-  recencyHalfLife: number; explicitWeight: number; alpha: number;
+  recencyHalfLife: number; recencyCoherence: number; explicitWeight: number; alpha: number;
   hybrid: { buckets: [number[], number[], number[]] };
   /** Validation NDCG@10 by kind of visitor: [kind, starting point, chosen]. */
   validation: [string, number, number][];

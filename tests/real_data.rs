@@ -118,8 +118,8 @@ fn the_search_reproduces_the_committed_models_choices() {
     let settings = TrainSettings { progress: false, ..TrainSettings::default() }.check().unwrap();
     let found = movie_recs::train::search::learn(&ds.name, &ds.movies, &ds.tags, &ds.ratings, &settings, budget_s * 10.0).unwrap();
     assert_eq!(
-        (found.recency_half_life, found.explicit_weight, found.alpha, found.hybrid),
-        (recorded.recency_half_life, recorded.explicit_weight, recorded.alpha, recorded.hybrid)
+        (found.recency_half_life, found.recency_coherence, found.explicit_weight, found.alpha, found.hybrid),
+        (recorded.recency_half_life, recorded.recency_coherence, recorded.explicit_weight, recorded.alpha, recorded.hybrid)
     );
     assert_eq!(found.validation, recorded.validation, "the same validation figures");
 }

@@ -62,6 +62,7 @@ fn model_bytes() -> Vec<u8> {
                 rating_offset: 0.0,
                 explicit_weight: 0.1,
                 recency_half_life: 0.0,
+                recency_coherence: 0.0,
                 rule: RegRule::Constant,
                 gram: Default::default(),
             }),

@@ -5,6 +5,7 @@
 pub mod discovery;
 pub mod elicitation;
 pub mod group;
+pub mod seen;
 mod split;
 
 pub use split::{

@@ -274,14 +274,13 @@ impl Ratings {
         (mean as f32).clamp((scale_min + scale_max) / 2.0, 0.8 * scale_max)
     }
 
-    /// Sorts `all` (checked, oldest first) into the forms above; `weight(stars, age)` is the
-    /// weight of a rating `age` ratings older than the latest collaborative one.
-    pub fn new(all: Vec<(usize, f32)>, catalogue: &Catalogue, weight: impl Fn(f32, usize) -> f32) -> Self {
+    /// Sorts `all` (checked, oldest first) into the forms above; `weights(collaborative)` gives
+    /// the weight of each collaborative rating, oldest first.
+    pub fn new(all: Vec<(usize, f32)>, catalogue: &Catalogue, weights: impl Fn(&[(usize, f32)]) -> Vec<f32>) -> Self {
         // Movies no training user rated carry no collaborative signal (zero factors, no
         // neighbours): the collaborative models ignore them, the content model uses them.
         let collaborative: Vec<(usize, f32)> = all.iter().copied().filter(|&(row, _)| catalogue.movies[row].rating_count > 0).collect();
-        let n = collaborative.len();
-        let weights = collaborative.iter().enumerate().map(|(i, &(row, r))| (row, weight(r, n - 1 - i))).collect();
+        let weights = collaborative.iter().zip(weights(&collaborative)).map(|(&(row, _), w)| (row, w)).collect();
         let mut by_row = collaborative.clone();
         by_row.sort_unstable_by_key(|&(row, _)| row);
         Self { all, collaborative, by_row, weights }

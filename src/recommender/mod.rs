@@ -152,7 +152,7 @@ impl Recommender {
             }
         }
         let mf = &self.model.mf;
-        let ratings = Ratings::new(checked.rated, &self.model.catalogue, |r, age| mf.rating_weight(r, age));
+        let ratings = Ratings::new(checked.rated, &self.model.catalogue, |collaborative| mf.rating_weights(collaborative));
         let stars = mf.fold_in_stars(&ratings);
         let skipped_count = checked.skipped.len();
         let mut skipped = checked.skipped;

@@ -3,7 +3,8 @@
 //! so the run takes minutes, not a search per fold), then the elicitation simulation
 //! ([`crate::eval::elicitation`]) for every strategy, and the familiar-to-discover curve
 //! ([`crate::eval::discovery`]) for the popularity penalty alone and for it with genre
-//! diversity, and movie night's aggregations on synthetic groups ([`crate::eval::group`]).
+//! diversity, movie night's aggregations on synthetic groups ([`crate::eval::group`]), and
+//! what a movie seen but not rated is worth ([`crate::eval::seen`]).
 //! `./build.sh eval` writes it beside the main report.
 
 use serde::Serialize;
@@ -11,7 +12,7 @@ use serde::Serialize;
 use crate::data::Dataset;
 use crate::elicit::{popularity_entropy, Strategy};
 use crate::error::Result;
-use crate::eval::{bootstrap_interval, discovery, elicitation, future_split, group, split, TestUser, FUTURE_CUTS};
+use crate::eval::{bootstrap_interval, discovery, elicitation, future_split, group, seen, split, TestUser, FUTURE_CUTS};
 use crate::methods::Method;
 use crate::recommender::Recommender;
 use crate::train::{build_model, TrainSettings};
@@ -97,6 +98,22 @@ pub struct GroupRow {
     pub groups: usize,
 }
 
+/// One treatment of movies seen but not rated, on one split.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeenRow {
+    /// What the seen half of the given movies becomes.
+    pub treatment: String,
+    /// `main` or `future`.
+    pub split: String,
+    /// Mean NDCG@10 of the hybrid over folds (or cuts).
+    #[serde(rename = "ndcg@10")]
+    pub ndcg: f64,
+    /// 95% bootstrap interval over users.
+    pub ndcg_ci95: [f64; 2],
+    /// Users counted.
+    pub users: usize,
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 pub struct FirstMinute {
@@ -110,6 +127,8 @@ pub struct FirstMinute {
     pub discovery: Vec<DiscoveryRow>,
     /// Movie night.
     pub groups: Vec<GroupRow>,
+    /// Movies seen but not rated.
+    pub seen: Vec<SeenRow>,
 }
 
 /// The two forms of the control the curve compares: genre diversity's weight beside novelty.
@@ -147,6 +166,7 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
     let mut elicit: Vec<((String, &'static str, usize), Acc)> = Vec::new();
     let mut disc: Vec<((String, &'static str, u32), Curve)> = Vec::new();
     let mut group_points: Vec<Vec<group::GroupPoint>> = Vec::new();
+    let mut seen_points: Vec<((String, String), Vec<Vec<f64>>)> = Vec::new();
     for (split_name, train, test) in &cuts {
         let model = build_model(&data.name, &data.movies, &data.tags, train, &settings.check()?)?;
         let rec = Recommender::from_bytes(&model.to_bytes()?)?;
@@ -169,6 +189,10 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
         }
         if *split_name == "main" {
             group_points.push(group::evaluate_groups(&rec, test, &[2, 4])?);
+        }
+        for (treatment, m) in seen::compare(&rec, test)? {
+            eprintln!("{split_name} {:<40} NDCG@10 {:.4}", treatment.name(), m.ndcg);
+            entry(&mut seen_points, (split_name.to_string(), treatment.name())).extend(m.per_user_ndcg);
         }
         for (form, w) in FORMS {
             for p in discovery::curve(&rec, Method::Hybrid, test, w)? {
@@ -248,7 +272,14 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
             })
             .collect(),
     };
-    Ok(FirstMinute { dataset: data.name.clone(), folds: folds.to_vec(), elicitation, discovery, groups })
+    let seen = seen_points
+        .into_iter()
+        .map(|((split, treatment), groups)| {
+            let (lo, hi) = bootstrap_interval(&groups, 1000);
+            SeenRow { treatment, split, ndcg: mean_of_means(&groups), ndcg_ci95: [lo, hi], users: groups.iter().map(Vec::len).sum() }
+        })
+        .collect();
+    Ok(FirstMinute { dataset: data.name.clone(), folds: folds.to_vec(), elicitation, discovery, groups, seen })
 }
 
 impl FirstMinute {
@@ -297,6 +328,13 @@ impl FirstMinute {
                 r.majority_ci95[0],
                 r.majority_ci95[1],
                 r.majority_groups
+            );
+        }
+        s += "\nSeen but not rated: half of each user's given movies lose their stars (hybrid, every given movie excluded from the list)\n\n| split | the seen half | NDCG@10 | users |\n|---|---|---|---|\n";
+        for r in &self.seen {
+            s += &format!(
+                "| {} | {} | {:.4} [{:.3}, {:.3}] | {} |\n",
+                r.split, r.treatment, r.ndcg, r.ndcg_ci95[0], r.ndcg_ci95[1], r.users
             );
         }
         s

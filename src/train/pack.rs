@@ -119,6 +119,7 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
                 rating_offset: s.rating_offset,
                 explicit_weight: s.explicit_weight,
                 recency_half_life: s.recency_half_life,
+                recency_coherence: s.recency_coherence,
                 rule: RegRule::Constant,
                 gram: Default::default(),
             }),

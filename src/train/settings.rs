@@ -53,6 +53,9 @@ pub struct ImplicitSettings {
     /// training users' older ratings too was measured and hurt (validation NDCG@10 0.062
     /// against 0.122).
     pub recency_half_life: f32,
+    /// The order-coherence a long history needs for the decay to apply (0: it always does);
+    /// see [`crate::methods::mf::ImplicitFactors::order_says_enough`].
+    pub recency_coherence: f32,
     /// Seed of the initial item factors.
     pub seed: u64,
     /// Row solves, as [`ExplicitSettings::cg_steps`].
@@ -141,6 +144,9 @@ impl Default for TrainSettings {
                 rating_offset: 0.0,
                 explicit_weight: 0.0,
                 recency_half_life: 2.0,
+                // The search's start (tuning/README.md): 0.015 keeps the decay for most of
+                // today's users and drops it for most of the 1990s' ones.
+                recency_coherence: 0.015,
                 seed: 43,
                 cg_steps: None,
             }),
@@ -225,6 +231,9 @@ impl TrainSettings {
             if !(i.recency_half_life.is_finite() && i.recency_half_life >= 0.0) {
                 return Err(setting_error("recency_half_life", i.recency_half_life, "must be finite and >= 0"));
             }
+            if !(0.0..=2.0).contains(&i.recency_coherence) {
+                return Err(setting_error("recency_coherence", i.recency_coherence, "must be between 0 and 2"));
+            }
             if !i.rating_offset.is_finite() || !i.explicit_weight.is_finite() {
                 return Err(setting_error(
                     "rating_offset/explicit_weight",
@@ -263,6 +272,9 @@ impl TrainSettings {
                 "; implicit ALS k={} iters={} reg={} alpha={} offset={} explicit_weight={} half_life={} seed={}",
                 i.factors, i.iterations, i.reg, i.alpha, i.rating_offset, i.explicit_weight, i.recency_half_life, i.seed
             );
+            if i.recency_coherence > 0.0 {
+                s += &format!(" recency_coherence={}", i.recency_coherence);
+            }
             if let Some(steps @ 1..) = i.cg_steps {
                 s += &format!(" cg_steps={steps}");
             }

@@ -187,6 +187,7 @@ pub fn build_spark_model(
                         rating_offset: 0.0,
                         explicit_weight: 0.0,
                         recency_half_life: 0.0,
+                        recency_coherence: 0.0,
                         rule: RegRule::PerRating,
                         gram: Default::default(),
                     })

@@ -65,6 +65,7 @@ pub fn settings(storage: FactorStorage) -> TrainSettings {
             rating_offset: 0.0,
             explicit_weight: 0.1,
             recency_half_life: 0.0,
+            recency_coherence: 0.0,
             seed: 4,
             cg_steps: None,
         }),

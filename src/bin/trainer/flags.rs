@@ -28,6 +28,7 @@ settings:
   --factors N --iterations N --reg F --reg-bias F        explicit (rating) model
   --implicit-factors N --implicit-iterations N --implicit-reg F --alpha F --rating-offset F --explicit-weight F
   --half-life F (recency half-life of a rating's confidence, in ratings; 0 = off)
+  --recency-coherence F (the order-coherence a history of 30+ ratings needs for the decay to apply; 0 = always)
   --cg-steps N (ALS row solves by N conjugate-gradient steps from the previous value; 0 = exact Cholesky,
                the default up to 2M ratings; 3 above that)
   --no-implicit                                          rank by predicted stars only
@@ -128,6 +129,7 @@ pub fn settings(args: &mut Args) -> Result<TrainSettings> {
         set!("--rating-offset", i.rating_offset);
         set!("--explicit-weight", i.explicit_weight);
         set!("--half-life", i.recency_half_life);
+        set!("--recency-coherence", i.recency_coherence);
     }
     if args.flag("--no-implicit") {
         s.implicit = None;
