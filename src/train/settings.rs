@@ -144,8 +144,8 @@ impl Default for TrainSettings {
                 rating_offset: 0.0,
                 explicit_weight: 0.0,
                 recency_half_life: 2.0,
-                // The search's start (tuning/README.md): 0.015 keeps the decay for most of
-                // today's users and drops it for most of the 1990s' ones.
+                // The search's start (tuning/README.md): on ml-latest-small, 0.015 drops the
+                // decay for a quarter of the 1990s' histories of 30+ ratings and 3-5% of today's.
                 recency_coherence: 0.015,
                 seed: 43,
                 cg_steps: None,
