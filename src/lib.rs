@@ -24,7 +24,7 @@
 //! use movie_recs::{RawRating, RecommendOptions, Recommender};
 //!
 //! let rec = Recommender::from_bytes(&std::fs::read("www/model.bin")?)?;
-//! let ratings = [RawRating { movie_id: 318.0, rating: 5.0 }, RawRating { movie_id: 6.0, rating: 4.5 }];
+//! let ratings = [RawRating { movie_id: 318.0, rating: 5.0, seen: false }, RawRating { movie_id: 6.0, rating: 4.5, seen: false }];
 //! for item in rec.recommend(&ratings, &RecommendOptions::default())?.items {
 //!     println!("{} ({:?}) {:.1} stars", item.movie.title, item.movie.year, item.predicted_rating);
 //! }

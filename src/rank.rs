@@ -188,7 +188,11 @@ pub fn explain(folded: &dyn Folded, ratings: &Ratings, liked_from: f32, catalogu
             .take(MAX_REASONS)
             .map(|(j, rating, _)| {
                 let m = &catalogue.movies[j];
-                Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating }
+                if ratings.is_seen(j) {
+                    Reason::Seen { movie_id: m.id.0, title: m.title.clone() }
+                } else {
+                    Reason::Rated { movie_id: m.id.0, title: m.title.clone(), rating }
+                }
             })
             .collect();
         if !reasons.is_empty() {

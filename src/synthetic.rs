@@ -160,6 +160,6 @@ pub fn sample_ratings(movie_ids: &[u32], n: usize) -> Vec<crate::ratings::RawRat
         .iter()
         .take(n)
         .enumerate()
-        .map(|(i, &m)| crate::ratings::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0 })
+        .map(|(i, &m)| crate::ratings::RawRating { movie_id: m as f64, rating: 0.5 + (i % 10) as f64 / 2.0, seen: false })
         .collect()
 }

@@ -15,8 +15,11 @@ use crate::recommender::Recommender as Core;
 const TYPES: &'static str = r#"
 /** A ranking method; `methods()` lists those a model has. */
 export type Method = "hybrid" | "mf" | "itemKnn" | "neural" | "userKnn" | "content" | "ease" | "popular";
-/** A rating as the page stores it; anything unusable is skipped and reported, not thrown. */
-export interface RawRating { movieId: number; rating: number; }
+/** A rating as the page stores it; anything unusable is skipped and reported, not thrown.
+ *  `seen: true` is a movie watched without a rating (its `rating` is ignored): it is folded in,
+ *  in its place among the ratings, as a mild positive (3.5 stars on a 5-star scale), left out
+ *  of predicted stars, and cited as watched, never as a rating. */
+export interface RawRating { movieId: number; rating?: number; seen?: boolean; }
 /** Options of `recommend`; all optional. */
 export interface RecommendOptions {
   count?: number; genres?: string[]; yearMin?: number; yearMax?: number; method?: Method;
@@ -125,7 +128,8 @@ fn raw_rating(value: &JsValue) -> RawRating {
             f64::NAN
         }
     };
-    RawRating { movie_id: field("movieId"), rating: field("rating") }
+    let seen = value.is_object() && js_sys::Reflect::get(value, &JsValue::from_str("seen")).ok().is_some_and(|v| v.as_bool() == Some(true));
+    RawRating { movie_id: field("movieId"), rating: field("rating"), seen }
 }
 
 /// One element of the rows array as a [`Wanted`]: a field of the wrong type counts as absent

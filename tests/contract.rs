@@ -112,6 +112,7 @@ fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() 
                     }
                     Reason::SimilarViewers { rated, liked } => assert!(*rated > 0 && liked <= rated),
                     Reason::Popular { .. } => {}
+                    Reason::Seen { movie_id, .. } => panic!("no movie was marked seen, yet {movie_id} is cited as seen"),
                 }
             }
         }
@@ -122,12 +123,12 @@ fn every_method_returns_sorted_unique_unseen_movies_explained_by_rated_movies() 
 fn bad_ratings_are_skipped_and_reported_and_the_last_duplicate_wins() {
     let rec = Recommender::new(common::model());
     let mut given = raw(&[(1, 4.0), (2, 3.0)]);
-    given.push(RawRating { movie_id: 999_999.0, rating: 4.0 });
-    given.push(RawRating { movie_id: 3.0, rating: f64::NAN });
-    given.push(RawRating { movie_id: 4.0, rating: 7.5 });
-    given.push(RawRating { movie_id: 5.5, rating: 3.0 });
-    given.push(RawRating { movie_id: -1.0, rating: 3.0 });
-    given.push(RawRating { movie_id: 1.0, rating: 2.0 });
+    given.push(RawRating { movie_id: 999_999.0, rating: 4.0, seen: false });
+    given.push(RawRating { movie_id: 3.0, rating: f64::NAN, seen: false });
+    given.push(RawRating { movie_id: 4.0, rating: 7.5, seen: false });
+    given.push(RawRating { movie_id: 5.5, rating: 3.0, seen: false });
+    given.push(RawRating { movie_id: -1.0, rating: 3.0, seen: false });
+    given.push(RawRating { movie_id: 1.0, rating: 2.0, seen: false });
     let visitor = rec.fold_in(&given);
     assert_eq!(visitor.used_ratings(), 2);
     let reasons: Vec<SkipReason> = visitor.skipped().iter().map(|s| s.reason).collect();
@@ -462,7 +463,7 @@ fn elicitation_never_asks_a_rated_or_unseen_movie_and_moves_after_an_answer() {
         let after_unseen = rec.questions_with(strategy, &visitor, &[unseen[0], unseen[1], first], 30, Some(&table)).unwrap();
         assert!(after_unseen.iter().all(|&r| rec.model().catalogue.movies[r].id.0 != first), "{strategy:?}");
         let mut more = rated.to_vec();
-        more.push(RawRating { movie_id: first as f64, rating: 4.0 });
+        more.push(RawRating { movie_id: first as f64, rating: 4.0, seen: false });
         let after_rating = rec.questions_with(strategy, &rec.fold_in(&more), &unseen, 30, Some(&table)).unwrap();
         assert!(after_rating.iter().all(|&r| rec.model().catalogue.movies[r].id.0 != first), "{strategy:?}");
     }
@@ -629,4 +630,53 @@ fn reasons_cite_ratings_for_the_first_hundred_places_and_the_method_beyond() {
     assert!(out.items.iter().all(|i| !i.reasons.is_empty()));
     assert!(out.items[..MAX_EXPLAINED].iter().any(|i| matches!(i.reasons[0], Reason::Rated { .. })));
     assert!(out.items[MAX_EXPLAINED..].iter().all(|i| !matches!(i.reasons[0], Reason::Rated { .. })), "a rating cited past place 100");
+}
+
+#[test]
+fn a_movie_seen_but_not_rated_is_never_listed_ranks_as_a_mild_positive_in_its_place_and_is_named_as_watched() {
+    // Without the explicit model in the ranking (as shipped), so that the ranking can be
+    // compared with a rating's: the star model leaves a seen movie out.
+    let mut model = common::model();
+    model.mf.implicit.as_mut().unwrap().recency_half_life = 2.0;
+    model.mf.implicit.as_mut().unwrap().explicit_weight = 0.0;
+    let rec = Recommender::new(model);
+    let options = RecommendOptions { count: 20, ..Default::default() };
+    let ids = |r: &movie_recs::Recommendations| r.items.iter().map(|i| i.movie.movie_id).collect::<Vec<_>>();
+    let seen = |id: u32| RawRating { movie_id: id as f64, rating: f64::NAN, seen: true };
+    // A visitor whose mean is 3 stars: a seen movie (3.5) is among what they like.
+    let plain = rec.recommend(&raw(&[(1, 3.0), (2, 3.0)]), &options).unwrap();
+    let seen_id = plain.items[0].movie.movie_id;
+    let with_seen = rec.recommend(&[raw(&[(1, 3.0)])[0], seen(seen_id), raw(&[(2, 3.0)])[0]], &options).unwrap();
+    assert!(with_seen.items.iter().all(|i| i.movie.movie_id != seen_id), "a seen movie is never recommended");
+    assert_eq!(with_seen.used_ratings, 2, "a seen movie is not a rating");
+    assert_eq!(with_seen.skipped_count, 0, "its rating is not read");
+    // The ranking is the one a 3.5-star rating (0.7 of the top) in the same place gives.
+    let as_rating = rec.recommend(&raw(&[(1, 3.0), (seen_id, 3.5), (2, 3.0)]), &options).unwrap();
+    assert_eq!(ids(&with_seen), ids(&as_rating));
+    let excluded_only =
+        rec.recommend(&raw(&[(1, 3.0), (2, 3.0)]), &RecommendOptions { exclude: vec![seen_id], ..options.clone() }).unwrap();
+    assert_ne!(ids(&with_seen), ids(&excluded_only), "a seen movie counts, not only leaves the list");
+    // Predicted stars ignore it: the same as without it, for every movie in both lists.
+    for item in &with_seen.items {
+        if let Some(p) = excluded_only.items.iter().find(|p| p.movie.movie_id == item.movie.movie_id) {
+            assert_eq!(item.predicted_rating, p.predicted_rating, "{}", item.movie.movie_id);
+        }
+    }
+    // A reason that cites it names it as watched, never as a rating.
+    let cites: Vec<&Reason> = with_seen
+        .items
+        .iter()
+        .flat_map(|i| &i.reasons)
+        .filter(|r| matches!(r, Reason::Rated { movie_id, .. } | Reason::Seen { movie_id, .. } if *movie_id == seen_id))
+        .collect();
+    assert!(!cites.is_empty(), "the seen movie explains some pick");
+    assert!(cites.iter().all(|r| matches!(r, Reason::Seen { .. })), "{cites:?}");
+    // Rated later as well: the later entry wins (a rating), as for any repeated movie.
+    let both = rec.recommend(&[seen(seen_id), raw(&[(seen_id, 1.0), (1, 3.0)])[0], raw(&[(1, 3.0)])[0]], &options).unwrap();
+    assert_eq!(both.used_ratings, 2);
+    assert!(both.items.iter().flat_map(|i| &i.reasons).all(|r| !matches!(r, Reason::Seen { .. })));
+    // An unknown seen movie is skipped and reported like an unknown rating.
+    let unknown = rec.recommend(&[seen(999_999)], &options).unwrap();
+    assert_eq!(unknown.skipped_count, 1);
+    assert!(unknown.cold_start);
 }

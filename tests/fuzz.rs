@@ -178,8 +178,9 @@ fn mutate(rng: &mut Rng, section: &mut Vec<u8>) {
 fn exercise(rec: &Recommender, rng: &mut Rng) {
     let movies = &rec.model().catalogue.movies;
     let some_id = |rng: &mut Rng| if movies.is_empty() { 1 } else { movies[rng.below(movies.len())].id.0 };
-    let ratings: Vec<RawRating> =
-        (0..rng.below(8)).map(|_| RawRating { movie_id: some_id(rng) as f64, rating: 0.5 + rng.below(10) as f64 / 2.0 }).collect();
+    let ratings: Vec<RawRating> = (0..rng.below(8))
+        .map(|_| RawRating { movie_id: some_id(rng) as f64, rating: 0.5 + rng.below(10) as f64 / 2.0, seen: false })
+        .collect();
     for method in rec.methods() {
         let _ = rec.recommend(&ratings, &RecommendOptions { method: method.name, count: 10, ..RecommendOptions::default() });
     }
@@ -516,6 +517,7 @@ fn hostile_api_calls_never_panic() {
                         .map(|_| RawRating {
                             movie_id: if rng.below(3) == 0 { odd[rng.below(odd.len())] } else { ids[rng.below(ids.len())] as f64 },
                             rating: if rng.below(3) == 0 { odd[rng.below(odd.len())] } else { 0.5 + rng.below(10) as f64 / 2.0 },
+                            seen: rng.below(4) == 0,
                         })
                         .collect();
                     let options = RecommendOptions {
@@ -564,6 +566,7 @@ fn hostile_api_calls_never_panic() {
                         .map(|_| RawRating {
                             movie_id: odd[rng.below(odd.len())].abs().min(400.0).floor(),
                             rating: odd[rng.below(odd.len())],
+                            seen: rng.below(4) == 0,
                         })
                         .collect();
                     let unseen: Vec<u32> = (0..[0, 5, 5_000][rng.below(3)]).map(|_| rng.next() as u32 % 500).collect();
@@ -606,7 +609,7 @@ fn hostile_api_calls_never_panic() {
 #[test]
 fn skipped_ratings_are_counted_and_capped() {
     let rec = Recommender::new(common::model());
-    let bad: Vec<RawRating> = (0..100_000).map(|i| RawRating { movie_id: -(i as f64), rating: 3.0 }).collect();
+    let bad: Vec<RawRating> = (0..100_000).map(|i| RawRating { movie_id: -(i as f64), rating: 3.0, seen: false }).collect();
     let out = rec.recommend(&bad, &RecommendOptions::default()).unwrap();
     assert_eq!(out.skipped_count, 100_000);
     assert_eq!(out.skipped.len(), movie_recs::recommender::MAX_REPORTED_SKIPS);

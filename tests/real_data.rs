@@ -74,9 +74,9 @@ fn the_committed_default_model_loads_and_recommends() {
     let names: Vec<&str> = content.of(row).map(|(f, _)| content.display_name(f)).collect();
     assert!(names.contains(&"Animation") && names.contains(&"toy"), "{names:?}");
     let toy_story_fans = [
-        RawRating { movie_id: 1.0, rating: 5.0 },
-        RawRating { movie_id: 3114.0, rating: 5.0 },
-        RawRating { movie_id: 2355.0, rating: 4.5 },
+        RawRating { movie_id: 1.0, rating: 5.0, seen: false },
+        RawRating { movie_id: 3114.0, rating: 5.0, seen: false },
+        RawRating { movie_id: 2355.0, rating: 4.5, seen: false },
     ];
     let out =
         rec.recommend(&toy_story_fans, &RecommendOptions { count: 20, genres: vec!["Animation".into()], ..Default::default() }).unwrap();

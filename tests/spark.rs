@@ -33,7 +33,7 @@ fn spark_factors_pack_fold_in_exactly_as_spark_and_recommend() {
     let users = read_factor_table(&dir.join("explicit/user_factors")).expect("the explicit run was made with --user-factors");
     let mut by_user: HashMap<u32, Vec<RawRating>> = HashMap::new();
     for r in &ds.ratings {
-        by_user.entry(r.user).or_default().push(RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64 });
+        by_user.entry(r.user).or_default().push(RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64, seen: false });
     }
     let (mut checked, mut worst) = (0, 0.0f32);
     for (user, spark_vector) in users.iter().take(40) {

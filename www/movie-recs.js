@@ -425,7 +425,7 @@ export class MovieRecsElement extends HTMLElement {
       const p = this.parts;
       let result;
       try {
-        result = this.recommender.recommend(this.store.list(), {
+        result = this.recommender.recommend(this.marks.history(this.store.list()), {
           count: this.count,
           genres: this.genres,
           // Until the whole model is in, a method of its extras is not there yet: the default meanwhile.

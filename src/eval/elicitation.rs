@@ -52,7 +52,7 @@ pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table:
             let id = movies[row].id.0;
             match known.get(&id) {
                 Some(&rating) => {
-                    answered.push(RawRating { movie_id: id as f64, rating });
+                    answered.push(RawRating { movie_id: id as f64, rating, seen: false });
                     visitor = rec.fold_in(&answered);
                 }
                 None => unseen.push(id),

@@ -19,12 +19,14 @@ pub enum Seen {
     Excluded,
     /// Folded in as a rating of this many stars.
     AsStars(f32),
+    /// As the page folds them in: entries marked `seen` in their places ([`RawRating::seen`]).
+    Marked,
 }
 
 impl Seen {
     /// Every treatment the report compares.
-    pub const COMPARED: [Seen; 6] =
-        [Seen::AllRated, Seen::Excluded, Seen::AsStars(2.5), Seen::AsStars(3.0), Seen::AsStars(3.5), Seen::AsStars(4.0)];
+    pub const COMPARED: [Seen; 7] =
+        [Seen::AllRated, Seen::Excluded, Seen::AsStars(2.5), Seen::AsStars(3.0), Seen::AsStars(3.5), Seen::AsStars(4.0), Seen::Marked];
 
     /// A label for tables.
     pub fn name(self) -> String {
@@ -32,6 +34,7 @@ impl Seen {
             Seen::AllRated => "every given movie rated (reference)".into(),
             Seen::Excluded => "seen half excluded only".into(),
             Seen::AsStars(s) => format!("seen half as {s} stars"),
+            Seen::Marked => "seen half marked seen (shipped)".into(),
         }
     }
 }
@@ -55,6 +58,7 @@ pub fn with_seen(test: &[TestUser], seen: Seen) -> Vec<TestUser> {
                     _ if !is_seen(u.user, g.movie_id as u32) => *g,
                     Seen::Excluded => RawRating { rating: f64::NAN, ..*g },
                     Seen::AsStars(s) => RawRating { rating: s as f64, ..*g },
+                    Seen::Marked => RawRating { rating: f64::NAN, seen: true, ..*g },
                 })
                 .collect();
             TestUser { given, ..u.clone() }
@@ -75,7 +79,7 @@ mod tests {
 
     #[test]
     fn about_half_of_the_given_ratings_become_seen_and_every_movie_stays_given() {
-        let given: Vec<RawRating> = (0..400).map(|m| RawRating { movie_id: m as f64, rating: 4.0 }).collect();
+        let given: Vec<RawRating> = (0..400).map(|m| RawRating { movie_id: m as f64, rating: 4.0, seen: false }).collect();
         let user = TestUser { user: 7, given: given.clone(), hidden: vec![(MovieId(1000), 5.0)], released_by: None };
         let excluded = &with_seen(std::slice::from_ref(&user), Seen::Excluded)[0];
         let seen = excluded.given.iter().filter(|g| g.rating.is_nan()).count();

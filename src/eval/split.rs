@@ -197,7 +197,7 @@ fn split_by(ratings: &[RatingRecord], fold: u32, is_test: impl Fn(u32) -> bool) 
             let cut = rs.len() - hidden_count(rs.len());
             TestUser {
                 user,
-                given: rs[..cut].iter().map(|r| RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64 }).collect(),
+                given: rs[..cut].iter().map(|r| RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64, seen: false }).collect(),
                 hidden: rs[cut..].iter().map(|r| (r.movie, r.rating)).collect(),
                 released_by: None,
             }

@@ -156,7 +156,9 @@ impl Mf {
     /// The visitor in the explicit model, from their collaborative ratings.
     pub fn fold_in_stars(&self, ratings: &Ratings) -> ExplicitUser {
         let e = &self.explicit;
-        let rated = &ratings.collaborative;
+        // A movie seen but not rated says nothing of the stars the visitor gives.
+        let rated: Vec<(usize, f32)> = ratings.collaborative.iter().copied().filter(|&(row, _)| !ratings.is_seen(row)).collect();
+        let rated = &rated;
         let ridge = match e.rule {
             RegRule::Constant => Ridge { factors: e.reg_factors as f64, bias: Some(e.reg_bias as f64) },
             RegRule::PerRating => Ridge { factors: e.reg_factors as f64 * rated.len() as f64, bias: None },

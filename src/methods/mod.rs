@@ -263,6 +263,10 @@ pub struct Ratings {
     /// `(row, weight)` of each collaborative rating: how much it says about what the visitor
     /// watches next (the implicit model's confidence, recency included; 1 without that model).
     pub weights: Vec<(usize, f32)>,
+    /// Rows among `all` that the visitor watched without rating (folded in at
+    /// [`crate::ratings::SEEN_SHARE`] of the scale), sorted: reasons name them as watched, and
+    /// the star model leaves them out.
+    pub seen: Vec<usize>,
 }
 
 impl Ratings {
@@ -270,25 +274,33 @@ impl Ratings {
     /// at least the middle of the scale (a visitor whose only rating is 1 star liked nothing)
     /// and at most four fifths of it (4 stars is liked, even by a visitor who rates generously).
     pub fn liked_from(&self, scale_min: f32, scale_max: f32) -> f32 {
-        let mean = if self.all.is_empty() { 0.0 } else { self.all.iter().map(|&(_, r)| r as f64).sum::<f64>() / self.all.len() as f64 };
+        let rated: Vec<f64> = self.all.iter().filter(|&&(row, _)| !self.is_seen(row)).map(|&(_, r)| r as f64).collect();
+        let mean = if rated.is_empty() { 0.0 } else { rated.iter().sum::<f64>() / rated.len() as f64 };
         (mean as f32).clamp((scale_min + scale_max) / 2.0, 0.8 * scale_max)
     }
 
-    /// Sorts `all` (checked, oldest first) into the forms above; `weights(collaborative)` gives
-    /// the weight of each collaborative rating, oldest first.
-    pub fn new(all: Vec<(usize, f32)>, catalogue: &Catalogue, weights: impl Fn(&[(usize, f32)]) -> Vec<f32>) -> Self {
+    /// Sorts `all` (checked, oldest first; `seen` the rows among them watched without a rating,
+    /// sorted) into the forms above; `weights(collaborative)` gives the weight of each
+    /// collaborative rating, oldest first.
+    pub fn new(all: Vec<(usize, f32)>, seen: Vec<usize>, catalogue: &Catalogue, weights: impl Fn(&[(usize, f32)]) -> Vec<f32>) -> Self {
         // Movies no training user rated carry no collaborative signal (zero factors, no
         // neighbours): the collaborative models ignore them, the content model uses them.
         let collaborative: Vec<(usize, f32)> = all.iter().copied().filter(|&(row, _)| catalogue.movies[row].rating_count > 0).collect();
         let weights = collaborative.iter().zip(weights(&collaborative)).map(|(&(row, _), w)| (row, w)).collect();
         let mut by_row = collaborative.clone();
         by_row.sort_unstable_by_key(|&(row, _)| row);
-        Self { all, collaborative, by_row, weights }
+        Self { all, collaborative, by_row, weights, seen }
     }
 
-    /// The visitor's stars for `row`, if they rated it (collaborative ratings only).
+    /// Whether `row` was folded in as seen rather than rated.
+    pub fn is_seen(&self, row: usize) -> bool {
+        self.seen.binary_search(&row).is_ok()
+    }
+
+    /// The visitor's stars for `row`, if they rated it (collaborative ratings only; a movie
+    /// seen but not rated has none).
     pub fn stars(&self, row: usize) -> Option<f32> {
-        self.by_row.binary_search_by_key(&row, |&(r, _)| r).ok().map(|at| self.by_row[at].1)
+        self.by_row.binary_search_by_key(&row, |&(r, _)| r).ok().filter(|_| !self.is_seen(row)).map(|at| self.by_row[at].1)
     }
 }
 

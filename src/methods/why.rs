@@ -55,6 +55,15 @@ pub enum Reason {
         /// The visitor's stars.
         rating: f32,
     },
+    /// "Because you watched *title*": a movie the visitor saw without rating it, which counts as
+    /// a mild positive ([`crate::ratings::SEEN_SHARE`]).
+    #[serde(rename_all = "camelCase")]
+    Seen {
+        /// The movie.
+        movie_id: u32,
+        /// Its title.
+        title: String,
+    },
     /// "Because you like Sci-Fi, time travel": attributes shared with movies the visitor liked.
     #[serde(rename_all = "camelCase")]
     Attributes {

@@ -48,7 +48,7 @@ pub struct Visitor {
 impl Visitor {
     /// Ratings folded in.
     pub fn used_ratings(&self) -> usize {
-        self.ratings.all.len()
+        self.ratings.all.len() - self.ratings.seen.len()
     }
 
     /// Ratings left out, with reasons (the first [`MAX_REPORTED_SKIPS`]).
@@ -152,7 +152,7 @@ impl Recommender {
             }
         }
         let mf = &self.model.mf;
-        let ratings = Ratings::new(checked.rated, &self.model.catalogue, |collaborative| mf.rating_weights(collaborative));
+        let ratings = Ratings::new(checked.rated, checked.seen, &self.model.catalogue, |collaborative| mf.rating_weights(collaborative));
         let stars = mf.fold_in_stars(&ratings);
         let skipped_count = checked.skipped.len();
         let mut skipped = checked.skipped;

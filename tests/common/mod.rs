@@ -100,10 +100,14 @@ pub fn train(ratings: &[RatingRecord], settings: &TrainSettings) -> Model {
 }
 
 pub fn raw(pairs: &[(u32, f32)]) -> Vec<RawRating> {
-    pairs.iter().map(|&(m, r)| RawRating { movie_id: m as f64, rating: r as f64 }).collect()
+    pairs.iter().map(|&(m, r)| RawRating { movie_id: m as f64, rating: r as f64, seen: false }).collect()
 }
 
 /// A training user's ratings of the fixture, in file order.
 pub fn user_ratings(user: u32) -> Vec<RawRating> {
-    ratings().iter().filter(|r| r.user == user).map(|r| RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64 }).collect()
+    ratings()
+        .iter()
+        .filter(|r| r.user == user)
+        .map(|r| RawRating { movie_id: r.movie.0 as f64, rating: r.rating as f64, seen: false })
+        .collect()
 }

@@ -146,6 +146,25 @@ test('links out carry only the movie id; reasons never present a disliked movie 
     assert.ok(reasons.every((r) => !r.includes('Toy Story')), `${method}: ${reasons.join(' | ')}`);
     assert.ok(reasons.some((r) => /Because you liked (Heat|Amelie)/.test(r)), `${method}: ${reasons.join(' | ')}`);
   }
+  // A visitor who rated Heat 3 and marked Alien and Aliens seen: both stay off the list, and
+  // where they explain a pick they are movies watched, never ratings.
+  const seen = await page.evaluate(async () => {
+    const { loadRecommender } = await import('/js/recommender.js');
+    const r = await loadRecommender();
+    const id = (q, t) => r.search(q, 10).find((m) => m.title.startsWith(t)).movieId;
+    const seen = [id('alien 1979', 'Alien'), id('aliens 1986', 'Aliens')];
+    localStorage.setItem('movie-recs:ratings', JSON.stringify({ version: 1, ratings: [{ movieId: id('heat 1995', 'Heat'), rating: 3, ratedAt: 1 }] }));
+    localStorage.setItem('movie-recs:marks', JSON.stringify({ version: 1, marks: seen.map((movieId, i) => ({ movieId, mark: 'seen', markedAt: i + 2 })) }));
+    return seen.map(String);
+  });
+  await page.reload();
+  await ready(page);
+  await page.selectOption('#method', 'hybrid');
+  const listed = await page.$$eval('#recommendations > li', (els) => els.map((e) => e.dataset.movieId));
+  const reasons = await page.$$eval('#recommendations .reason', (els) => els.map((e) => e.textContent));
+  assert.ok(listed.length > 0 && listed.every((l) => !seen.includes(l)), listed.join(' | '));
+  assert.ok(reasons.some((r) => /watched Aliens?\b/.test(r)), reasons.join(' | '));
+  assert.ok(reasons.every((r) => !/Aliens? \d/.test(r)), `a seen movie cited with stars: ${reasons.join(' | ')}`);
   await context.close();
 });
 

@@ -132,7 +132,7 @@ function renderRecommendations() {
   const note = $('recs-note');
   let result;
   try {
-    result = recommender.recommend(store.list(), filters());
+    result = recommender.recommend(marks.history(store.list()), filters());
   } catch (err) {
     note.textContent = `Cannot filter like that: ${err.message}`;
     $('recommendations').replaceChildren();

@@ -123,6 +123,19 @@ export class MarkStore {
     return [...this.marks.values()].sort((a, b) => a.markedAt - b.markedAt);
   }
 
+  /**
+   * What `recommend` folds in: the saved ratings, and each movie marked seen but not rated as a
+   * `{movieId, seen: true}` entry, all in the order they were made (a movie watched counts as a
+   * mild positive in its place; the core measured it against leaving it out).
+   */
+  history(ratings) {
+    const rated = new Set(ratings.map((r) => r.movieId));
+    const seen = this.list().filter((m) => m.mark === 'seen' && !rated.has(m.movieId)).map((m) => ({ movieId: m.movieId, seen: true, at: m.markedAt }));
+    const all = [...ratings.map((r) => ({ ...r, at: r.ratedAt ?? 0 })), ...seen];
+    // A stable sort: ratings without a time keep their order, ahead of any dated entry.
+    return all.sort((a, b) => a.at - b.at).map(({ at, ...entry }) => entry);
+  }
+
   /** Ids never to recommend: every marked movie. */
   excluded() {
     return [...this.marks.keys()];

@@ -19,11 +19,15 @@ export const stars = (n, text = EN) => text.stars(n);
 
 /**
  * "Because you liked Heat 4.5★ and Fargo 4.0★" (the core cites only ratings at or above the
- * visitor's own mean), or the popularity / similarity reason.
+ * visitor's own mean), "… and watched Alien" (movies marked seen, not rated), or the popularity
+ * / similarity reason.
  */
 export function reasonText(reasons, text = EN) {
   const rated = reasons.filter((r) => r.kind === 'rated').map((r) => `${r.title} ${text.stars(r.rating)}`);
+  const watched = reasons.filter((r) => r.kind === 'seen').map((r) => r.title);
+  if (rated.length && watched.length) return `${text.because(rated)}${text.andWatched(watched)}`;
   if (rated.length) return text.because(rated);
+  if (watched.length) return text.becauseWatched(watched);
   const first = reasons[0];
   if (first.kind === 'attributes') return text.becauseAttributes(first.names);
   if (first.kind === 'similarViewers') return text.similarViewers(first.rated, first.liked);
