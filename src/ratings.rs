@@ -1,7 +1,7 @@
 //! The visitor's ratings as they arrive (anything a number can be), and their check against the
 //! catalogue and the rating scale: what is unusable is skipped and reported, never thrown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -76,8 +76,8 @@ pub fn check_ratings(index: &HashMap<MovieId, usize>, scale: (f32, f32), raw: &[
     let (lo, hi) = (scale.0 as f64, scale.1 as f64);
     let mut out = CheckedRatings::default();
     let mut position: HashMap<usize, usize> = HashMap::new();
-    // Per entry of `out.rated`: whether it was seen, not rated.
-    let mut seen_at: Vec<bool> = Vec::new();
+    // Rows whose last entry was seen, not rated.
+    let mut seen: HashSet<usize> = HashSet::new();
     for r in raw {
         let skip = |reason| SkippedRating { movie_id: r.movie_id, rating: r.rating, reason };
         let id = r.movie_id;
@@ -104,9 +104,13 @@ pub fn check_ratings(index: &HashMap<MovieId, usize>, scale: (f32, f32), raw: &[
             out.rated[at].0 = usize::MAX; // superseded; removed below
         }
         out.rated.push((row, rating as f32));
-        seen_at.push(r.seen);
+        if r.seen {
+            seen.insert(row);
+        } else {
+            seen.remove(&row);
+        }
     }
-    out.seen = out.rated.iter().zip(&seen_at).filter(|&(&(row, _), &seen)| seen && row != usize::MAX).map(|(&(row, _), _)| row).collect();
+    out.seen = seen.into_iter().collect();
     out.seen.sort_unstable();
     out.rated.retain(|&(row, _)| row != usize::MAX);
     out

@@ -39,8 +39,8 @@ impl Seen {
     }
 }
 
-/// Whether `user`'s given rating of `movie` becomes "seen" (about half of them).
-pub fn is_seen(user: u32, movie: u32) -> bool {
+/// Whether `user`'s given rating of `movie` falls in the half that becomes "seen".
+pub fn in_seen_half(user: u32, movie: u32) -> bool {
     validation_fold(user.wrapping_mul(0x0100_0193) ^ movie, 2) == 0
 }
 
@@ -55,7 +55,7 @@ pub fn with_seen(test: &[TestUser], seen: Seen) -> Vec<TestUser> {
                 .iter()
                 .map(|g| match seen {
                     Seen::AllRated => *g,
-                    _ if !is_seen(u.user, g.movie_id as u32) => *g,
+                    _ if !in_seen_half(u.user, g.movie_id as u32) => *g,
                     Seen::Excluded => RawRating { rating: f64::NAN, ..*g },
                     Seen::AsStars(s) => RawRating { rating: s as f64, ..*g },
                     Seen::Marked => RawRating { rating: f64::NAN, seen: true, ..*g },

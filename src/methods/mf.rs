@@ -2,6 +2,8 @@
 //! factors rank, and a visitor is folded into both by the trainer's own row solve
 //! ([`crate::fold_in`]). Reasons are exact: a folded-in score is a sum over the ratings.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Context, Contributions, Folded, Part, Ratings};
@@ -157,8 +159,12 @@ impl Mf {
     pub fn fold_in_stars(&self, ratings: &Ratings) -> ExplicitUser {
         let e = &self.explicit;
         // A movie seen but not rated says nothing of the stars the visitor gives.
-        let rated: Vec<(usize, f32)> = ratings.collaborative.iter().copied().filter(|&(row, _)| !ratings.is_seen(row)).collect();
-        let rated = &rated;
+        let rated: Cow<[(usize, f32)]> = if ratings.seen.is_empty() {
+            Cow::Borrowed(&ratings.collaborative)
+        } else {
+            Cow::Owned(ratings.collaborative.iter().copied().filter(|&(row, _)| !ratings.is_seen(row)).collect())
+        };
+        let rated = &rated[..];
         let ridge = match e.rule {
             RegRule::Constant => Ridge { factors: e.reg_factors as f64, bias: Some(e.reg_bias as f64) },
             RegRule::PerRating => Ridge { factors: e.reg_factors as f64 * rated.len() as f64, bias: None },

@@ -274,8 +274,9 @@ impl Ratings {
     /// at least the middle of the scale (a visitor whose only rating is 1 star liked nothing)
     /// and at most four fifths of it (4 stars is liked, even by a visitor who rates generously).
     pub fn liked_from(&self, scale_min: f32, scale_max: f32) -> f32 {
-        let rated: Vec<f64> = self.all.iter().filter(|&&(row, _)| !self.is_seen(row)).map(|&(_, r)| r as f64).collect();
-        let mean = if rated.is_empty() { 0.0 } else { rated.iter().sum::<f64>() / rated.len() as f64 };
+        let (sum, n) =
+            self.all.iter().filter(|&&(row, _)| !self.is_seen(row)).fold((0.0f64, 0usize), |(s, n), &(_, r)| (s + r as f64, n + 1));
+        let mean = if n == 0 { 0.0 } else { sum / n as f64 };
         (mean as f32).clamp((scale_min + scale_max) / 2.0, 0.8 * scale_max)
     }
 

@@ -1,7 +1,7 @@
 // The demo page: search and rate movies, see recommendations re-rank on every change.
 // All text from the model or storage is rendered with textContent, never parsed as HTML.
 
-import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, whenComplete } from './recommender.js';
+import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, timingMark, whenComplete } from './recommender.js';
 import { RatingStore } from './storage.js';
 import { MarkStore, marksKey } from './marks.js';
 import { UnseenList, nextQuestions, unseenKey } from './questions.js';
@@ -434,7 +434,7 @@ async function boot() {
   const unknown = store.list().filter((r) => recommender.movie(r.movieId) === null).length;
   if (unknown) notice(`${unknown} saved rating(s) are for movies this model does not know; they are kept but not used.`, { kind: 'warning' });
   render();
-  performance.mark?.('movie-recs:first-recommendations');
+  timingMark('movie-recs:first-recommendations');
   document.documentElement.dataset.ready = 'true';
   whenComplete(modelUrl).then(
     () => {

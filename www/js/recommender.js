@@ -70,7 +70,7 @@ class Received {
  */
 async function stream(url, entry, onCore) {
   const response = await request(url);
-  mark('movie-recs:model-response');
+  timingMark('movie-recs:model-response');
   await wasmReady;
   const received = new Received();
   let recommender = null;
@@ -89,7 +89,7 @@ async function stream(url, entry, onCore) {
     coreLength ??= Recommender.coreLength(received.bytes());
     if (coreLength !== undefined && received.length >= coreLength) {
       recommender = Recommender.fromCore(received.bytes());
-      mark('movie-recs:core');
+      timingMark('movie-recs:core');
       onCore(recommender);
       if (!entry.wantRest) {
         reader.cancel().catch(() => {});
@@ -105,7 +105,7 @@ async function stream(url, entry, onCore) {
     return { recommender };
   }
   recommender.attachExtras(received.bytes());
-  mark('movie-recs:extras');
+  timingMark('movie-recs:extras');
   return { recommender };
 }
 
@@ -114,7 +114,7 @@ async function stream(url, entry, onCore) {
  * bench/first-load.mjs see where a load spends its time: the model's response, the wasm, the
  * core, the extras.
  */
-function mark(name) {
+export function timingMark(name) {
   try {
     performance.mark(name);
   } catch {
@@ -156,7 +156,7 @@ async function fetchRest(url, { recommender, parked }) {
 
 function open(key, rest) {
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: WASM_URL }).then(() => mark('movie-recs:wasm'), (err) => {
+    wasmReady = init({ module_or_path: WASM_URL }).then(() => timingMark('movie-recs:wasm'), (err) => {
       wasmReady = null;
       throw new Error(`could not load the recommender engine: ${err.message}`);
     });

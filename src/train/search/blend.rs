@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 
-use super::{Choice, Inner, KINDS};
+use super::{Choice, Inner, ALPHA, COHERENCE, EXPLICIT_WEIGHT, HALF_LIFE, KINDS};
 use crate::error::Result;
 use crate::eval::{candidate_rows, given_rows, relevant_rows, shorten, TestUser};
 use crate::methods::hybrid::{standardise, BlendWeights, HybridWeights};
@@ -48,15 +48,15 @@ pub(super) struct Scored {
     cases: Vec<(Vec<usize>, Vec<Vec<f32>>)>,
 }
 
-/// Every case scored by its inner fold's model with `(half-life, explicit weight, alpha,
-/// recency coherence)`.
+/// Every case scored by its inner fold's model with the scalars of `choice`.
 pub(super) fn score(inner: &[Inner], cases: &[Case], choice: Choice) -> Result<Scored> {
     let recs: Vec<Recommender> = inner
         .iter()
         .map(|f| {
-            let mut m = f.models.iter().find(|(a, _)| *a == choice.2).unwrap_or(&f.models[0]).1.clone();
+            let mut m = f.models.iter().find(|(a, _)| *a == choice[ALPHA]).unwrap_or(&f.models[0]).1.clone();
             if let Some(i) = m.mf.implicit.as_mut() {
-                (i.recency_half_life, i.explicit_weight, i.recency_coherence) = (choice.0, choice.1, choice.3);
+                (i.recency_half_life, i.explicit_weight, i.recency_coherence) =
+                    (choice[HALF_LIFE], choice[EXPLICIT_WEIGHT], choice[COHERENCE]);
             }
             Recommender::new(m)
         })

@@ -105,16 +105,22 @@ const MIN_USERS_PER_FOLD: usize = 200;
 fn users_per_fold(movies: usize) -> usize {
     (MAX_USERS_PER_FOLD * FULL_CASES_UP_TO / movies.max(1)).clamp(MIN_USERS_PER_FOLD, MAX_USERS_PER_FOLD)
 }
-/// The scalars searched: `(half-life, explicit weight, alpha, recency coherence)`.
-type Choice = (f32, f32, f32, f32);
-/// Half-lives, explicit weights, confidence slopes and recency coherences tried, in that order.
-const HALF_LIVES: [f32; 5] = [0.0, 2.0, 5.0, 10.0, 30.0];
-const EXPLICIT_WEIGHTS: [f32; 4] = [0.0, 0.02, 0.05, 0.1];
-const ALPHAS: [f32; 4] = [0.25, 0.5, 1.0, 2.0];
-/// On ml-latest-small's users a long history's order-coherence has a median of about 0.05
-/// (0.025 for those who arrived before 2000); 0 keeps the decay for everyone.
-const COHERENCES: [f32; 3] = [0.0, 0.015, 0.03];
-const AXES: [&str; 4] = ["half-life", "explicit weight", "alpha", "recency coherence"];
+/// The scalars searched, one per axis of [`AXES`], indexed by [`HALF_LIFE`], [`EXPLICIT_WEIGHT`],
+/// [`ALPHA`] and [`COHERENCE`].
+type Choice = [f32; 4];
+const HALF_LIFE: usize = 0;
+const EXPLICIT_WEIGHT: usize = 1;
+const ALPHA: usize = 2;
+const COHERENCE: usize = 3;
+/// Each scalar's name and the values tried, searched in this order. On ml-latest-small's users
+/// a long history's order-coherence has a median of about 0.05 (0.025 for those who arrived
+/// before 2000); 0 keeps the decay for everyone.
+const AXES: [(&str, &[f32]); 4] = [
+    ("half-life", &[0.0, 2.0, 5.0, 10.0, 30.0]),
+    ("explicit weight", &[0.0, 0.02, 0.05, 0.1]),
+    ("alpha", &[0.25, 0.5, 1.0, 2.0]),
+    ("recency coherence", &[0.0, 0.015, 0.03]),
+];
 
 /// One inner fold: its split, and its model at each confidence slope fitted so far.
 struct Inner {
@@ -193,12 +199,7 @@ pub fn learn(
     progress(&format!("{INNER_FITS} inner fits done"));
     let mut inner = inner;
     let implicit = inner[0].models[0].1.mf.implicit.clone();
-    let mut choice = (
-        implicit.as_ref().map_or(0.0, |i| i.recency_half_life),
-        implicit.as_ref().map_or(0.0, |i| i.explicit_weight),
-        implicit.as_ref().map_or(0.0, |i| i.alpha),
-        implicit.as_ref().map_or(0.0, |i| i.recency_coherence),
-    );
+    let mut choice: Choice = implicit.as_ref().map_or([0.0; 4], |i| [i.recency_half_life, i.explicit_weight, i.alpha, i.recency_coherence]);
     let scoring = Instant::now();
     let reference = kind_means(&per_case(&score(&inner, &cases, choice)?, &cases, &start.hybrid), &cases);
     // What one candidate costs to score, so that no axis starts that would end past the budget.
@@ -207,24 +208,18 @@ pub fn learn(
     if implicit.is_some() {
         // The scalars one at a time, each value with the blend re-searched, then the blend
         // once more; a value replaces the current one only if it is clearly better.
-        for (axis, name) in AXES.iter().enumerate() {
-            let values: &[f32] = [&HALF_LIVES[..], &EXPLICIT_WEIGHTS[..], &ALPHAS[..], &COHERENCES[..]][axis];
+        for (axis, &(name, values)) in AXES.iter().enumerate() {
             if started.elapsed().as_secs_f64() + values.len() as f64 * score_s > budget_s {
                 progress(&format!(
                     "out of time (a candidate takes {score_s:.0} s to score): the {name} and later choices keep their starting values"
                 ));
                 break;
             }
-            let at = |v: f32| match axis {
-                0 => (v, choice.1, choice.2, choice.3),
-                1 => (choice.0, v, choice.2, choice.3),
-                2 => (choice.0, choice.1, v, choice.3),
-                _ => (choice.0, choice.1, choice.2, v),
-            };
             let mut tried = Vec::new();
             for &v in values {
-                let c = at(v);
-                fit_alpha(&mut inner, dataset, movies, &start, c.2)?;
+                let mut c = choice;
+                c[axis] = v;
+                fit_alpha(&mut inner, dataset, movies, &start, c[ALPHA])?;
                 let scored = score(&inner, &cases, c)?;
                 let weights = search_blend(&scored, &cases, hybrid, 1);
                 tried.push((c, weights, per_case(&scored, &cases, &weights)));
@@ -250,10 +245,10 @@ pub fn learn(
     hybrid = search_blend(&scored, &cases, hybrid, 3);
     let chosen = kind_means(&per_case(&scored, &cases, &hybrid), &cases);
     Ok(Learned {
-        recency_half_life: choice.0,
-        explicit_weight: choice.1,
-        alpha: choice.2,
-        recency_coherence: choice.3,
+        recency_half_life: choice[HALF_LIFE],
+        explicit_weight: choice[EXPLICIT_WEIGHT],
+        alpha: choice[ALPHA],
+        recency_coherence: choice[COHERENCE],
         hybrid,
         validation: KINDS.iter().zip(reference.iter().zip(&chosen)).map(|((k, _, _), (&a, &b))| (k.to_string(), a, b)).collect(),
         // The era fold's users are also among the hash folds' (as visitors of the other kinds).
