@@ -19,9 +19,11 @@
 #                    trade-off and movie night's aggregations on synthetic groups; the committed
 #                    model's learned choices replayed per fold, about 5 minutes; writes
 #                    eval/first-minute.json and .svg (also run by eval)
-#   spark DIR [--out FILE] [--master M] [--rank N]
+#   spark DIR [--out FILE] [--master M] [--rank N] [--extras [--extras-users N]]
 #                    the Spark path: normalise DIR's ratings, train Spark MLlib ALS (explicit and
-#                    implicit), import the Parquet factors, pack (default www/model-spark.bin)
+#                    implicit), import the Parquet factors, pack (default www/model-spark.bin);
+#                    --extras also trains the other methods natively (on a hash sample of about
+#                    N users with --extras-users) and packs them in the same file
 #   bench-train [--quick] [--no-spark]
 #                    training at ML-25M size (synthetic, 25M ratings; --quick: a tenth): the
 #                    native trainer, implicit's ALS and Spark local[2], wall time and peak memory
@@ -269,6 +271,8 @@ case "$cmd" in
     MOVIE_RECS_SPARK_DIR="$ROOT/$fixture" cargo test --features train --test spark -- --ignored
     trainer import-spark --data "$fixture/data" --explicit "$fixture/explicit" --implicit "$fixture/implicit" \
       --out www/model-spark-fixture.bin > /dev/null
+    trainer import-spark --data "$fixture/data" --explicit "$fixture/explicit" --implicit "$fixture/implicit" \
+      --extras --extras-users 150 --quiet --out www/model-spark-extras-fixture.bin > /dev/null
     log "a model of ML-32M's catalogue size (87,585 movies) from few synthetic users, every method"
     wide=target/wide-fixture
     [ -f "$wide/data/ratings.csv" ] || trainer synth --out "$wide/data" --users 2000 --movies 87585 --ratings-per-user 50 --seed 32
@@ -299,15 +303,18 @@ case "$cmd" in
       node --test --test-name-pattern=mutants tests/e2e/history.test.mjs
     ;;
   spark)
-    [ $# -ge 1 ] || { echo "usage: ./build.sh spark DATA_DIR [--out FILE] [--master M] [--rank N]" >&2; exit 2; }
+    usage_spark="usage: ./build.sh spark DATA_DIR [--out FILE] [--master M] [--rank N] [--extras [--extras-users N]]"
+    [ $# -ge 1 ] || { echo "$usage_spark" >&2; exit 2; }
     dir=$1
     shift
-    out=www/model-spark.bin master='local[*]'
+    out=www/model-spark.bin master='local[*]' extras=()
     while [ $# -gt 0 ]; do
       case "$1" in
         --out) out=$2; shift ;;
         --master) master=$2; shift ;;
         --rank) SPARK_RANK=$2; shift ;;
+        --extras) extras+=(--extras) ;;
+        --extras-users) extras+=(--extras-users "$2"); shift ;;
         *) echo "unknown flag $1" >&2; exit 2 ;;
       esac
       shift
@@ -318,7 +325,7 @@ case "$cmd" in
     trainer normalise "$dir" --out "$work/ratings.csv"
     spark_train "$work/ratings.csv" "$work" --master "$master"
     log "importing Spark's factors into $out"
-    trainer import-spark --data "$dir" --explicit "$work/explicit" --implicit "$work/implicit" --out "$out"
+    trainer import-spark --data "$dir" --explicit "$work/explicit" --implicit "$work/implicit" --out "$out" "${extras[@]}"
     case "$out" in www/*) echo "serve it with ./build.sh serve and open http://127.0.0.1:8080/?model=${out#www/}" >&2 ;; esac
     ;;
   bench-train)

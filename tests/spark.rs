@@ -4,12 +4,14 @@
 //! because it needs that run; `build.sh` runs it with `--ignored` and `MOVIE_RECS_SPARK_DIR`.
 #![cfg(feature = "train")]
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use movie_recs::data::{read_dataset, ReadOptions};
-use movie_recs::train::spark::{build_spark_model, read_factor_table, read_spark_dir};
-use movie_recs::{FactorStorage, Method, RawRating, RecommendOptions, Recommender};
+use movie_recs::train::spark::{build_spark_model, read_factor_table, read_spark_dir, NativeExtras, SparkFactors, SparkSettings};
+use movie_recs::{FactorStorage, Method, MovieId, RawRating, RecommendOptions, Recommender};
 
 fn spark_dir() -> PathBuf {
     PathBuf::from(
@@ -25,7 +27,7 @@ fn spark_factors_pack_fold_in_exactly_as_spark_and_recommend() {
     let ds = read_dataset(&dir.join("data"), ReadOptions::default()).unwrap();
     let explicit = read_spark_dir(&dir.join("explicit")).unwrap();
     let implicit = read_spark_dir(&dir.join("implicit")).unwrap();
-    let model = build_spark_model("fixture", &ds.movies, &ds.ratings, &explicit, Some(&implicit), FactorStorage::F32).unwrap();
+    let model = build_spark_model("fixture", &ds.movies, &ds.ratings, &explicit, Some(&implicit), FactorStorage::F32, None).unwrap();
     let rec = Recommender::from_bytes(&model.to_bytes().unwrap()).unwrap();
 
     // Spark solves its users last, against the final item factors: folding a training user in
@@ -82,4 +84,56 @@ fn a_broken_spark_output_is_a_clear_error_naming_the_file() {
     let err = read_spark_dir(&dir).unwrap_err().to_string();
     assert!(err.contains("part-00000.snappy.parquet") && err.contains("not a Parquet file"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Factors as a Spark run would give them, for every movie of `ratings` (deterministic values).
+fn spark_like(ratings: &[movie_recs::eval::RatingRecord], implicit: bool) -> SparkFactors {
+    let settings =
+        SparkSettings { rank: 4, reg_param: 0.1, implicit_prefs: implicit, alpha: 1.0, max_iter: 5, seed: 0, spark: "test".into() };
+    let factors = ratings
+        .iter()
+        .map(|r| (r.movie, (0..4).map(|k| ((r.movie.0 * 7 + k * 13 + implicit as u32) % 11) as f32 / 10.0 - 0.5).collect()))
+        .collect::<HashMap<MovieId, Vec<f32>>>();
+    SparkFactors { settings, factors }
+}
+
+#[test]
+fn spark_factors_and_natively_trained_other_methods_go_in_one_file() {
+    let (movies, ratings, tags) = (common::movies(), common::ratings(), common::tags());
+    let (explicit, implicit) = (spark_like(&ratings, false), spark_like(&ratings, true));
+    let settings = common::settings(FactorStorage::F32);
+    let checked = settings.check().unwrap();
+    let pack = |max_users| {
+        let extras = NativeExtras { tags: &tags, settings: &checked, max_users };
+        build_spark_model("fixture", &movies, &ratings, &explicit, Some(&implicit), FactorStorage::F32, Some(extras)).unwrap()
+    };
+    let model = pack(None);
+
+    // The other methods are the ones `trainer model` trains on the same ratings, to the byte,
+    // and the blend is the settings' own; the factors are Spark's, untouched.
+    let native = common::train(&ratings, &settings);
+    assert_eq!(model.extras, native.extras);
+    assert_eq!(model.hybrid, settings.hybrid);
+    let alone = build_spark_model("fixture", &movies, &ratings, &explicit, Some(&implicit), FactorStorage::F32, None).unwrap();
+    assert_eq!(model.mf, alone.mf);
+    assert_eq!(model.catalogue, alone.catalogue);
+    assert!(model.info.trainer.contains("other methods native on all 300 users"), "{}", model.info.trainer);
+
+    // One file, every method, extras bound to this core.
+    let bytes = model.to_bytes().unwrap();
+    let rec = Recommender::from_bytes(&bytes).unwrap();
+    let given = common::user_ratings(7);
+    for method in Method::ALL {
+        assert_eq!(rec.resolve(method).unwrap(), method, "{method:?} in the packed file");
+        let out = rec.recommend(&given, &RecommendOptions { count: 10, method, ..Default::default() }).unwrap();
+        assert_eq!(out.items.len(), 10, "{method:?}");
+    }
+    assert!(Recommender::from_bytes(&alone.to_bytes().unwrap()).unwrap().resolve(Method::ItemKnn).is_err());
+
+    // On a sample of the users: other tables, the same sample every time.
+    let sampled = pack(Some(100));
+    assert!(sampled.info.trainer.contains("other methods native on a sample of"), "{}", sampled.info.trainer);
+    assert_ne!(sampled.extras, model.extras);
+    assert_eq!(sampled.to_bytes().unwrap(), pack(Some(100)).to_bytes().unwrap());
+    assert_eq!(sampled.mf, alone.mf, "the sample trains the other methods only");
 }

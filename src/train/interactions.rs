@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::catalogue::MovieId;
 use crate::error::{Error, Result};
-use crate::eval::RatingRecord;
+use crate::eval::{validation_fold, RatingRecord};
 
 /// Ratings as two compressed sparse row tables over dense user and item indices.
 #[derive(Clone, Debug)]
@@ -141,4 +141,19 @@ impl Interactions {
     pub(crate) fn mean(&self) -> f32 {
         (self.by_user.rating.iter().map(|&r| r as f64).sum::<f64>() / self.len() as f64) as f32
     }
+}
+
+/// The ratings of a hash sample of about `max_users` users (the same users every time, for the
+/// same `salt`), with the sample's and the log's user counts; `None` when the log has no more
+/// users than that. A user is kept or left whole, so every kept history is complete.
+pub fn user_sample(ratings: &[RatingRecord], max_users: usize, salt: u32) -> Option<(Vec<RatingRecord>, usize, usize)> {
+    let users: std::collections::HashSet<u32> = ratings.iter().map(|r| r.user).collect();
+    if users.len() <= max_users.max(1) {
+        return None;
+    }
+    let every = users.len().div_ceil(max_users.max(1)) as u32;
+    let kept = |u: u32| validation_fold(u ^ salt, every) == 0;
+    let sample: Vec<RatingRecord> = ratings.iter().filter(|r| kept(r.user)).cloned().collect();
+    let sampled = users.iter().filter(|&&u| kept(u)).count();
+    Some((sample, sampled, users.len()))
 }

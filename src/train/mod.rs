@@ -25,7 +25,7 @@ pub mod user_knn;
 
 pub use interactions::Interactions;
 pub use mf::{fit_explicit, fit_implicit, train_rmse, ExplicitFit, ImplicitFit};
-pub use pack::{build_model, catalogue_matrix, model_info, CatalogueRows};
+pub use pack::{build_model, catalogue_matrix, fit_extras, model_info, CatalogueRows};
 pub use settings::{cg_steps_for, Checked, ExplicitSettings, ImplicitSettings, Learn, TrainSettings, LARGE_RATINGS};
 
 /// splitmix64: a tiny, well-mixed, seedable generator for deterministic initialisation.

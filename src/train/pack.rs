@@ -10,7 +10,7 @@ use super::item_knn::{fit_item_knn, to_catalogue_rows};
 use super::mf::{fit_explicit, fit_implicit};
 use super::neural::fit_neural;
 use super::search::{apply, learn};
-use super::settings::{Checked, Learn, SEARCH_SHARE};
+use super::settings::{Checked, Learn, TrainSettings, SEARCH_SHARE};
 use super::user_knn::fit_user_knn;
 use super::Interactions;
 use crate::catalogue::{round_mean, Catalogue, Movie, MovieId};
@@ -59,26 +59,10 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
     }
     let explicit = fit_explicit(&data, &settings.explicit, progress);
     let implicit = settings.implicit.as_ref().map(|s| (s, fit_implicit(&data, s, progress)));
-    let timed = |what: &str, t: Instant| {
-        if progress {
-            eprintln!("  {what}: {:.2} s", t.elapsed().as_secs_f64());
-        }
-    };
-    let t = Instant::now();
-    let item_knn = settings.item_knn.as_ref().map(|s| fit_item_knn(&data, s, progress));
-    timed("item neighbours", t);
-
-    let CatalogueRows { ids, row_of, rated_row, catalogue } = CatalogueRows::new(movies, &data)?;
-    let n = ids.len();
-    let t = Instant::now();
-    let ease = settings.ease.as_ref().map(|s| fit_ease(&data, &rated_row, n, s)).transpose()?.flatten();
-    timed("EASE", t);
-    // Last, since it is the one step whose length a time budget can shorten; what follows
-    // (content, packing) takes seconds.
-    let t = Instant::now();
-    let neural_deadline = settings.deadline.map(|d| d - (d.saturating_duration_since(t) / 20));
-    let neural = settings.neural.as_ref().and_then(|s| fit_neural(&data, s, progress, neural_deadline).map(|fit| (s, fit)));
-    timed("autoencoder", t);
+    let rows = CatalogueRows::new(movies, &data)?;
+    let extras = fit_extras(&data, &rows, movies, tags, settings)?;
+    let CatalogueRows { rated_row, catalogue, .. } = rows;
+    let n = catalogue.len();
     let supported = |i: usize| data.by_item.slices(i).0.len() >= settings.factor_min_ratings as usize;
     let spread = |m: &FactorMatrix| {
         let filled = rated_row.iter().enumerate().filter(|&(i, _)| supported(i)).map(|(i, &r)| (r, m.row(i)));
@@ -88,18 +72,6 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
     for (i, &r) in rated_row.iter().enumerate() {
         item_bias[r] = explicit.item_bias[i];
     }
-    let meta: HashMap<MovieId, &MovieRecord> = movies.iter().map(|m| (m.id, m)).collect();
-    let content = settings.content.as_ref().map(|s| {
-        let training_users: std::collections::HashSet<u32> = data.users.iter().copied().collect();
-        let mut tags_by_row = vec![Vec::new(); n];
-        for t in tags.iter().filter(|t| training_users.contains(&t.user)) {
-            if let Some(&r) = row_of.get(&t.movie) {
-                tags_by_row[r].push(t.tag.clone());
-            }
-        }
-        let metadata: Vec<Option<&MovieRecord>> = ids.iter().map(|id| meta.get(id).copied()).collect();
-        build_content(&metadata, &tags_by_row, s)
-    });
     let model = Model {
         info: model_info(dataset, &data, ratings, settings.describe()),
         catalogue,
@@ -125,17 +97,69 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
             }),
         },
         hybrid: settings.hybrid,
-        extras: Extras {
-            item_knn: item_knn.map(|nb| to_catalogue_rows(nb, &rated_row, n)),
-            content,
-            user_knn: settings.user_knn.as_ref().map(|s| fit_user_knn(&data, &rated_row, s)),
-            neural: neural.map(|(s, fit)| fit.to_table(&rated_row, s, settings.neural_storage)),
-            ease,
-        },
+        extras,
         core_checksum: Default::default(),
     };
     model.validate()?;
     Ok(model)
+}
+
+/// The tables of every method beyond the factor models (item neighbours, EASE, the autoencoder,
+/// content, the user pool), trained on `data` and laid out over the catalogue rows of `rows`.
+/// `data` may be a sample of the log `rows` was built from (the Spark path trains them on one
+/// machine beside factors trained on the whole log): every movie it rates has a row there.
+/// Tags count only when their author is one of `data`'s users (a held-out user's tags would
+/// leak what they watched). `settings` are checked, and scaled to `data` ([`TrainSettings::for_ratings`]).
+pub fn fit_extras(
+    data: &Interactions,
+    rows: &CatalogueRows,
+    movies: &[MovieRecord],
+    tags: &[TagRecord],
+    settings: &TrainSettings,
+) -> Result<Extras> {
+    let progress = settings.progress;
+    let timed = |what: &str, t: Instant| {
+        if progress {
+            eprintln!("  {what}: {:.2} s", t.elapsed().as_secs_f64());
+        }
+    };
+    let n = rows.ids.len();
+    let rated_row: Vec<usize> = data
+        .items
+        .iter()
+        .map(|id| rows.row_of.get(id).copied().ok_or_else(|| Error::NotEnoughData(format!("movie {} has no catalogue row", id.0))))
+        .collect::<Result<_>>()?;
+    let t = Instant::now();
+    let item_knn = settings.item_knn.as_ref().map(|s| fit_item_knn(data, s, progress));
+    timed("item neighbours", t);
+    let t = Instant::now();
+    let ease = settings.ease.as_ref().map(|s| fit_ease(data, &rated_row, n, s)).transpose()?.flatten();
+    timed("EASE", t);
+    // Last, since it is the one step whose length a time budget can shorten; what follows
+    // (content, packing) takes seconds.
+    let t = Instant::now();
+    let neural_deadline = settings.deadline.map(|d| d - (d.saturating_duration_since(t) / 20));
+    let neural = settings.neural.as_ref().and_then(|s| fit_neural(data, s, progress, neural_deadline).map(|fit| (s, fit)));
+    timed("autoencoder", t);
+    let meta: HashMap<MovieId, &MovieRecord> = movies.iter().map(|m| (m.id, m)).collect();
+    let content = settings.content.as_ref().map(|s| {
+        let training_users: std::collections::HashSet<u32> = data.users.iter().copied().collect();
+        let mut tags_by_row = vec![Vec::new(); n];
+        for t in tags.iter().filter(|t| training_users.contains(&t.user)) {
+            if let Some(&r) = rows.row_of.get(&t.movie) {
+                tags_by_row[r].push(t.tag.clone());
+            }
+        }
+        let metadata: Vec<Option<&MovieRecord>> = rows.ids.iter().map(|id| meta.get(id).copied()).collect();
+        build_content(&metadata, &tags_by_row, s)
+    });
+    Ok(Extras {
+        item_knn: item_knn.map(|nb| to_catalogue_rows(nb, &rated_row, n)),
+        content,
+        user_knn: settings.user_knn.as_ref().map(|s| fit_user_knn(data, &rated_row, s)),
+        neural: neural.map(|(s, fit)| fit.to_table(&rated_row, s, settings.neural_storage)),
+        ease,
+    })
 }
 
 /// The catalogue rows of a model: metadata ids and rated ids, ascending.

@@ -260,6 +260,24 @@ impl TrainSettings {
         Ok(Checked(self.clone()))
     }
 
+    /// The methods beyond the factor models and the blend, in one line ([`Self::describe`]'s
+    /// tail; alone in a file whose factors Spark trained).
+    pub fn describe_extras(&self) -> String {
+        let mut parts: Vec<String> = [
+            self.item_knn.as_ref().map(ItemKnnSettings::describe),
+            self.content.as_ref().map(ContentSettings::describe),
+            self.user_knn.as_ref().map(UserKnnSettings::describe),
+            self.neural.as_ref().map(NeuralSettings::describe),
+            self.ease.as_ref().map(EaseSettings::describe),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let b = |w: &BlendWeights| w.0.map(|x| x.to_string()).join(":");
+        parts.push(format!("hybrid blend {}", self.hybrid.buckets.iter().map(b).collect::<Vec<_>>().join("/")));
+        parts.join("; ")
+    }
+
     /// One line describing the settings, stored in the model.
     pub fn describe(&self) -> String {
         let e = &self.explicit;
@@ -279,21 +297,8 @@ impl TrainSettings {
                 s += &format!(" cg_steps={steps}");
             }
         }
-        for part in [
-            self.item_knn.as_ref().map(ItemKnnSettings::describe),
-            self.content.as_ref().map(ContentSettings::describe),
-            self.user_knn.as_ref().map(UserKnnSettings::describe),
-            self.neural.as_ref().map(NeuralSettings::describe),
-            self.ease.as_ref().map(EaseSettings::describe),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            s += "; ";
-            s += &part;
-        }
-        let b = |w: &BlendWeights| w.0.map(|x| x.to_string()).join(":");
-        s += &format!("; hybrid blend {}", self.hybrid.buckets.iter().map(b).collect::<Vec<_>>().join("/"));
+        s += "; ";
+        s += &self.describe_extras();
         s + &format!(
             "; storage={:?} (autoencoder {:?}); factors for movies with >= {} ratings",
             self.storage, self.neural_storage, self.factor_min_ratings

@@ -14,9 +14,11 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 use serde::Deserialize;
 
-use super::{catalogue_matrix, model_info, CatalogueRows, Interactions};
+use super::interactions::user_sample;
+use super::settings::Checked;
+use super::{catalogue_matrix, fit_extras, model_info, CatalogueRows, Interactions};
 use crate::catalogue::MovieId;
-use crate::data::MovieRecord;
+use crate::data::{MovieRecord, TagRecord};
 use crate::error::{Error, Result};
 use crate::eval::RatingRecord;
 use crate::factors::FactorStorage;
@@ -127,9 +129,30 @@ pub fn read_factor_table(dir: &Path) -> Result<Vec<(u32, Vec<f32>)>> {
     Ok(table)
 }
 
+/// The methods beyond the factor models, trained natively to go in one file with Spark's
+/// factors: a log too large for one machine's factor training still gives item neighbours,
+/// EASE, the autoencoder, content and the user pool from a sample of its users.
+#[derive(Clone, Copy, Debug)]
+pub struct NativeExtras<'a> {
+    /// Tags (only the sampled users' count, as in [`super::fit_extras`]).
+    pub tags: &'a [TagRecord],
+    /// The methods' settings; their hybrid weights become the file's blend, with Spark's
+    /// implicit factors as its `mf` part.
+    pub settings: &'a Checked,
+    /// Train on a hash sample of about this many users (the same users every time); `None`:
+    /// every user.
+    pub max_users: Option<usize>,
+}
+
+/// The salt of [`NativeExtras::max_users`]'s sample (not the search's, so the two are
+/// independent).
+const EXTRAS_SALT: u32 = 0x5a4b_e7a5;
+
 /// Packs Spark's factors with the movie metadata and the training ratings' statistics: the
 /// explicit run predicts stars, the implicit run (when given) ranks. Movies Spark has no
-/// factors for get zero rows (no collaborative signal, like an unrated movie).
+/// factors for get zero rows (no collaborative signal, like an unrated movie). With `extras`,
+/// the other methods are trained natively and packed in the same file, under the same core
+/// checksum; without, the file has the factor methods only.
 pub fn build_spark_model(
     dataset: &str,
     movies: &[MovieRecord],
@@ -137,6 +160,7 @@ pub fn build_spark_model(
     explicit: &SparkFactors,
     implicit: Option<&SparkFactors>,
     storage: FactorStorage,
+    extras: Option<NativeExtras>,
 ) -> Result<Model> {
     if explicit.settings.implicit_prefs {
         return Err(Error::InvalidSetting {
@@ -166,8 +190,26 @@ pub fn build_spark_model(
             s.spark, s.rank, s.reg_param, s.max_iter, s.implicit_prefs, s.alpha, s.seed
         )
     };
+    let mut trainer = std::iter::once(explicit).chain(implicit).map(describe).collect::<Vec<_>>().join("; ");
+    let (hybrid, extras) = match extras {
+        None => (HybridWeights::uniform(BlendWeights::default().with(Method::Mf, 1.0)), Extras::default()),
+        Some(native) => {
+            let sample = native.max_users.and_then(|m| user_sample(ratings, m, EXTRAS_SALT));
+            let (part, users) = match &sample {
+                Some((rows, users, of)) => (Interactions::new(rows)?, format!("a sample of {users} of {of} users")),
+                None => (Interactions::new(ratings)?, format!("all {} users", data.users.len())),
+            };
+            let settings = native.settings.for_ratings(part.len());
+            if settings.progress {
+                eprintln!("training the other methods natively on {users} ({} ratings)", part.len());
+            }
+            let extras = fit_extras(&part, &rows, movies, native.tags, &settings)?;
+            trainer += &format!("; other methods native on {users}: {}", settings.describe_extras());
+            (settings.hybrid, extras)
+        }
+    };
     let model = Model {
-        info: model_info(dataset, &data, ratings, std::iter::once(explicit).chain(implicit).map(describe).collect::<Vec<_>>().join("; ")),
+        info: model_info(dataset, &data, ratings, trainer),
         catalogue: rows.catalogue,
         mf: Mf {
             explicit: ExplicitFactors {
@@ -194,8 +236,8 @@ pub fn build_spark_model(
                 })
                 .transpose()?,
         },
-        hybrid: HybridWeights::uniform(BlendWeights::default().with(Method::Mf, 1.0)),
-        extras: Extras::default(),
+        hybrid,
+        extras,
         core_checksum: Default::default(),
     };
     model.validate()?;

@@ -301,6 +301,20 @@ test('a model packed from Spark MLlib factors loads with ?model= and recommends'
   const methods = await page.$$eval('#method option', (os) => os.map((o) => o.value));
   assert.deepEqual(methods, ['mf', 'popular'], 'an imported model offers only its factor methods');
 
+  // Packed with the other methods trained natively (--extras): one file, every method.
+  const extras = 'model-spark-extras-fixture.bin';
+  await page.goto(`${env.server.origin}/?model=${extras}`);
+  await ready(page);
+  assert.match(await page.textContent('#about'), /Model trained on/);
+  await rateFromSearch(page, 'synthetic movie 12', 'Synthetic Movie 12', '5');
+  await page.waitForFunction(() => /Based on your 1 rating/.test(document.querySelector('#recs-note').textContent));
+  const all = await page.$$eval('#method option', (os) => os.map((o) => o.value));
+  assert.deepEqual([...all].sort(), ['content', 'ease', 'hybrid', 'itemKnn', 'mf', 'neural', 'popular', 'userKnn']);
+  for (const method of ['itemKnn', 'userKnn', 'content', 'neural', 'ease', 'hybrid']) {
+    await page.selectOption('#method', method);
+    assert.equal((await ids(page, 'recommendations')).length, 12, method);
+  }
+
   // A model name that is not a plain file name is refused with a notice; the default loads.
   await page.goto(`${env.server.origin}/?model=..%2F..%2Fsecret.bin`);
   await ready(page);

@@ -20,7 +20,10 @@ usage:
   trainer normalise DIR --out FILE                      the ratings of any MovieLens layout as user,movie,rating,timestamp CSV
   trainer import-spark --data DIR --explicit SPARK_OUT [--implicit SPARK_OUT] [--fold F] [--out FILE] [--storage int8|f32|int4]
                                                          pack Spark MLlib ALS factors (scripts/spark_als.py) with the metadata;
-                                                         with --fold, the fold's training ratings, and print its test users' metrics
+                                                         with --fold, the fold's training ratings, and print its test users' metrics;
+                                                         --extras [--extras-users N] [settings]: the other methods (neighbours, EASE,
+                                                         autoencoder, content, user pool) trained here, on a hash sample of about N
+                                                         users if given, and packed in the same file with the default blend
   trainer bench [--models DIR] [--json FILE] [--quick]   native recommend timings; writes synthetic models for the browser run
   trainer synth --out DIR [--users N] [--movies N] [--ratings-per-user N] [--seed N]
                                                          write synthetic ratings.csv + movies.csv (ml-latest layout)

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use movie_recs::data::{join_tmdb, read_dataset, Dataset, ReadOptions};
 use movie_recs::methods::Method;
 use movie_recs::synthetic::{generate, SyntheticSpec};
-use movie_recs::train::build_model;
 use movie_recs::train::progress::duration;
 use movie_recs::train::report::{evaluate_dataset, Splits};
+use movie_recs::train::{build_model, Learn, TrainSettings};
 use movie_recs::{Error, FactorStorage, Result};
 
 mod flags;
@@ -231,7 +231,7 @@ fn cmd_normalise(mut args: Args) -> Result<()> {
 /// Packs Spark's factors; with `--fold F`, on that fold's training ratings, then evaluates the
 /// packed bytes on the fold's test users exactly as `eval` does and prints the metrics as JSON.
 fn cmd_import_spark(mut args: Args) -> Result<()> {
-    use movie_recs::train::spark::{build_spark_model, read_spark_dir};
+    use movie_recs::train::spark::{build_spark_model, read_spark_dir, NativeExtras};
     let data = args.value("--data")?.ok_or_else(|| usage_error("import-spark needs --data DIR".into()))?;
     let explicit = args.value("--explicit")?.ok_or_else(|| usage_error("import-spark needs --explicit SPARK_OUT".into()))?;
     let implicit = args.value("--implicit")?;
@@ -241,13 +241,22 @@ fn cmd_import_spark(mut args: Args) -> Result<()> {
     let storage = storage_flag(&mut args, "--storage")?.unwrap_or(FactorStorage::Int8);
     let lenient = args.flag("--lenient");
     let tmdb = args.value("--tmdb")?.map(PathBuf::from);
+    // The other methods, trained here beside Spark's factors: the same flags as `model`.
+    let extras_users: Option<usize> = args.parsed("--extras-users")?;
+    let extras = if args.flag("--extras") || extras_users.is_some() {
+        let s = settings(&mut args)?;
+        Some(TrainSettings { learn: Learn::Off, ..s }.check()?)
+    } else {
+        None
+    };
     args.finish()?;
     let ds = read_with_metadata(Path::new(&data), ReadOptions { lenient }, tmdb)?;
+    let extras = extras.as_ref().map(|settings| NativeExtras { tags: &ds.tags, settings, max_users: extras_users });
     let explicit = read_spark_dir(Path::new(&explicit))?;
     let implicit = implicit.map(|d| read_spark_dir(Path::new(&d))).transpose()?;
     let split = fold.map(|f| movie_recs::eval::split(&ds.ratings, f, 5));
     let ratings = split.as_ref().map_or(&ds.ratings, |s| &s.train);
-    let model = build_spark_model(&ds.name, &ds.movies, ratings, &explicit, implicit.as_ref(), storage)?;
+    let model = build_spark_model(&ds.name, &ds.movies, ratings, &explicit, implicit.as_ref(), storage, extras)?;
     let bytes = model.to_bytes()?;
     eprintln!(
         "packed Spark factors for {} of {} movies ({} bytes): {}",

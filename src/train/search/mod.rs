@@ -17,11 +17,11 @@
 //! to 0. Each rating-count bucket of the hybrid has its own weights, searched in turn, each
 //! move judged on every case.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::interactions::user_sample;
 use super::neural::epochs_for;
 use super::pack::build_model;
 use super::settings::{Checked, Learn, TrainSettings};
@@ -46,16 +46,8 @@ pub const SEARCH_USERS: usize = 20_000;
 /// The ratings of a hash sample of about [`SEARCH_USERS`] users, with the sample's and the
 /// log's user counts, when the log has more users than that.
 fn search_sample(train: &[RatingRecord]) -> Option<(Vec<RatingRecord>, usize, usize)> {
-    let users: HashSet<u32> = train.iter().map(|r| r.user).collect();
-    if users.len() <= SEARCH_USERS {
-        return None;
-    }
-    let every = users.len().div_ceil(SEARCH_USERS) as u32;
     // Salted, so the sample is independent of the inner folds' own hash of the same ids.
-    let kept = |u: u32| validation_fold(u ^ 0x5eed_5a1d, every) == 0;
-    let ratings: Vec<RatingRecord> = train.iter().filter(|r| kept(r.user)).cloned().collect();
-    let sampled = users.iter().filter(|&&u| kept(u)).count();
-    Some((ratings, sampled, users.len()))
+    user_sample(train, SEARCH_USERS, 0x5eed_5a1d)
 }
 
 /// `settings` with the `learned` choices in place (and no further search).
