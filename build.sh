@@ -104,25 +104,40 @@ precompress() {
   node scripts/precompress.mjs "${files[@]}"
 }
 
-# The files the service worker (www/sw.js) keeps for offline use, and a hash of them all: a
-# deploy that changes any file changes the hash, so browsers install the new set as one.
-write_precache() (
-  cd www
-  local files=(index.html style.css manifest.json icon.svg js/*.js pkg/movie_recs.js pkg/movie_recs_bg.wasm model.bin)
-  local version
-  version=$(cat "${files[@]}" | sha256sum | cut -c1-16)
-  files=(./ "${files[@]}")
+# precache_list DIR OUT NAME PATTERN...: DIR/OUT sets `self.NAME = { version, files }`, the files
+# a service worker keeps offline (the patterns as globs in DIR) and a hash of them all: a deploy
+# that changes any file changes the hash, so browsers install the new set as one.
+precache_list() (
+  cd "$1"
+  local out=$2 name=$3
+  shift 3
+  local files version
+  # shellcheck disable=SC2206 # the patterns are globs, expanded here in DIR
+  files=($@)
+  version=$(for f in "${files[@]}"; do [ -f "$f" ] && cat "$f"; done | sha256sum | cut -c1-16)
   {
-    printf '// Written by ./build.sh build: the files www/sw.js keeps offline, and their hash.\n'
-    printf 'self.MOVIE_RECS_PRECACHE = { version: "%s", files: [' "$version"
+    printf '// Written by ./build.sh build: the files a service worker keeps offline, and their hash.\n'
+    printf 'self.%s = { version: "%s", files: [' "$name" "$version"
     local sep=""
     for f in "${files[@]}"; do
       printf '%s"%s"' "$sep" "$f"
       sep=", "
     done
     printf '] };\n'
-  } > pkg/precache.js
+  } > "$out"
 )
+
+# The page's offline set (www/sw.js), and the widget's (www/movie-recs-sw.js, for a host site)
+# in both layouts: www/ and the npm package.
+write_precache() {
+  precache_list www pkg/precache.js MOVIE_RECS_PRECACHE ./ index.html style.css manifest.json icon.svg 'js/*.js' \
+    pkg/movie_recs.js pkg/movie_recs_bg.wasm model.bin
+  precache_list www widget-precache.js MOVIE_RECS_WIDGET_PRECACHE movie-recs.js 'js/*.js' pkg/movie_recs.js \
+    pkg/movie_recs_bg.wasm model.bin
+  if [ -f www/pkg/element.js ]; then
+    precache_list www/pkg widget-precache.js MOVIE_RECS_WIDGET_PRECACHE element.js 'js/*.js' movie_recs.js movie_recs_bg.wasm model.bin
+  fi
+}
 
 # www/pkg is also the npm package: the wasm-bindgen output, a Node entry that loads the wasm
 # itself, the element with its modules (laid out as in www/, so the relative URLs hold) and the
@@ -134,6 +149,7 @@ write_pkg_manifest() {
   rm -f www/pkg/history.js www/pkg/storage.js www/pkg/marks.js
   cp www/npm/node.js www/npm/node.d.ts www/npm/element.d.ts www/npm/custom-elements.json www/pkg/
   cp www/movie-recs.js www/pkg/element.js
+  cp www/movie-recs-sw.js www/pkg/movie-recs-sw.js
   mkdir -p www/pkg/js
   cp www/js/*.js www/pkg/js/
   # In www/ the modules find the wasm in pkg/; in the package it sits one level up from js/.
@@ -162,13 +178,16 @@ write_pkg_manifest() {
     "./storage.js": "./js/storage.js",
     "./marks.js": "./js/marks.js",
     "./model.bin": "./model.bin",
+    "./movie-recs-sw.js": "./movie-recs-sw.js",
+    "./widget-precache.js": "./widget-precache.js",
     "./movie_recs_bg.wasm": "./movie_recs_bg.wasm",
     "./package.json": "./package.json"
   },
   "sideEffects": ["./element.js", "./node.js"],
   "customElements": "custom-elements.json",
   "files": ["movie_recs_bg.wasm", "movie_recs.js", "movie_recs.d.ts", "movie_recs_bg.wasm.d.ts", "node.js", "node.d.ts",
-            "element.js", "element.d.ts", "js/*.js", "model.bin", "custom-elements.json", "README.md"],
+            "element.js", "element.d.ts", "js/*.js", "model.bin", "movie-recs-sw.js", "widget-precache.js",
+            "custom-elements.json", "README.md"],
   "keywords": ["recommender", "wasm", "movielens", "web-component", "custom-element"]
 }
 JSON
@@ -356,6 +375,11 @@ case "$cmd" in
       bench/measure.sh "Spark MLlib ALS local[2] (explicit + implicit)" bash -c "
         .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/explicit' --rank 64 --iterations 10 --master 'local[2]' &&
         .venv/bin/python scripts/spark_als.py '$data/normalised.csv' '$data/spark/implicit' --rank 64 --iterations 10 --implicit --master 'local[2]'"
+      # A log beyond one machine: Spark's factors, the other methods natively on a user sample.
+      bench/measure.sh "import Spark's factors + the other methods natively on 20,000 users" \
+        target/native/trainer import-spark --data "$data" --explicit "$data/spark/explicit" --implicit "$data/spark/implicit" \
+        --extras --extras-users 20000 --quiet --out "$data/spark-extras.bin"
+      printf 'packed: %s bytes, %s gzip\n' "$(wc -c < "$data/spark-extras.bin")" "$(gzip -6c "$data/spark-extras.bin" | wc -c)"
     fi
     ;;
   bench-scale)

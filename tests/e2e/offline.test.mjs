@@ -64,3 +64,76 @@ test('a new deploy installs beside the old one and is used when the visitor relo
     server.stop();
   }
 });
+
+test('a host site keeps the widget offline with the widget service worker in its own, and takes a widget deploy as one set', async () => {
+  // A host site with the npm package copied under /widgets/movie-recs/ and its own root worker.
+  const dir = await mkdtemp(join(tmpdir(), 'movie-recs-host-'));
+  await cp(`${ROOT}/www/pkg`, join(dir, 'widgets/movie-recs'), { recursive: true });
+  await writeFile(join(dir, 'sw.js'), "self.MOVIE_RECS_BASE = '/widgets/movie-recs/';\nimportScripts('/widgets/movie-recs/movie-recs-sw.js');\n");
+  await writeFile(join(dir, 'register.js'), "navigator.serviceWorker.register('/sw.js', { updateViaCache: 'none' });\n");
+  await writeFile(
+    join(dir, 'index.html'),
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Film club</title><link rel="icon" href="data:,">' +
+      '<script type="module" src="/widgets/movie-recs/element.js"></script><script type="module" src="/register.js"></script>' +
+      '</head><body><h1>Film club</h1><movie-recs count="5"></movie-recs></body></html>',
+  );
+  const server = await startServer(dir);
+  const { page, record, context } = await openPage(env.browser);
+  const widgetReady = () => page.waitForSelector('movie-recs[data-complete="true"]');
+  const recs = () => page.$eval('movie-recs', (w) => [...w.shadowRoot.querySelectorAll('ol > li')].map((li) => Number(li.dataset.movieId)));
+  try {
+    await page.goto(server.origin + '/');
+    await widgetReady();
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const version = /version: "([0-9a-f]+)"/.exec(await readFile(join(dir, 'widgets/movie-recs/widget-precache.js'), 'utf8'))[1];
+    assert.ok((await page.evaluate(() => caches.keys())).includes(`movie-recs-widget-${version}`));
+
+    // The host's own files (register.js here) loaded before the worker ran; the next visit keeps them.
+    await page.reload();
+    await widgetReady();
+    // Offline: the host's page and files, the element, the wasm and the model all come from the worker.
+    await context.setOffline(true);
+    await page.reload();
+    await widgetReady();
+    assert.equal(await page.textContent('h1'), 'Film club');
+    const before = await recs();
+    assert.equal(before.length, 5);
+    await page.locator('movie-recs input[type="search"]').fill('heat 1995');
+    await page.locator('movie-recs ul > li', { has: page.locator('.title', { hasText: /^Heat$/ }) }).first().locator('.stars').focus();
+    await page.keyboard.press('5');
+    await page.waitForFunction(() => /Based on your 1 rating/.test(document.querySelector('movie-recs').shadowRoot.textContent));
+    assert.notDeepEqual(await recs(), before);
+    await context.setOffline(false);
+
+    // A widget deploy (its hash changes): the new set installs beside the old and waits; the
+    // page keeps the old set whole until the host lets the new worker take over.
+    const list = join(dir, 'widgets/movie-recs/widget-precache.js');
+    await writeFile(list, (await readFile(list, 'utf8')).replace(/version: "[0-9a-f]+"/, 'version: "fedcba9876543210"'));
+    await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      await registration.update();
+      while (!registration.waiting) await new Promise((wait) => setTimeout(wait, 50));
+    });
+    assert.ok((await page.evaluate(() => caches.keys())).includes(`movie-recs-widget-${version}`), 'the old set still serves');
+    await page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      const changed = new Promise((done) => navigator.serviceWorker.addEventListener('controllerchange', done, { once: true }));
+      registration.waiting.postMessage('movie-recs:skipWaiting');
+      await changed;
+    });
+    // The new worker's activation removes the old set (after the controller changes).
+    const after = await page.evaluate(async (old) => {
+      for (let i = 0; i < 100 && (await caches.keys()).includes(old); i++) await new Promise((wait) => setTimeout(wait, 50));
+      return caches.keys();
+    }, `movie-recs-widget-${version}`);
+    assert.ok(after.includes('movie-recs-widget-fedcba9876543210'), String(after));
+    assert.ok(!after.includes(`movie-recs-widget-${version}`), `the old set is removed: ${after}`);
+    await page.reload();
+    await widgetReady();
+    assert.equal((await recs()).length, 5);
+    assert.deepEqual(record.errors, []);
+  } finally {
+    await context.close();
+    server.stop();
+  }
+});

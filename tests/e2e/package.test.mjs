@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, launch, openPage, startServer } from './harness.mjs';
@@ -38,6 +38,15 @@ test('in Node: one import, the bundled model, recommendations', () => {
   const out = JSON.parse(execFileSync(process.execPath, ['recommend.mjs'], { cwd: project, encoding: 'utf8' }));
   assert.deepEqual(out, { n: 3, info: 'ml-latest-small', history: 'function' });
   assert.ok(readdirSync(join(project, 'node_modules/movie-recs')).includes('model.bin'));
+});
+
+test('the widget service worker ships with the list of the files it keeps, each in the package', () => {
+  const pkg = join(project, 'node_modules/movie-recs');
+  assert.ok(existsSync(join(pkg, 'movie-recs-sw.js')));
+  const list = readFileSync(join(pkg, 'widget-precache.js'), 'utf8');
+  const files = JSON.parse(/files: (\[.*\])/.exec(list)[1]);
+  assert.ok(files.includes('element.js') && files.includes('movie_recs_bg.wasm') && files.includes('model.bin'), String(files));
+  for (const f of files) assert.ok(existsSync(join(pkg, f)), `${f} is listed but not in the package`);
 });
 
 for (const [how, head] of [
