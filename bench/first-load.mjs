@@ -33,7 +33,14 @@ async function visit(page, url) {
   const first = Date.now() - t;
   const personal = await page.textContent('#recs-note');
   await page.waitForSelector('html[data-complete="true"]', { timeout: 120000 });
-  return { first, complete: Date.now() - t, personal: /Based on your 1 rating/.test(personal ?? '') };
+  // Where the time went: the page's User Timing marks (js/recommender.js, js/app.js) and when
+  // the modules were in, from navigation start.
+  const marks = await page.evaluate(() => {
+    const at = Object.fromEntries(performance.getEntriesByType('mark').filter((m) => m.name.startsWith('movie-recs:')).map((m) => [m.name.slice(11), Math.round(m.startTime)]));
+    const nav = performance.getEntriesByType('navigation')[0];
+    return { html: Math.round(nav.responseEnd), ...at };
+  });
+  return { first, complete: Date.now() - t, personal: /Based on your 1 rating/.test(personal ?? ''), marks };
 }
 
 /** Cold and warm first loads, `runs` of each (a fresh browser profile per run). */
@@ -58,13 +65,16 @@ export async function firstLoad(browser, origin, runs = 3) {
   const summary = (rs) => ({
     first_recommendations_ms: median(rs.map((r) => r.first)),
     all_methods_ms: median(rs.map((r) => r.complete)),
+    marks: Object.fromEntries(Object.keys(rs[0].marks).map((k) => [k, median(rs.map((r) => r.marks[k] ?? NaN))])),
     runs: rs,
   });
   return { profile: { ...SLOW_4G, cpu_slowdown: CPU_SLOWDOWN }, cold: summary(cold), warm: summary(warm) };
 }
 
 export function describe(result) {
-  const line = (name, s) => `${name}: first personal recommendations ${s.first_recommendations_ms} ms (runs ${s.runs.map((r) => r.first).join(', ')}), every method ${s.all_methods_ms} ms`;
+  const marks = (s) => Object.entries(s.marks).map(([k, v]) => `${k} ${v}`).join(', ');
+  const line = (name, s) =>
+    `${name}: first personal recommendations ${s.first_recommendations_ms} ms (runs ${s.runs.map((r) => r.first).join(', ')}), every method ${s.all_methods_ms} ms\n    median ms from navigation: ${marks(s)}`;
   return [
     `Slow 4G (1.6 Mbit/s, 150 ms, CPU ${CPU_SLOWDOWN}x slower), brotli from scripts/serve.py:`,
     `  ${line('cold (first visit)', result.cold)}`,

@@ -475,6 +475,34 @@ fn elicitation_never_asks_a_rated_or_unseen_movie_and_moves_after_an_answer() {
 }
 
 #[test]
+fn the_simulated_first_minute_scores_after_k_asked_and_once_n_were_answered() {
+    use movie_recs::elicit::Strategy;
+    use movie_recs::eval::elicitation::{simulate, Stop, MAX_ASKED, STOPS};
+    use movie_recs::eval::TestUser;
+    let rec = Recommender::new(common::model());
+    let user = |id: u32, given: Vec<RawRating>| TestUser { user: id, given, hidden: vec![(MovieId(7), 5.0)], released_by: None };
+    // Every movie known: each question is answered. None known: none is.
+    let everything: Vec<RawRating> = (1..=200u32).map(|m| RawRating { movie_id: m as f64, rating: 4.0, seen: false }).collect();
+    let points = simulate(&rec, Strategy::Popular, &[user(1, everything)], None).unwrap();
+    assert_eq!(points.iter().map(|p| p.stop).collect::<Vec<_>>(), STOPS.to_vec());
+    for p in &points {
+        let (answered, asked) = match p.stop {
+            Stop::Asked(k) => (k, k),
+            Stop::Answered(n) => (n, n),
+        };
+        assert_eq!((p.answered, p.asked), (answered as f64, asked as f64), "{:?}", p.stop);
+    }
+    let points = simulate(&rec, Strategy::Popular, &[user(2, Vec::new())], None).unwrap();
+    for p in &points {
+        let asked = match p.stop {
+            Stop::Asked(k) => k,
+            Stop::Answered(_) => MAX_ASKED,
+        };
+        assert_eq!((p.answered, p.asked), (0.0, asked as f64), "{:?}: a visitor who has seen nothing is asked up to the cap", p.stop);
+    }
+}
+
+#[test]
 fn a_haven_t_seen_it_answer_moves_the_factor_strategies_away_from_the_movie() {
     use movie_recs::elicit::Strategy;
     let rec = Recommender::new(common::model());

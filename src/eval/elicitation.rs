@@ -1,7 +1,7 @@
 //! The first-minute simulation of issue 16: a held-out user meets the page with nothing rated;
 //! a strategy asks one movie at a time; the user answers with their rating when the movie is
-//! among their given ratings, else "haven't seen it". After `k` questions the answered ones
-//! are folded in (through [`Recommender::recommend_for`], as the page does) and the top 10 is
+//! among their given ratings, else "haven't seen it". After `k` questions, and once `n` were
+//! answered, the answered ones are folded in (through [`Recommender::recommend_for`], as the page does) and the top 10 is
 //! scored against the user's hidden ratings. Candidates exclude every given movie, as in the
 //! main protocol, so strategies differ only by what they learned.
 
@@ -13,28 +13,47 @@ use crate::elicit::Strategy;
 use crate::methods::Method;
 use crate::rank::RecommendOptions;
 use crate::ratings::RawRating;
-use crate::recommender::Recommender;
+use crate::recommender::{Recommender, Visitor};
 
-/// Numbers of questions after which the simulation scores the list.
-pub const QUESTIONS: [usize; 4] = [3, 5, 10, 20];
+/// When the simulation scores the list: after a number of questions asked, or once a number
+/// of them were answered with a rating (the visitor's view: "I rated five movies").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Stop {
+    /// After this many questions, answered or not.
+    Asked(usize),
+    /// Once this many were answered (or at [`MAX_ASKED`] questions, for a visitor who had seen too
+    /// few of the movies asked).
+    Answered(usize),
+}
 
-/// One strategy's result at one number of questions, on one split.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The points at which the simulation scores the list.
+pub const STOPS: [Stop; 7] =
+    [Stop::Asked(3), Stop::Asked(5), Stop::Asked(10), Stop::Asked(20), Stop::Answered(3), Stop::Answered(5), Stop::Answered(10)];
+
+/// The most questions one simulated visitor is asked.
+pub const MAX_ASKED: usize = 60;
+
+/// One strategy's result at one stop, on one split.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ElicitationPoint {
-    /// Questions asked.
-    pub asked: usize,
+    /// When the list was scored.
+    pub stop: Stop,
     /// NDCG@10 of each user with a relevant hidden movie.
     pub ndcg: Vec<f64>,
     /// Mean questions answered (with a rating) per user.
     pub answered: f64,
+    /// Mean questions asked per user.
+    pub asked: f64,
 }
 
 /// Runs `strategy` for every user of `test` against `rec` (the shipped method ranks); one
-/// point per entry of [`QUESTIONS`].
+/// point per entry of [`STOPS`].
 pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table: Option<&[f32]>) -> crate::Result<Vec<ElicitationPoint>> {
-    let mut points: Vec<ElicitationPoint> = QUESTIONS.iter().map(|&asked| ElicitationPoint { asked, ..Default::default() }).collect();
+    let mut points: Vec<ElicitationPoint> =
+        STOPS.iter().map(|&stop| ElicitationPoint { stop, ndcg: Vec::new(), answered: 0.0, asked: 0.0 }).collect();
     let movies = &rec.model().catalogue.movies;
-    let last = *QUESTIONS.last().expect("questions");
+    let share = 1.0 / test.len().max(1) as f64;
     for user in test {
         let known: HashMap<u32, f64> = user.given.iter().map(|g| (g.movie_id as u32, g.rating)).collect();
         let relevant = relevant_rows(rec, user);
@@ -47,8 +66,21 @@ pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table:
         let (mut answered, mut unseen): (Vec<RawRating>, Vec<u32>) = (Vec::new(), Vec::new());
         // Folded in once per rating answered; it asks the next question and scores the list.
         let mut visitor = rec.fold_in(&answered);
-        for step in 1..=last {
+        let mut done = [false; STOPS.len()];
+        let mut asked = 0;
+        let record = |point: &mut ElicitationPoint, visitor: &Visitor, answered: usize, asked: usize| -> crate::Result<()> {
+            point.answered += answered as f64 * share;
+            point.asked += asked as f64 * share;
+            if !relevant.is_empty() {
+                let list = rec.recommend_for(visitor, &options)?;
+                let hits = list.items.iter().map(|item| rec.row(MovieId(item.movie.movie_id)).is_some_and(|r| relevant.contains(&r)));
+                point.ndcg.push(ndcg_at_k(hits, relevant.len()));
+            }
+            Ok(())
+        };
+        while asked < MAX_ASKED && !done.iter().all(|&d| d) {
             let Some(&row) = rec.questions_with(strategy, &visitor, &unseen, 1, table)?.first() else { break };
+            asked += 1;
             let id = movies[row].id.0;
             match known.get(&id) {
                 Some(&rating) => {
@@ -57,14 +89,22 @@ pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table:
                 }
                 None => unseen.push(id),
             }
-            if let Some(point) = points.iter_mut().find(|p| p.asked == step) {
-                point.answered += answered.len() as f64 / test.len().max(1) as f64;
-                if relevant.is_empty() {
-                    continue;
+            for (i, point) in points.iter_mut().enumerate() {
+                let reached = match point.stop {
+                    Stop::Asked(k) => asked == k,
+                    Stop::Answered(n) => answered.len() == n,
+                };
+                if reached && !done[i] {
+                    done[i] = true;
+                    record(point, &visitor, answered.len(), asked)?;
                 }
-                let list = rec.recommend_for(&visitor, &options)?;
-                let hits = list.items.iter().map(|item| rec.row(MovieId(item.movie.movie_id)).is_some_and(|r| relevant.contains(&r)));
-                point.ndcg.push(ndcg_at_k(hits, relevant.len()));
+            }
+        }
+        // A stop not reached (the strategy ran out of movies, or the visitor out of answers)
+        // counts with what was learned by then.
+        for (i, point) in points.iter_mut().enumerate() {
+            if !done[i] {
+                record(point, &visitor, answered.len(), asked)?;
             }
         }
     }

@@ -14,6 +14,7 @@ mod report;
 use crate::data::Dataset;
 use crate::elicit::{popularity_entropy, Strategy};
 use crate::error::Result;
+use crate::eval::elicitation::Stop;
 use crate::eval::{bootstrap_interval, discovery, elicitation, future_split, group, seen, split, TestUser, FUTURE_CUTS};
 use crate::methods::Method;
 use crate::recommender::Recommender;
@@ -26,8 +27,10 @@ pub struct ElicitationRow {
     pub strategy: String,
     /// `main` (the folds) or `future` (the cuts).
     pub split: String,
-    /// Questions asked.
-    pub asked: usize,
+    /// When the list was scored: after some questions, or once some were answered.
+    pub stop: Stop,
+    /// Mean questions asked.
+    pub asked: f64,
     /// Mean NDCG@10 over folds (or cuts) of the hybrid folded in with the answers.
     #[serde(rename = "ndcg@10")]
     pub ndcg: f64,
@@ -162,10 +165,10 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
             ("future", s.train, s.test)
         }))
         .collect();
-    // Per (split, strategy, asked): per-cut NDCG lists and answered means.
-    type Acc = (Vec<Vec<f64>>, Vec<f64>);
+    // Per (split, strategy, stop): per-cut NDCG lists and (answered, asked) means.
+    type Acc = (Vec<Vec<f64>>, Vec<(f64, f64)>);
     type Curve = (Vec<Vec<f64>>, Vec<discovery::DiscoveryPoint>);
-    let mut elicit: Vec<((String, &'static str, usize), Acc)> = Vec::new();
+    let mut elicit: Vec<((String, &'static str, Stop), Acc)> = Vec::new();
     let mut disc: Vec<((String, &'static str, u32), Curve)> = Vec::new();
     let mut group_points: Vec<Vec<group::GroupPoint>> = Vec::new();
     let mut seen_points: Vec<((String, String), Vec<Vec<f64>>)> = Vec::new();
@@ -178,15 +181,16 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
             for p in elicitation::simulate(&rec, strategy, test, Some(&table))? {
                 let mean = p.ndcg.iter().sum::<f64>() / p.ndcg.len().max(1) as f64;
                 eprintln!(
-                    "{split_name} {:<28} after {:>2} questions: NDCG@10 {mean:.4}, answered {:.2}",
+                    "{split_name} {:<28} {:?}: NDCG@10 {mean:.4}, answered {:.2}, asked {:.1}",
                     strategy.name(),
-                    p.asked,
-                    p.answered
+                    p.stop,
+                    p.answered,
+                    p.asked
                 );
-                let key = (split_name.to_string(), strategy.name(), p.asked);
+                let key = (split_name.to_string(), strategy.name(), p.stop);
                 let slot = entry(&mut elicit, key);
                 slot.0.push(p.ndcg);
-                slot.1.push(p.answered);
+                slot.1.push((p.answered, p.asked));
             }
         }
         if *split_name == "main" {
@@ -212,12 +216,14 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
     let avg = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
     let elicitation = elicit
         .into_iter()
-        .map(|((split, strategy, asked), (groups, answered))| {
+        .map(|((split, strategy, stop), (groups, counts))| {
             let (lo, hi) = bootstrap_interval(&groups, 1000);
+            let (answered, asked): (Vec<f64>, Vec<f64>) = counts.into_iter().unzip();
             ElicitationRow {
                 strategy: strategy.into(),
                 split,
-                asked,
+                stop,
+                asked: avg(&asked),
                 ndcg: mean_of_means(&groups),
                 ndcg_ci95: [lo, hi],
                 answered: avg(&answered),

@@ -1,6 +1,7 @@
 //! The first-minute report's renderings: Markdown tables, JSON and an SVG of two charts.
 
 use super::FirstMinute;
+use crate::eval::elicitation::{Stop, MAX_ASKED};
 
 impl FirstMinute {
     /// Markdown tables: NDCG@10 (answered) by strategy and questions; the trade-off curves.
@@ -12,14 +13,24 @@ impl FirstMinute {
                 keys.push((r.split.as_str(), r.strategy.as_str()));
             }
         }
-        for (split, strategy) in keys {
+        let row = |split: &str, strategy: &str, answers: bool| -> String {
             let cells: Vec<String> = self
                 .elicitation
                 .iter()
-                .filter(|r| r.split == split && r.strategy == strategy)
-                .map(|r| format!("{:.4} [{:.3}, {:.3}] ({:.1})", r.ndcg, r.ndcg_ci95[0], r.ndcg_ci95[1], r.answered))
+                .filter(|r| r.split == split && r.strategy == strategy && matches!(r.stop, Stop::Answered(_)) == answers)
+                .map(|r| {
+                    let count = if answers { r.asked } else { r.answered };
+                    format!("{:.4} [{:.3}, {:.3}] ({count:.1})", r.ndcg, r.ndcg_ci95[0], r.ndcg_ci95[1])
+                })
                 .collect();
-            s += &format!("| {split} | {strategy} | {} |\n", cells.join(" | "));
+            format!("| {split} | {strategy} | {} |\n", cells.join(" | "))
+        };
+        for &(split, strategy) in &keys {
+            s += &row(split, strategy, false);
+        }
+        s += &format!("\nThe same once n questions were answered: NDCG@10 [95% interval] (questions asked; at most {MAX_ASKED})\n\n| split | strategy | n 3 | n 5 | n 10 |\n|---|---|---|---|---|\n");
+        for &(split, strategy) in &keys {
+            s += &row(split, strategy, true);
         }
         s += "\nFamiliar to discover: the control's trade-off\n\n| split | form | discover | NDCG@10 | R@10 | coverage@10 | novelty (bits) | diversity |\n|---|---|---|---|---|---|---|---|\n";
         for r in &self.discovery {
@@ -119,10 +130,11 @@ impl FirstMinute {
         };
         let mut lines: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
         for r in &self.elicitation {
+            let Stop::Asked(k) = r.stop else { continue };
             let name = format!("{} {}", r.split, r.strategy);
             match lines.iter_mut().find(|l| l.0 == name) {
-                Some(l) => l.1.push((r.asked as f64, r.ndcg)),
-                None => lines.push((name, vec![(r.asked as f64, r.ndcg)])),
+                Some(l) => l.1.push((k as f64, r.ndcg)),
+                None => lines.push((name, vec![(k as f64, r.ndcg)])),
             }
         }
         panel("NDCG@10 after k questions", 0.0, lines, "questions asked");
