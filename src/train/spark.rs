@@ -194,16 +194,21 @@ pub fn build_spark_model(
     let (hybrid, extras) = match extras {
         None => (HybridWeights::uniform(BlendWeights::default().with(Method::Mf, 1.0)), Extras::default()),
         Some(native) => {
-            let sample = native.max_users.and_then(|m| user_sample(ratings, m, EXTRAS_SALT));
-            let (part, users) = match &sample {
-                Some((rows, users, of)) => (Interactions::new(rows)?, format!("a sample of {users} of {of} users")),
-                None => (Interactions::new(ratings)?, format!("all {} users", data.users.len())),
+            // The whole log's index is reused when there is no sample (at ML-25M size it is
+            // hundreds of MB).
+            let sampled;
+            let (part, users) = match native.max_users.and_then(|m| user_sample(ratings, m, EXTRAS_SALT)) {
+                Some((kept, users, of)) => {
+                    sampled = Interactions::new(&kept)?;
+                    (&sampled, format!("a sample of {users} of {of} users"))
+                }
+                None => (&data, format!("all {} users", data.users.len())),
             };
             let settings = native.settings.for_ratings(part.len());
             if settings.progress {
                 eprintln!("training the other methods natively on {users} ({} ratings)", part.len());
             }
-            let extras = fit_extras(&part, &rows, movies, native.tags, &settings)?;
+            let extras = fit_extras(part, &rows, movies, native.tags, &settings)?;
             trainer += &format!("; other methods native on {users}: {}", settings.describe_extras());
             (settings.hybrid, extras)
         }
