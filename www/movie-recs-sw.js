@@ -87,8 +87,8 @@
   async function fromNetworkFirst(request, page) {
     try {
       const response = await fetch(request);
-      // A partial answer (a range request for the model's rest) is not a copy of the file.
-      if (response.ok && response.status === 200) await (await caches.open(RUNTIME)).put(request, response.clone());
+      // Only a whole file: the Cache API refuses a partial (206) answer to a range request.
+      if (response.status === 200) await (await caches.open(RUNTIME)).put(request, response.clone());
       return response;
     } catch (err) {
       const hit = await (await caches.open(RUNTIME)).match(request, { ignoreSearch: page });

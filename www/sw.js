@@ -42,7 +42,8 @@ self.addEventListener('fetch', (event) => {
       if (hit) return hit;
       try {
         const response = await fetch(request);
-        if (response.ok && url.pathname.endsWith('.bin')) await (await caches.open(RUNTIME)).put(request, response.clone());
+        // Only a whole file: the Cache API refuses a partial (206) answer to a range request.
+        if (response.status === 200 && url.pathname.endsWith('.bin')) await (await caches.open(RUNTIME)).put(request, response.clone());
         return response;
       } catch (err) {
         const kept = await caches.match(request, { ignoreSearch: page });
