@@ -322,8 +322,7 @@ case "$cmd" in
       node --test --test-name-pattern=mutants tests/e2e/history.test.mjs
     ;;
   spark)
-    usage_spark="usage: ./build.sh spark DATA_DIR [--out FILE] [--master M] [--rank N] [--extras [--extras-users N]]"
-    [ $# -ge 1 ] || { echo "$usage_spark" >&2; exit 2; }
+    [ $# -ge 1 ] || { echo "usage: ./build.sh spark DATA_DIR [--out FILE] [--master M] [--rank N] [--extras [--extras-users N]]" >&2; exit 2; }
     dir=$1
     shift
     out=www/model-spark.bin master='local[*]' extras=()

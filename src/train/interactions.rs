@@ -148,10 +148,11 @@ impl Interactions {
 /// users than that. A user is kept or left whole, so every kept history is complete.
 pub fn user_sample(ratings: &[RatingRecord], max_users: usize, salt: u32) -> Option<(Vec<RatingRecord>, usize, usize)> {
     let users: std::collections::HashSet<u32> = ratings.iter().map(|r| r.user).collect();
-    if users.len() <= max_users.max(1) {
+    let max_users = max_users.max(1);
+    if users.len() <= max_users {
         return None;
     }
-    let every = users.len().div_ceil(max_users.max(1)) as u32;
+    let every = users.len().div_ceil(max_users) as u32;
     let kept = |u: u32| validation_fold(u ^ salt, every) == 0;
     let sample: Vec<RatingRecord> = ratings.iter().filter(|r| kept(r.user)).cloned().collect();
     let sampled = users.iter().filter(|&&u| kept(u)).count();

@@ -124,11 +124,7 @@ pub fn fit_extras(
         }
     };
     let n = rows.ids.len();
-    let rated_row: Vec<usize> = data
-        .items
-        .iter()
-        .map(|id| rows.row_of.get(id).copied().ok_or_else(|| Error::NotEnoughData(format!("movie {} has no catalogue row", id.0))))
-        .collect::<Result<_>>()?;
+    let rated_row = rows.rows_of(&data.items)?;
     let t = Instant::now();
     let item_knn = settings.item_knn.as_ref().map(|s| fit_item_knn(data, s, progress));
     timed("item neighbours", t);
@@ -181,7 +177,7 @@ impl CatalogueRows {
         ids.sort_unstable();
         ids.dedup();
         let row_of: HashMap<MovieId, usize> = ids.iter().enumerate().map(|(r, &id)| (id, r)).collect();
-        let rated_row: Vec<usize> = data.items.iter().map(|id| row_of[id]).collect();
+        let rated_row = rows_of(&row_of, &data.items)?;
         let mut genre_names: Vec<String> = movies.iter().flat_map(|m| m.genres.iter().cloned()).collect();
         genre_names.sort();
         genre_names.dedup();
@@ -216,6 +212,19 @@ impl CatalogueRows {
             .collect();
         Ok(Self { ids, row_of, rated_row, catalogue: Catalogue { genre_names, movies } })
     }
+
+    /// The row of each of `items` (a log's or a sample's rated movies).
+    pub fn rows_of(&self, items: &[MovieId]) -> Result<Vec<usize>> {
+        rows_of(&self.row_of, items)
+    }
+}
+
+/// The row of each of `items` in `row_of`; a movie without one is an error.
+fn rows_of(row_of: &HashMap<MovieId, usize>, items: &[MovieId]) -> Result<Vec<usize>> {
+    items
+        .iter()
+        .map(|id| row_of.get(id).copied().ok_or_else(|| Error::NotEnoughData(format!("movie {} has no catalogue row", id.0))))
+        .collect()
 }
 
 /// A `rows x k` matrix over catalogue rows, `filled` with `(row, values)` and zero elsewhere
