@@ -195,6 +195,12 @@ impl Model {
         Ok(())
     }
 
+    /// The checksum of the core section this model was read from: the same for every load of
+    /// the same file, different for another file (None for a model built in memory).
+    pub fn core_checksum(&self) -> Option<u64> {
+        self.core_checksum.0
+    }
+
     /// Whether the model holds any of the extras' tables.
     pub fn has_extras(&self) -> bool {
         self.parts().has_extras()

@@ -43,6 +43,7 @@ export type MovieMatch =
 /** Why a movie is recommended. */
 export type Reason =
   | { kind: "rated"; movieId: number; title: string; rating: number }
+  | { kind: "seen"; movieId: number; title: string }
   | { kind: "attributes"; names: string[] }
   | { kind: "similarViewers"; rated: number; liked: number }
   | { kind: "popular"; ratingCount: number; ratingMean: number };
@@ -342,6 +343,14 @@ impl Recommender {
     #[wasm_bindgen(unchecked_return_type = "string[]")]
     pub fn genres(&self) -> Result<JsValue, JsError> {
         to_js(&self.core.model().catalogue.genre_names)
+    }
+
+    /// The model file's identity: its core's checksum in hex, the same for every load of the
+    /// same file. The page keeps its last list under it (`www/js/kept.js`), so that a deploy of
+    /// another model never shows a list the new one did not compute.
+    #[wasm_bindgen(js_name = modelId)]
+    pub fn model_id(&self) -> String {
+        self.core.model().core_checksum().map(|c| format!("{c:016x}")).unwrap_or_default()
     }
 
     /// Provenance, catalogue size and rating scale.

@@ -148,7 +148,7 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   await page.click('#import-preview button.cancel');
 
   // Nothing but the static files was requested.
-  const allowed = new Set(['/', '/style.css', '/js/app.js', '/js/recommender.js', '/js/storage.js', '/js/stars.js', '/js/render.js', '/js/marks.js', '/js/questions.js', '/js/profiles.js', '/js/history.js', '/js/strings.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin', '/icon.svg', '/manifest.json', '/sw.js', '/pkg/precache.js']);
+  const allowed = new Set(['/', '/style.css', '/js/app.js', '/js/recommender.js', '/js/storage.js', '/js/stars.js', '/js/render.js', '/js/marks.js', '/js/questions.js', '/js/profiles.js', '/js/history.js', '/js/strings.js', '/js/kept.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin', '/icon.svg', '/manifest.json', '/sw.js', '/pkg/precache.js']);
   for (const url of record.requests) {
     if (url.startsWith('blob:') || url.startsWith('data:')) continue;
     const u = new URL(url);
@@ -370,6 +370,67 @@ test('the first recommendations need only the model core; a broken rest is a war
   await rateFromSearch(page, 'matrix', 'The Matrix', '5');
   await page.waitForFunction(() => document.querySelector('#recs-note').textContent.includes('Based on your 1 rating'));
   assert.equal((await ids(page, 'recommendations')).length, 12, 'the factor models recommend from the core alone');
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
+test('the next visit shows the last list at once, only for the same ratings and model, and a rating made on it is kept', async () => {
+  // Without the service worker, so that the test can hold the model back.
+  const { page, record, context } = await openPage(env.browser, { serviceWorkers: 'block' });
+  await context.addInitScript(() => {
+    if (!localStorage.getItem('movie-recs:ratings')) localStorage.setItem('movie-recs:ratings', JSON.stringify({ version: 1, ratings: [{ movieId: 6, rating: 5, ratedAt: 1 }] }));
+  });
+  await page.goto(env.server.origin + '/');
+  await ready(page);
+  const computed = await ids(page, 'recommendations');
+  assert.equal(computed.length, 12);
+  const keptRecord = JSON.parse(await page.evaluate(() => localStorage.getItem('movie-recs:ratings:kept-list')));
+  assert.equal(keptRecord.method, 'hybrid');
+  assert.match(keptRecord.modelId, /^[0-9a-f]{16}$/);
+
+  // The next visit, the model held back: the kept list is on screen before the recommender.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route('**/model.bin', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.reload();
+  await page.waitForSelector('#recommendations > li');
+  assert.equal(await page.getAttribute('html', 'data-ready'), null, 'the recommender is not ready yet');
+  assert.deepEqual(await ids(page, 'recommendations'), computed);
+  assert.match(await page.textContent('#recs-note'), /Based on your 1 rating\./);
+  // A rating made on it is saved at once and used as soon as the recommender is ready.
+  const first = computed[0];
+  await page.locator(`#recommendations > li[data-movie-id="${first}"] .stars`).focus();
+  await page.keyboard.press('4');
+  const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('movie-recs:ratings')).ratings.map((r) => r.movieId));
+  assert.deepEqual(saved, [6, first]);
+  release();
+  await ready(page);
+  assert.match(await page.textContent('#recs-note'), /Based on your 2 ratings/);
+  assert.ok(!(await ids(page, 'recommendations')).includes(first));
+  await page.unroute('**/model.bin');
+
+  // Tampered with: not shown, dropped, and nothing breaks.
+  await page.evaluate(() => {
+    const kept = JSON.parse(localStorage.getItem('movie-recs:ratings:kept-list'));
+    kept.items[0].reasons = [{ kind: 'rated', title: 7 }];
+    localStorage.setItem('movie-recs:ratings:kept-list', JSON.stringify(kept));
+  });
+  let releaseAgain;
+  const heldAgain = new Promise((resolve) => (releaseAgain = resolve));
+  await page.route('**/model.bin', async (route) => {
+    await heldAgain;
+    await route.continue();
+  });
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('#recs-note').textContent.includes('Loading'));
+  assert.equal(await page.$$eval('#recommendations > li', (lis) => lis.length), 0);
+  assert.equal(await page.evaluate(() => localStorage.getItem('movie-recs:ratings:kept-list')), null);
+  releaseAgain();
+  await ready(page);
+  assert.equal((await ids(page, 'recommendations')).length, 12);
   assert.deepEqual(record.errors, []);
   await context.close();
 });

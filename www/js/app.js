@@ -2,7 +2,8 @@
 // All text from the model or storage is rendered with textContent, never parsed as HTML.
 
 import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, timingMark, whenComplete } from './recommender.js';
-import { RatingStore } from './storage.js';
+import { RatingStore, probeStorage } from './storage.js';
+import { KeptList, fingerprint, keptKey } from './kept.js';
 import { MarkStore, marksKey } from './marks.js';
 import { UnseenList, nextQuestions, unseenKey } from './questions.js';
 import { FriendList, MAX_FRIENDS, friendFrom, profilesKey } from './profiles.js';
@@ -16,9 +17,12 @@ store.onWarning = (warning) => notice(warning, { kind: 'warning' });
 const marks = new MarkStore(marksKey(store.key));
 const unseen = new UnseenList(unseenKey(store.key));
 const friends = new FriendList(profilesKey(store.key));
+const kept = new KeptList(keptKey(store.key), probeStorage());
 let lastRecommendations = [];
 let recommender = null;
 let similarTo = null;
+/** The list kept from the last visit while it is on screen (`showKept`), else null. */
+let keptShown = null;
 
 /** Shows a dismissable notice; `actions` are `[label, onClick]` pairs. */
 function notice(text, { kind = 'info', actions = [] } = {}) {
@@ -128,7 +132,52 @@ function filters() {
   };
 }
 
+/** What a list is computed from besides the model and the filters: the ratings and marks. */
+const listState = () => fingerprint({ history: marks.history(store.list()), exclude: marks.excluded() });
+
+/** Whether the filters are as the page opens (the only lists kept for the next visit). */
+function defaultFilters() {
+  const unchanged = (id) => $(id).value === $(id).defaultValue;
+  return $('method').selectedIndex <= 0 && $('genre').value === '' && unchanged('year-min') && unchanged('year-max') && unchanged('discover');
+}
+
+/**
+ * Shows the list kept from the last visit, if it was computed from what the page holds now
+ * (js/kept.js), before the recommender is ready; `renderRecommendations` replaces it.
+ */
+function showKept() {
+  const state = listState();
+  const found = kept.read(MODEL_KEY, state);
+  if (!found) return;
+  try {
+    renderList($('recommendations'), found.items, (m) => ({ predicted: m.predictedRating, reasons: m.reasons }));
+  } catch {
+    kept.clear();
+    $('recommendations').replaceChildren();
+    return;
+  }
+  $('recs-note').textContent = found.note;
+  lastRecommendations = found.items;
+  $('export-recs').disabled = false;
+  keptShown = { ...found, state };
+  timingMark('movie-recs:kept-list');
+}
+
+/**
+ * Whether the kept list stays on screen: nothing it was computed from has changed, and the
+ * method that computed it is not in yet (the rest of the model is still downloading), so a
+ * recomputed list would only be a worse one for a moment.
+ */
+function keepingKept() {
+  if (!keptShown) return false;
+  const same = defaultFilters() && keptShown.state === listState() && keptShown.modelId === recommender.modelId();
+  if (same && !recommender.methods().some((m) => m.name === keptShown.method)) return true;
+  keptShown = null;
+  return false;
+}
+
 function renderRecommendations() {
+  if (keepingKept()) return;
   const note = $('recs-note');
   let result;
   try {
@@ -142,6 +191,9 @@ function renderRecommendations() {
   else note.textContent = `Based on your ${result.usedRatings} rating${result.usedRatings === 1 ? '' : 's'}.`;
   if (result.items.length === 0) note.textContent += ' Nothing matches these filters.';
   lastRecommendations = result.items;
+  if (!result.coldStart && result.items.length && defaultFilters()) {
+    kept.save({ model: MODEL_KEY, state: listState(), modelId: recommender.modelId(), method: $('method').value, note: note.textContent, items: result.items });
+  }
   $('export-recs').disabled = result.items.length === 0;
   renderList($('recommendations'), result.items, (m) => ({ predicted: m.predictedRating, reasons: m.reasons }));
 }
@@ -201,6 +253,7 @@ async function addFriend(files) {
 }
 
 function showSimilar(movieId) {
+  if (!recommender) return;
   similarTo = movieId;
   renderSimilar();
   $('similar').scrollIntoView({ block: 'nearest' });
@@ -234,6 +287,9 @@ function renderSearch() {
 
 /** Re-renders everything that depends on the ratings, keeping keyboard focus on the same control. */
 function render() {
+  // Before the recommender is ready only the kept list is on screen: a rating made on it is
+  // saved, and the first render after the load uses it.
+  if (!recommender) return;
   keepingFocus(document, () => {
     renderRatings();
     renderMarks();
@@ -366,11 +422,14 @@ function showStoreWarnings() {
   for (const w of marks.warnings.splice(0)) notice(w, { kind: 'warning' });
 }
 
+/** 100836 -> "100,836" (toLocaleString's first call loads the locale data: 60 ms on a slow phone, before the first list). */
+const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 function describeModel() {
   const info = recommender.info();
   const footer = $('about');
   footer.replaceChildren(
-    el('p', '', `Model trained on ${info.dataset}: ${info.ratings.toLocaleString('en')} ratings by ${info.users.toLocaleString('en')} viewers, ${info.movies.toLocaleString('en')} movies.`),
+    el('p', '', `Model trained on ${info.dataset}: ${thousands(info.ratings)} ratings by ${thousands(info.users)} viewers, ${thousands(info.movies)} movies.`),
     el('p', '', 'Ratings data: MovieLens, GroupLens Research, University of Minnesota (F. M. Harper and J. A. Konstan, 2015), used under its licence; no endorsement is implied.'),
     el('p', '', 'Movie keywords, overviews and runtimes: TMDB 5000. This product uses the TMDB API but is not endorsed or certified by TMDB.'),
   );
@@ -414,12 +473,16 @@ function modelFromAddress() {
   return new URL(name, DEFAULT_MODEL_URL);
 }
 
+const MODEL_URL = modelFromAddress();
+/** The model's address as the kept list records it. */
+const MODEL_KEY = new URL(MODEL_URL ?? DEFAULT_MODEL_URL, document.baseURI).href;
+
 async function boot() {
-  const modelUrl = modelFromAddress();
+  const modelUrl = MODEL_URL;
   try {
     recommender = await loadRecommender(modelUrl);
   } catch (err) {
-    $('recs-note').textContent = '';
+    $('recs-note').textContent = keptShown ? 'Your list from your last visit:' : '';
     const box = notice(`The recommender could not start: ${err.message}`, { kind: 'error', actions: [['Retry', boot]] });
     window.addEventListener('online', () => {
       if (box.isConnected) {
@@ -444,6 +507,8 @@ async function boot() {
       keepOffline();
     },
     (err) => {
+      keptShown = null;
+      render();
       notice(`Only the matrix-factorisation recommendations are available: the rest of the model did not load (${err.message}).`, { kind: 'warning', actions: [['Reload', () => location.reload()]] });
       document.documentElement.dataset.complete = 'failed';
     },
@@ -472,6 +537,7 @@ function keepOffline() {
     });
   navigator.serviceWorker.register('sw.js', { updateViaCache: 'none' }).then(
     (registration) => {
+      if (!registration) return; // a browser that stubs workers out (automation with workers blocked)
       if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
       registration.addEventListener('updatefound', () => {
         const worker = registration.installing;
@@ -488,4 +554,5 @@ function keepOffline() {
 }
 
 showStoreWarnings();
+showKept();
 boot();
