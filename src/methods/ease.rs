@@ -42,13 +42,15 @@ impl Ease {
 
 struct FoldedEase<'a> {
     table: &'a Ease,
-    liked: Vec<usize>,
+    /// `(row, input weight)` of each liked movie.
+    liked: Vec<(usize, f32)>,
     movies: usize,
 }
 
 impl Part for Ease {
     fn fold_in<'a>(&'a self, cx: &Context<'a>) -> Box<dyn Folded + 'a> {
-        let liked = cx.ratings.by_row.iter().filter(|&&(_, stars)| stars >= self.liked_from).map(|&(row, _)| row).collect();
+        let liked =
+            cx.ratings.with_recency().filter(|&(_, stars, _)| stars >= self.liked_from).map(|(row, _, weight)| (row, weight)).collect();
         Box::new(FoldedEase { table: self, liked, movies: cx.catalogue.len() })
     }
 
@@ -65,9 +67,9 @@ impl Part for Ease {
 impl Folded for FoldedEase<'_> {
     fn scores(&self) -> Vec<f32> {
         let mut scores = vec![0.0f32; self.movies];
-        for &j in &self.liked {
+        for &(j, a) in &self.liked {
             for (i, w) in self.table.of(j) {
-                scores[i] += w;
+                scores[i] += a * w;
             }
         }
         scores
@@ -75,9 +77,9 @@ impl Folded for FoldedEase<'_> {
 
     /// A liked movie's weight towards `row` is exactly its share of the score.
     fn contributions(&self, row: usize, into: &mut Contributions, scale: f64) -> bool {
-        for &j in &self.liked {
+        for &(j, a) in &self.liked {
             if let Some((_, w)) = self.table.of(j).find(|&(i, _)| i == row) {
-                into.add(j, scale * w as f64);
+                into.add(j, scale * (a * w) as f64);
             }
         }
         true

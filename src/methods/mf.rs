@@ -138,9 +138,19 @@ pub fn order_coherence(factors: &FactorMatrix, rows: &[usize]) -> f32 {
 pub fn confidence(alpha: f32, rating_offset: f32, half_life: f32, rating: f32, age: usize) -> f32 {
     let base = 1.0 + alpha * (rating - rating_offset).max(0.0);
     if half_life > 0.0 {
-        base * 0.5f32.powf(age as f32 / half_life)
+        base * recency_decay(half_life, age)
     } else {
         base
+    }
+}
+
+/// The share of its weight a rating keeps `age` ratings before the latest: halved every
+/// `half_life` ratings; 1 without a half-life.
+pub fn recency_decay(half_life: f32, age: usize) -> f32 {
+    if half_life > 0.0 {
+        0.5f32.powf(age as f32 / half_life)
+    } else {
+        1.0
     }
 }
 
@@ -172,15 +182,23 @@ impl Mf {
         fold_in_explicit(e.global_mean, &e.item_bias, &e.item_factors, ridge, rated)
     }
 
-    /// The weight of each of a visitor's collaborative ratings (oldest first): the implicit
-    /// model's confidence, with the recency decay where the visitor's order says enough; 1
-    /// without that model.
-    pub fn rating_weights(&self, collaborative: &[(usize, f32)]) -> Vec<f32> {
-        let Some(imp) = &self.implicit else { return vec![1.0; collaborative.len()] };
+    /// Each of a visitor's collaborative ratings (oldest first) as `(weight, recency)`:
+    /// `recency` is the share of its weight it keeps for its age (the implicit model's decay
+    /// where the visitor's order says enough, else 1), `weight` the implicit model's confidence
+    /// with that decay. Both 1 without that model.
+    pub fn rating_weights(&self, collaborative: &[(usize, f32)]) -> Vec<(f32, f32)> {
+        let Some(imp) = &self.implicit else { return vec![(1.0, 1.0); collaborative.len()] };
         let rows: Vec<usize> = collaborative.iter().map(|&(row, _)| row).collect();
         let decays = imp.order_says_enough(&rows);
         let n = collaborative.len();
-        collaborative.iter().enumerate().map(|(i, &(_, r))| imp.confidence(r, if decays { n - 1 - i } else { 0 })).collect()
+        collaborative
+            .iter()
+            .enumerate()
+            .map(|(i, &(_, r))| {
+                let age = if decays { n - 1 - i } else { 0 };
+                (imp.confidence(r, age), recency_decay(imp.recency_half_life, age))
+            })
+            .collect()
     }
 }
 
@@ -349,9 +367,12 @@ mod tests {
         };
         let rated = |rows: &[usize]| rows.iter().map(|&r| (r, 4.0)).collect::<Vec<_>>();
         let off = mf(two_groups(0.015)).rating_weights(&rated(&alternating));
-        assert!(off.iter().all(|&w| w == off[0]), "{off:?}");
+        assert!(off.iter().all(|&w| w == off[0] && w.1 == 1.0), "{off:?}");
         let on = mf(two_groups(0.015)).rating_weights(&rated(&grouped));
-        assert!(on.windows(2).all(|w| w[0] < w[1]), "the latest weighs most: {on:?}");
+        assert!(on.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1), "the latest weighs most: {on:?}");
         assert_eq!(on[39], off[0]);
+        // The recency is the confidence's decay: the latest keeps all of it, two ratings back half.
+        assert_eq!((on[39].1, on[37].1), (1.0, 0.5));
+        assert!((on[37].0 - on[39].0 / 2.0).abs() < 1e-6);
     }
 }

@@ -64,9 +64,15 @@ impl Neural {
     /// The forward pass's first half for a visitor's `(catalogue row, rating)` pairs (rows
     /// outside the vocabulary are ignored; each row at most once).
     pub fn encode(&self, rated: impl IntoIterator<Item = (usize, f32)>) -> Encoded {
+        self.encode_weighted(rated.into_iter().map(|(r, stars)| (r, stars, 1.0)))
+    }
+
+    /// [`Neural::encode`] with each rating's input scaled by its weight, `(row, stars,
+    /// weight)` (the recency share of [`crate::methods::RECENCY_FLOOR`]).
+    pub fn encode_weighted(&self, rated: impl IntoIterator<Item = (usize, f32, f32)>) -> Encoded {
         let mut inputs: Vec<(usize, f32)> = rated
             .into_iter()
-            .filter_map(|(r, stars)| self.entry(r).map(|e| (e, if stars >= self.liked_from { 1.0 } else { self.disliked_weight })))
+            .filter_map(|(r, stars, a)| self.entry(r).map(|e| (e, a * if stars >= self.liked_from { 1.0 } else { self.disliked_weight })))
             .filter(|&(_, x)| x > 0.0)
             .collect();
         inputs.sort_unstable_by_key(|&(e, _)| e);
@@ -112,7 +118,7 @@ struct FoldedNeural<'a> {
 
 impl Part for Neural {
     fn fold_in<'a>(&'a self, cx: &Context<'a>) -> Box<dyn Folded + 'a> {
-        Box::new(FoldedNeural { table: self, encoded: self.encode(cx.ratings.by_row.iter().copied()), movies: cx.catalogue.len() })
+        Box::new(FoldedNeural { table: self, encoded: self.encode_weighted(cx.ratings.with_recency()), movies: cx.catalogue.len() })
     }
 
     /// Checks shapes and values against a catalogue of `movies` rows.
