@@ -20,7 +20,8 @@
 // the ratings it removed) and `element.restore(removed)`.
 
 import { loadRecommender, whenComplete, needsRest, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
-import { DEFAULT_KEY, RatingStore } from './js/storage.js';
+import { DEFAULT_KEY, RatingStore, probeStorage } from './js/storage.js';
+import { KeptList, fingerprint, keptKey } from './js/kept.js';
 import { MarkStore, marksKey } from './js/marks.js';
 import { applyImport, planImport, readHistory, undoImport } from './js/history.js';
 import { el, importPreview, keepingFocus, movieItem } from './js/render.js';
@@ -226,6 +227,8 @@ export class MovieRecsElement extends HTMLElement {
     this.root.replaceChildren(this.skeleton());
     const model = this.getAttribute('model');
     const url = model ? new URL(model, document.baseURI) : DEFAULT_MODEL_URL;
+    this.modelKey = url.href;
+    this.showKept();
     // A widget showing only the factor models (`method="mf"` or `"popular"`) downloads only the
     // model's core; the rest comes if the method changes to one that needs it.
     const rest = needsRest(this.method);
@@ -248,6 +251,8 @@ export class MovieRecsElement extends HTMLElement {
         this.dataset.complete = 'true';
       },
       (err) => {
+        this.keptShown = null;
+        if (this.isConnected) this.render();
         this.parts.notices.append(this.notice(this.text.simpler(err.message)));
         this.dataset.complete = 'failed';
       },
@@ -420,16 +425,66 @@ export class MovieRecsElement extends HTMLElement {
     this.parts.results.replaceChildren(...hits.map((m) => this.row(m)));
   }
 
+  /**
+   * The list this widget computed on the last visit (js/kept.js), under a key of its options, so
+   * that two widgets of one storage key keep their own.
+   */
+  get kept() {
+    this.keptStorage ??= probeStorage();
+    const options = { count: this.count, genres: this.genres, method: this.method, yearMin: this.yearMin, yearMax: this.yearMax, discover: this.discover };
+    return new KeptList(keptKey(this.store.key, fingerprint(options)), this.keptStorage);
+  }
+
+  /** What a list is computed from besides the model and the options: the ratings and marks. */
+  listState() {
+    return fingerprint({ history: this.marks.history(this.store.list()), exclude: this.marks.excluded() });
+  }
+
+  /** Shows the kept list while the recommender loads, if nothing it came from has changed. */
+  showKept() {
+    this.keptShown = null;
+    const state = this.listState();
+    const kept = this.kept;
+    const found = kept.read(this.modelKey, state);
+    if (!found) return;
+    try {
+      this.parts.recs.replaceChildren(...found.items.map((m) => this.row(m, { predicted: m.predictedRating, reasons: m.reasons })));
+    } catch {
+      kept.clear();
+      this.parts.recs.replaceChildren();
+      return;
+    }
+    this.parts.status.textContent = this.text.basedOn(found.usedRatings);
+    this.keptShown = { ...found, state };
+  }
+
+  /**
+   * Whether the kept list stays: nothing it came from has changed and the method that made it
+   * is not in yet (the rest of the model is downloading).
+   */
+  keepingKept() {
+    if (!this.keptShown) return false;
+    const same = this.keptShown.state === this.listState() && this.keptShown.modelId === this.recommender.modelId();
+    if (same && !this.recommender.methods().some((m) => m.name === this.keptShown.method)) return true;
+    this.keptShown = null;
+    return false;
+  }
+
   render() {
     keepingFocus(this.root, () => {
       const p = this.parts;
+      const n = this.store.list().length;
+      p.mine.textContent = n ? this.text.youRated(n) : '';
+      this.renderSearch();
+      if (this.keepingKept()) return;
       let result;
+      // Until the whole model is in, a method of its extras is not there yet: the default meanwhile.
+      const method = this.recommender.hasExtras || this.recommender.methods().some((m) => m.name === this.method) ? this.method : undefined;
       try {
         result = this.recommender.recommend(this.marks.history(this.store.list()), {
           count: this.count,
           genres: this.genres,
-          // Until the whole model is in, a method of its extras is not there yet: the default meanwhile.
-          method: this.recommender.hasExtras || this.recommender.methods().some((m) => m.name === this.method) ? this.method : undefined,
+          method,
           yearMin: this.yearMin,
           yearMax: this.yearMax,
           exclude: this.marks.excluded(),
@@ -442,9 +497,10 @@ export class MovieRecsElement extends HTMLElement {
       }
       p.status.textContent = result.coldStart ? this.text.coldStart : this.text.basedOn(result.usedRatings);
       p.recs.replaceChildren(...result.items.map((m) => this.row(m, { predicted: m.predictedRating, reasons: m.reasons })));
-      const n = this.store.list().length;
-      p.mine.textContent = n ? this.text.youRated(n) : '';
-      this.renderSearch();
+      if (!result.coldStart && result.items.length) {
+        const used = method ?? this.recommender.methods()[0].name;
+        this.kept.save({ model: this.modelKey, state: this.listState(), modelId: this.recommender.modelId(), method: used, usedRatings: result.usedRatings, items: result.items });
+      }
       this.dispatchEvent(new CustomEvent(RECOMMENDATIONS_EVENT, { detail: { items: result.items, coldStart: result.coldStart }, bubbles: true, composed: true }));
     });
   }

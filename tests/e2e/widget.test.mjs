@@ -58,7 +58,7 @@ test('the widget works under a strict CSP, shares ratings across pages, and requ
   assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.textContent), /Based on your 2 ratings/);
 
   // Only the site's own files, the module, the wasm and the model; no cookies; no CSP violation.
-  const widgetFiles = new Set(['/movie-recs.js', '/js/recommender.js', '/js/storage.js', '/js/render.js', '/js/stars.js', '/js/marks.js', '/js/history.js', '/js/strings.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
+  const widgetFiles = new Set(['/movie-recs.js', '/js/recommender.js', '/js/storage.js', '/js/kept.js', '/js/render.js', '/js/stars.js', '/js/marks.js', '/js/history.js', '/js/strings.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
   const siteFiles = new Set(['/site/index.html', '/site/about.html', '/site/site.css', '/site/favicon.svg']);
   for (const url of record.requests) {
     const u = new URL(url);
@@ -271,6 +271,38 @@ test('a widget of the factor models downloads only the core; the rest comes by a
     const from = Number(/^bytes=(\d+)-$/.exec(range)?.[1]);
     assert.ok(from >= coreEnd && from < whole.length, `the rest asked from byte ${range}: the core ends at ${coreEnd}, the file at ${whole.length}`);
   }
+  assert.deepEqual(record.errors, []);
+  await context.close();
+});
+
+test('the widget shows the list it computed last visit at once, while the model loads', async () => {
+  const { page, record, context } = await openPage(env.browser);
+  await context.addInitScript(() => {
+    if (!localStorage.getItem('film-club')) localStorage.setItem('film-club', JSON.stringify({ version: 1, ratings: [{ movieId: 6, rating: 5, ratedAt: 1 }] }));
+  });
+  await page.goto(`${env.server.origin}/site/index.html`);
+  await page.waitForSelector('movie-recs[data-complete="true"]');
+  const computed = await widgetIds(page, 'recs');
+  assert.equal(computed.length, 5);
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route('**/model.bin', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('movie-recs')?.shadowRoot?.querySelectorAll('ol > li').length > 0);
+  assert.equal(await page.getAttribute('movie-recs', 'data-ready'), null, 'the recommender is not ready yet');
+  assert.deepEqual(await widgetIds(page, 'recs'), computed);
+  assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.textContent), /Based on your 1 rating/);
+  release();
+  await page.waitForSelector('movie-recs[data-complete="true"]');
+  assert.deepEqual(await widgetIds(page, 'recs'), computed, 'the computed list is the kept one');
+  // Other options make another list: a widget with another count keeps its own.
+  await page.evaluate(() => document.querySelector('movie-recs').setAttribute('count', '3'));
+  await page.waitForFunction(() => document.querySelector('movie-recs').shadowRoot.querySelectorAll('ol > li').length === 3);
+  const keys = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('film-club:kept-list:')).length);
+  assert.equal(keys, 2);
   assert.deepEqual(record.errors, []);
   await context.close();
 });

@@ -156,7 +156,7 @@ function showKept() {
     $('recommendations').replaceChildren();
     return;
   }
-  $('recs-note').textContent = found.note;
+  $('recs-note').textContent = basedOn(found.usedRatings);
   lastRecommendations = found.items;
   $('export-recs').disabled = false;
   keptShown = { ...found, state };
@@ -176,6 +176,8 @@ function keepingKept() {
   return false;
 }
 
+const basedOn = (n) => `Based on your ${n} rating${n === 1 ? '' : 's'}.`;
+
 function renderRecommendations() {
   if (keepingKept()) return;
   const note = $('recs-note');
@@ -188,11 +190,11 @@ function renderRecommendations() {
     return;
   }
   if (result.coldStart) note.textContent = 'Rate a few movies to make this personal. Meanwhile, popular and well-rated picks:';
-  else note.textContent = `Based on your ${result.usedRatings} rating${result.usedRatings === 1 ? '' : 's'}.`;
+  else note.textContent = basedOn(result.usedRatings);
   if (result.items.length === 0) note.textContent += ' Nothing matches these filters.';
   lastRecommendations = result.items;
   if (!result.coldStart && result.items.length && defaultFilters()) {
-    kept.save({ model: MODEL_KEY, state: listState(), modelId: recommender.modelId(), method: $('method').value, note: note.textContent, items: result.items });
+    kept.save({ model: MODEL_KEY, state: listState(), modelId: recommender.modelId(), method: $('method').value, usedRatings: result.usedRatings, items: result.items });
   }
   $('export-recs').disabled = result.items.length === 0;
   renderList($('recommendations'), result.items, (m) => ({ predicted: m.predictedRating, reasons: m.reasons }));

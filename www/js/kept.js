@@ -15,8 +15,11 @@ export const KEPT_VERSION = 1;
 /** The longest list kept (the page shows 12). */
 export const MAX_KEPT = 50;
 
-/** The kept list's key beside a ratings key. */
-export const keptKey = (ratingsKey) => `${ratingsKey}:kept-list`;
+/**
+ * The kept list's key beside a ratings key; `variant` tells apart lists computed with other
+ * options from the same ratings (each widget's attributes).
+ */
+export const keptKey = (ratingsKey, variant = '') => `${ratingsKey}:kept-list${variant ? `:${variant}` : ''}`;
 
 /**
  * A short fingerprint of the state a list is computed from (FNV-1a, 32 bits, over its JSON):
@@ -81,8 +84,8 @@ export class KeptList {
 
   /**
    * The kept list if it was computed from `model` (the model file's address) and `state` (a
-   * `fingerprint`): `{modelId, method, note, items}`; otherwise null. A record that is not one
-   * this page wrote is removed.
+   * `fingerprint`): `{modelId, method, usedRatings, items}`; otherwise null. A record that is
+   * not one this page wrote is removed.
    */
   read(model, state) {
     let record;
@@ -102,7 +105,8 @@ export class KeptList {
       isText(record.state) &&
       isText(record.modelId) &&
       isText(record.method) &&
-      isText(record.note) &&
+      Number.isInteger(record.usedRatings) &&
+      record.usedRatings > 0 &&
       Array.isArray(record.items) &&
       record.items.length > 0 &&
       record.items.length <= MAX_KEPT &&
@@ -112,12 +116,12 @@ export class KeptList {
       return null;
     }
     if (record.model !== model || record.state !== state) return null;
-    return { modelId: record.modelId, method: record.method, note: record.note, items: record.items };
+    return { modelId: record.modelId, method: record.method, usedRatings: record.usedRatings, items: record.items };
   }
 
   /** Keeps a computed list (best effort: storage full or unavailable keeps nothing). */
-  save({ model, state, modelId, method, note, items }) {
-    const record = { version: KEPT_VERSION, model, state, modelId, method, note, items: items.slice(0, MAX_KEPT) };
+  save({ model, state, modelId, method, usedRatings, items }) {
+    const record = { version: KEPT_VERSION, model, state, modelId, method, usedRatings, items: items.slice(0, MAX_KEPT) };
     try {
       this.storage?.setItem(this.key, JSON.stringify(record));
     } catch {
