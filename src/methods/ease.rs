@@ -1,7 +1,9 @@
 //! EASE (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse Data"): a linear
 //! item-to-item model over the movies the visitor liked, its weights in closed form from the
 //! training users' Gram matrix, `B = I - P diag(1 / diag(P))` with `P = (X^T X + lambda I)^-1`
-//! and a zero diagonal. A movie scores `sum over liked j of B[j][i]`.
+//! and a zero diagonal. A movie scores `sum over liked j of a_j B[j][i]`, `a_j` the liked
+//! movie's recency weight (the latest most, an old one [`super::RECENCY_FLOOR`]: today's
+//! visitors' next movies are most like their last ones).
 //!
 //! Why it is here: it has no per-user parameters and no tuned blend of its own, so what it
 //! learns about movies carries to visitors unlike the training users; on visitors from another
