@@ -21,7 +21,7 @@
 
 import { loadRecommender, whenComplete, needsRest, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore, probeStorage } from './js/storage.js';
-import { KeptList, fingerprint, keptKey } from './js/kept.js';
+import { KeptList, fingerprint, forgetKept, keptKey } from './js/kept.js';
 import { MarkStore, marksKey } from './js/marks.js';
 import { applyImport, planImport, readHistory, undoImport } from './js/history.js';
 import { el, importPreview, keepingFocus, movieItem } from './js/render.js';
@@ -497,6 +497,8 @@ export class MovieRecsElement extends HTMLElement {
       }
       p.status.textContent = result.coldStart ? this.text.coldStart : this.text.basedOn(result.usedRatings);
       p.recs.replaceChildren(...result.items.map((m) => this.row(m, { predicted: m.predictedRating, reasons: m.reasons })));
+      // Without ratings no kept list is this visitor's any more (each option set's included).
+      if (result.coldStart) forgetKept(this.keptStorage, this.store.key);
       if (!result.coldStart && result.items.length) {
         const used = method ?? this.recommender.methods()[0].name;
         this.kept.save({ model: this.modelKey, state: this.listState(), modelId: this.recommender.modelId(), method: used, usedRatings: result.usedRatings, items: result.items });

@@ -431,6 +431,10 @@ test('the next visit shows the last list at once, only for the same ratings and 
   releaseAgain();
   await ready(page);
   assert.equal((await ids(page, 'recommendations')).length, 12);
+  assert.ok(await page.evaluate(() => localStorage.getItem('movie-recs:ratings:kept-list')), 'kept again');
+  // Clearing the ratings forgets the kept list (its reasons name them).
+  await page.click('#clear');
+  assert.equal(await page.evaluate(() => localStorage.getItem('movie-recs:ratings:kept-list')), null);
   assert.deepEqual(record.errors, []);
   await context.close();
 });

@@ -189,7 +189,10 @@ function renderRecommendations() {
     $('recommendations').replaceChildren();
     return;
   }
-  if (result.coldStart) note.textContent = 'Rate a few movies to make this personal. Meanwhile, popular and well-rated picks:';
+  if (result.coldStart) {
+    note.textContent = 'Rate a few movies to make this personal. Meanwhile, popular and well-rated picks:';
+    kept.clear(); // nothing personal to keep, and the old list's reasons name ratings now gone
+  }
   else note.textContent = basedOn(result.usedRatings);
   if (result.items.length === 0) note.textContent += ' Nothing matches these filters.';
   lastRecommendations = result.items;

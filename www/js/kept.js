@@ -76,6 +76,25 @@ function isItem(m) {
   );
 }
 
+/**
+ * Removes every kept list of a ratings key (each widget variant's too): once the visitor has no
+ * personal list, none of them is theirs any more, and the reasons in them name their ratings.
+ */
+export function forgetKept(storage, ratingsKey) {
+  if (!storage) return;
+  const base = keptKey(ratingsKey);
+  try {
+    const keys = [];
+    for (let i = 0; i < storage.length; i++) {
+      const k = storage.key(i);
+      if (k === base || k?.startsWith(`${base}:`)) keys.push(k);
+    }
+    for (const k of keys) storage.removeItem(k);
+  } catch {
+    // A cache only.
+  }
+}
+
 export class KeptList {
   constructor(key, storage = null) {
     this.key = key;
