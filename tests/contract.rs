@@ -708,3 +708,41 @@ fn a_movie_seen_but_not_rated_is_never_listed_ranks_as_a_mild_positive_in_its_pl
     assert_eq!(unknown.skipped_count, 1);
     assert!(unknown.cold_start);
 }
+
+/// EASE and the autoencoder weigh a visitor's latest liked movie most, an older one by the
+/// recency floor plus the rest of its decay (the implicit model's half-life): EASE is linear in
+/// its input, so a two-movie history's scores are the two one-movie histories' scores, the older
+/// one scaled by exactly that weight. The autoencoder's encoding changes with the order.
+#[test]
+fn ease_and_the_autoencoder_weigh_the_latest_liked_movie_most() {
+    use movie_recs::methods::mf::recency_decay;
+    use movie_recs::methods::RECENCY_FLOOR;
+    let mut settings = common::settings(FactorStorage::F32);
+    settings.implicit.as_mut().unwrap().recency_half_life = 2.0;
+    let rec = Recommender::new(common::train(&common::ratings(), &settings));
+    let half_life = rec.model().mf.implicit.as_ref().unwrap().recency_half_life;
+    let older = RECENCY_FLOOR + (1.0 - RECENCY_FLOOR) * recency_decay(half_life, 1);
+    assert!(older > RECENCY_FLOOR && older < 1.0, "{older}");
+    // Two movies the fixture's users liked (both in EASE's vocabulary: each scores something alone).
+    let ease = |pairs: &[(u32, f32)]| rec.scores(&rec.fold_in(&raw(pairs)), Method::Ease).unwrap();
+    let liked: Vec<u32> = user_ratings(3).iter().filter(|r| r.rating >= 4.0).map(|r| r.movie_id as u32).collect();
+    let (a, b) = liked
+        .iter()
+        .flat_map(|&a| liked.iter().map(move |&b| (a, b)))
+        .find(|&(a, b)| a != b && ease(&[(a, 5.0)]).iter().any(|&s| s != 0.0) && ease(&[(b, 5.0)]).iter().any(|&s| s != 0.0))
+        .expect("two liked movies with EASE weights");
+    let (alone_a, alone_b) = (ease(&[(a, 5.0)]), ease(&[(b, 5.0)]));
+    let a_then_b = ease(&[(a, 5.0), (b, 5.0)]);
+    let b_then_a = ease(&[(b, 5.0), (a, 5.0)]);
+    for i in 0..a_then_b.len() {
+        assert!((a_then_b[i] - (older * alone_a[i] + alone_b[i])).abs() <= 1e-5, "movie row {i}");
+        assert!((b_then_a[i] - (alone_a[i] + older * alone_b[i])).abs() <= 1e-5, "movie row {i}");
+    }
+    assert_ne!(a_then_b, b_then_a);
+    let neural = |pairs: &[(u32, f32)]| rec.scores(&rec.fold_in(&raw(pairs)), Method::Neural).unwrap();
+    assert_ne!(neural(&[(a, 5.0), (b, 5.0)]), neural(&[(b, 5.0), (a, 5.0)]));
+    // Without a half-life (the fixture's default) the order does not matter.
+    let flat = Recommender::new(common::model());
+    let ease = |pairs: &[(u32, f32)]| flat.scores(&flat.fold_in(&raw(pairs)), Method::Ease).unwrap();
+    assert!(ease(&[(a, 5.0), (b, 5.0)]).iter().zip(ease(&[(b, 5.0), (a, 5.0)])).all(|(x, y)| (x - y).abs() <= 1e-6));
+}
