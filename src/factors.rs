@@ -179,23 +179,14 @@ impl FactorMatrix {
 }
 
 /// Adds the upper triangle of `row row^T` to `g` (`k x k`, row-major), through `wide` (`row` as
-/// f64, converted once rather than once a product: the same sums to the bit).
-///
-/// One call a row, never inlined: the browser runs a freshly loaded module's code unoptimised
-/// until a function has been called often enough, so a loop over the whole matrix in one call
-/// would run slowly to its end on the first load; called per row, it is optimised a few hundred
-/// rows in (and kept optimised in the browser's code cache for the next visit).
-#[inline(never)]
+/// f64, converted once rather than once a product; the same sums to the bit).
 fn add_outer_upper(g: &mut [f64], row: &[f32], wide: &mut [f64]) {
     let k = row.len();
     for (w, &x) in wide.iter_mut().zip(row) {
         *w = x as f64;
     }
     for a in 0..k {
-        let ra = wide[a];
-        for (s, &rb) in g[a * k + a..(a + 1) * k].iter_mut().zip(&wide[a..]) {
-            *s += ra * rb;
-        }
+        crate::kernels::axpy_f64(&mut g[a * k + a..(a + 1) * k], wide[a], &wide[a..]);
     }
 }
 
