@@ -21,7 +21,7 @@
 
 import { loadRecommender, whenComplete, needsRest, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore, probeStorage } from './js/storage.js';
-import { KeptList, fingerprint, forgetKept, keptKey } from './js/kept.js';
+import { KeptList, fingerprint, forgetKept, keptKey, keptStays } from './js/kept.js';
 import { MarkStore, marksKey } from './js/marks.js';
 import { applyImport, planImport, readHistory, undoImport } from './js/history.js';
 import { el, importPreview, keepingFocus, movieItem } from './js/render.js';
@@ -436,8 +436,8 @@ export class MovieRecsElement extends HTMLElement {
   }
 
   /** What a list is computed from besides the model and the options: the ratings and marks. */
-  listState() {
-    return fingerprint({ history: this.marks.history(this.store.list()), exclude: this.marks.excluded() });
+  listState(history = this.marks.history(this.store.list())) {
+    return fingerprint({ history, exclude: this.marks.excluded() });
   }
 
   /** Shows the kept list while the recommender loads, if nothing it came from has changed. */
@@ -458,14 +458,9 @@ export class MovieRecsElement extends HTMLElement {
     this.keptShown = { ...found, state };
   }
 
-  /**
-   * Whether the kept list stays: nothing it came from has changed and the method that made it
-   * is not in yet (the rest of the model is downloading).
-   */
-  keepingKept() {
-    if (!this.keptShown) return false;
-    const same = this.keptShown.state === this.listState() && this.keptShown.modelId === this.recommender.modelId();
-    if (same && !this.recommender.methods().some((m) => m.name === this.keptShown.method)) return true;
+  /** Whether the kept list stays on screen (`keptStays`). */
+  keepingKept(state) {
+    if (this.keptShown && keptStays(this.keptShown, state, this.recommender)) return true;
     this.keptShown = null;
     return false;
   }
@@ -476,12 +471,14 @@ export class MovieRecsElement extends HTMLElement {
       const n = this.store.list().length;
       p.mine.textContent = n ? this.text.youRated(n) : '';
       this.renderSearch();
-      if (this.keepingKept()) return;
+      const history = this.marks.history(this.store.list());
+      const state = this.listState(history);
+      if (this.keepingKept(state)) return;
       let result;
       // Until the whole model is in, a method of its extras is not there yet: the default meanwhile.
       const method = this.recommender.hasExtras || this.recommender.methods().some((m) => m.name === this.method) ? this.method : undefined;
       try {
-        result = this.recommender.recommend(this.marks.history(this.store.list()), {
+        result = this.recommender.recommend(history, {
           count: this.count,
           genres: this.genres,
           method,
@@ -501,7 +498,7 @@ export class MovieRecsElement extends HTMLElement {
       if (result.coldStart) forgetKept(this.keptStorage, this.store.key);
       if (!result.coldStart && result.items.length) {
         const used = method ?? this.recommender.methods()[0].name;
-        this.kept.save({ model: this.modelKey, state: this.listState(), modelId: this.recommender.modelId(), method: used, usedRatings: result.usedRatings, items: result.items });
+        this.kept.save({ model: this.modelKey, state, modelId: this.recommender.modelId(), method: used, usedRatings: result.usedRatings, items: result.items });
       }
       this.dispatchEvent(new CustomEvent(RECOMMENDATIONS_EVENT, { detail: { items: result.items, coldStart: result.coldStart }, bubbles: true, composed: true }));
     });

@@ -3,7 +3,7 @@
 
 import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, timingMark, whenComplete } from './recommender.js';
 import { RatingStore, probeStorage } from './storage.js';
-import { KeptList, fingerprint, keptKey } from './kept.js';
+import { KeptList, fingerprint, keptKey, keptStays } from './kept.js';
 import { MarkStore, marksKey } from './marks.js';
 import { UnseenList, nextQuestions, unseenKey } from './questions.js';
 import { FriendList, MAX_FRIENDS, friendFrom, profilesKey } from './profiles.js';
@@ -133,7 +133,7 @@ function filters() {
 }
 
 /** What a list is computed from besides the model and the filters: the ratings and marks. */
-const listState = () => fingerprint({ history: marks.history(store.list()), exclude: marks.excluded() });
+const listState = (history = marks.history(store.list())) => fingerprint({ history, exclude: marks.excluded() });
 
 /** Whether the filters are as the page opens (the only lists kept for the next visit). */
 function defaultFilters() {
@@ -163,15 +163,9 @@ function showKept() {
   timingMark('movie-recs:kept-list');
 }
 
-/**
- * Whether the kept list stays on screen: nothing it was computed from has changed, and the
- * method that computed it is not in yet (the rest of the model is still downloading), so a
- * recomputed list would only be a worse one for a moment.
- */
-function keepingKept() {
-  if (!keptShown) return false;
-  const same = defaultFilters() && keptShown.state === listState() && keptShown.modelId === recommender.modelId();
-  if (same && !recommender.methods().some((m) => m.name === keptShown.method)) return true;
+/** Whether the kept list stays on screen (`keptStays`, with the filters as they opened). */
+function keepingKept(state) {
+  if (keptShown && defaultFilters() && keptStays(keptShown, state, recommender)) return true;
   keptShown = null;
   return false;
 }
@@ -179,11 +173,13 @@ function keepingKept() {
 const basedOn = (n) => `Based on your ${n} rating${n === 1 ? '' : 's'}.`;
 
 function renderRecommendations() {
-  if (keepingKept()) return;
+  const history = marks.history(store.list());
+  const state = listState(history);
+  if (keepingKept(state)) return;
   const note = $('recs-note');
   let result;
   try {
-    result = recommender.recommend(marks.history(store.list()), filters());
+    result = recommender.recommend(history, filters());
   } catch (err) {
     note.textContent = `Cannot filter like that: ${err.message}`;
     $('recommendations').replaceChildren();
@@ -197,7 +193,7 @@ function renderRecommendations() {
   if (result.items.length === 0) note.textContent += ' Nothing matches these filters.';
   lastRecommendations = result.items;
   if (!result.coldStart && result.items.length && defaultFilters()) {
-    kept.save({ model: MODEL_KEY, state: listState(), modelId: recommender.modelId(), method: $('method').value, usedRatings: result.usedRatings, items: result.items });
+    kept.save({ model: MODEL_KEY, state, modelId: recommender.modelId(), method: $('method').value, usedRatings: result.usedRatings, items: result.items });
   }
   $('export-recs').disabled = result.items.length === 0;
   renderList($('recommendations'), result.items, (m) => ({ predicted: m.predictedRating, reasons: m.reasons }));

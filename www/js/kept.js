@@ -95,6 +95,16 @@ export function forgetKept(storage, ratingsKey) {
   }
 }
 
+/**
+ * Whether a kept list on screen stays there: `shown` (what `KeptList.read` gave, with the `state`
+ * it was read for) came from `state` and the model `recommender` loaded, and the method that
+ * made it is not in `recommender` yet (the rest of the model is still downloading), so a list
+ * computed now would only be a worse one for a moment. The page and the widget both ask.
+ */
+export function keptStays(shown, state, recommender) {
+  return shown.state === state && shown.modelId === recommender.modelId() && !recommender.methods().some((m) => m.name === shown.method);
+}
+
 export class KeptList {
   constructor(key, storage = null) {
     this.key = key;
