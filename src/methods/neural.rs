@@ -61,15 +61,10 @@ impl Neural {
         u32::try_from(row).ok().and_then(|r| self.rows.binary_search(&r).ok())
     }
 
-    /// The forward pass's first half for a visitor's `(catalogue row, rating)` pairs (rows
-    /// outside the vocabulary are ignored; each row at most once).
-    pub fn encode(&self, rated: impl IntoIterator<Item = (usize, f32)>) -> Encoded {
-        self.encode_weighted(rated.into_iter().map(|(r, stars)| (r, stars, 1.0)))
-    }
-
-    /// [`Neural::encode`] with each rating's input scaled by its weight, `(row, stars,
-    /// weight)` (the recency share of [`crate::methods::RECENCY_FLOOR`]).
-    pub fn encode_weighted(&self, rated: impl IntoIterator<Item = (usize, f32, f32)>) -> Encoded {
+    /// The forward pass's first half for a visitor's `(catalogue row, rating, weight)` triples,
+    /// each input scaled by its weight (the recency share of [`crate::methods::RECENCY_FLOOR`]);
+    /// rows outside the vocabulary are ignored, each row is read at most once.
+    pub fn encode(&self, rated: impl IntoIterator<Item = (usize, f32, f32)>) -> Encoded {
         let mut inputs: Vec<(usize, f32)> = rated
             .into_iter()
             .filter_map(|(r, stars, a)| self.entry(r).map(|e| (e, a * if stars >= self.liked_from { 1.0 } else { self.disliked_weight })))
@@ -118,7 +113,7 @@ struct FoldedNeural<'a> {
 
 impl Part for Neural {
     fn fold_in<'a>(&'a self, cx: &Context<'a>) -> Box<dyn Folded + 'a> {
-        Box::new(FoldedNeural { table: self, encoded: self.encode_weighted(cx.ratings.with_recency()), movies: cx.catalogue.len() })
+        Box::new(FoldedNeural { table: self, encoded: self.encode(cx.ratings.with_recency()), movies: cx.catalogue.len() })
     }
 
     /// Checks shapes and values against a catalogue of `movies` rows.
@@ -179,7 +174,7 @@ mod tests {
     #[test]
     fn forward_pass_matches_the_formula_and_ranks_outside_rows_last() {
         let ae = tiny();
-        let enc = ae.encode([(0, 4.0), (1, 5.0), (0, 4.0)]);
+        let enc = ae.encode([(0, 4.0, 1.0), (1, 5.0, 1.0), (0, 4.0, 1.0)]);
         // Only row 0 is in the vocabulary: x = e_0 with value 1.
         let h = [1.0f32.tanh(), 0.1f32.tanh()];
         assert!((enc.hidden[0] - h[0]).abs() < 1e-6 && (enc.hidden[1] - h[1]).abs() < 1e-6);
@@ -193,7 +188,7 @@ mod tests {
     fn contributions_are_the_first_order_change_of_the_logit() {
         let ae = tiny();
         // Movie 2 was not liked: half the input weight of movie 0, then both scaled to unit length.
-        let enc = ae.encode([(2, 2.0), (0, 4.5)]);
+        let enc = ae.encode([(2, 2.0, 1.0), (0, 4.5, 1.0)]);
         let (x0, x2) = (1.0 / 1.25f32.sqrt(), 0.5 / 1.25f32.sqrt());
         assert_eq!(enc.inputs, vec![(0, x0), (1, x2)]);
         let c = ae.contributions(&enc, 3);
