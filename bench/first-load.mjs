@@ -19,7 +19,8 @@ import { startServer, launch } from '../tests/e2e/harness.mjs';
 export const SLOW_4G = { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 0.75e6 / 8 };
 export const CPU_SLOWDOWN = 4;
 
-async function throttled(context) {
+/** A new page of `context` on the profile above, its HTTP cache off (only a worker can answer). */
+export async function throttled(context) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -46,16 +47,20 @@ async function visit(page, url) {
   return { first, shown: marks['kept-list'] ?? marks['first-recommendations'], complete: Date.now() - t, personal: /Based on your 1 rating/.test(personal ?? ''), marks };
 }
 
+/** One saved rating (Heat, 1995) in `context`'s storage, as the page's own storage holds it. */
+export async function seedOneRating(context) {
+  await context.addInitScript(() => {
+    if (!localStorage.getItem('movie-recs:ratings')) localStorage.setItem('movie-recs:ratings', JSON.stringify({ version: 1, ratings: [{ movieId: 6, rating: 5, ratedAt: 1 }] }));
+  });
+}
+
 /** Cold and warm first loads, `runs` of each (a fresh browser profile per run). */
 export async function firstLoad(browser, origin, runs = 3) {
   const cold = [];
   const warm = [];
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext();
-    // One saved rating (Heat, 1995), as the page's own storage holds it.
-    await context.addInitScript(() => {
-      if (!localStorage.getItem('movie-recs:ratings')) localStorage.setItem('movie-recs:ratings', JSON.stringify({ version: 1, ratings: [{ movieId: 6, rating: 5, ratedAt: 1 }] }));
-    });
+    await seedOneRating(context);
     const page = await throttled(context);
     cold.push(await visit(page, `${origin}/?cold=${i}`));
     await page.waitForSelector('html[data-offline="ready"]', { timeout: 120000 });

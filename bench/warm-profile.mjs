@@ -7,32 +7,22 @@
 //   node bench/warm-profile.mjs [--out FILE.cpuprofile]   (after ./build.sh build; WWW=DIR for another copy of www/)
 import { writeFileSync } from 'node:fs';
 import { startServer, launch } from '../tests/e2e/harness.mjs';
-import { SLOW_4G, CPU_SLOWDOWN } from './first-load.mjs';
+import { seedOneRating, throttled } from './first-load.mjs';
 
 const out = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : null;
 const server = await startServer(process.env.WWW);
 const browser = await launch();
 try {
   const context = await browser.newContext();
-  await context.addInitScript(() => {
-    if (!localStorage.getItem('movie-recs:ratings')) localStorage.setItem('movie-recs:ratings', JSON.stringify({ version: 1, ratings: [{ movieId: 6, rating: 5, ratedAt: 1 }] }));
-  });
-  const throttled = async () => {
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-    await cdp.send('Network.emulateNetworkConditions', SLOW_4G);
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN });
-    return { page, cdp };
-  };
-  const cold = await throttled();
-  await cold.page.goto(`${server.origin}/?cold`);
-  await cold.page.waitForSelector('html[data-complete="true"]', { timeout: 120000 });
-  await cold.page.waitForSelector('html[data-offline="ready"]', { timeout: 120000 });
-  await cold.page.close();
+  await seedOneRating(context);
+  const cold = await throttled(context);
+  await cold.goto(`${server.origin}/?cold`);
+  await cold.waitForSelector('html[data-complete="true"]', { timeout: 120000 });
+  await cold.waitForSelector('html[data-offline="ready"]', { timeout: 120000 });
+  await cold.close();
 
-  const { page, cdp } = await throttled();
+  const page = await throttled(context);
+  const cdp = await context.newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
   await cdp.send('Profiler.start');

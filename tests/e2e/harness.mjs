@@ -63,3 +63,17 @@ export function useBrowser() {
   });
   return env;
 }
+
+/**
+ * Holds every request for the model on `page` until the returned `release()` is called; from
+ * then on they go through: what a page shows before its model arrives.
+ */
+export async function holdModel(page) {
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route('**/model.bin', async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}

@@ -4,25 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeptList, MAX_KEPT, fingerprint, forgetKept, keptKey } from '../../www/js/kept.js';
-
-class MapStorage {
-  map = new Map();
-  get length() {
-    return this.map.size;
-  }
-  key(i) {
-    return [...this.map.keys()][i] ?? null;
-  }
-  getItem(k) {
-    return this.map.has(k) ? this.map.get(k) : null;
-  }
-  setItem(k, v) {
-    this.map.set(k, String(v));
-  }
-  removeItem(k) {
-    this.map.delete(k);
-  }
-}
+import { FakeStorage } from './fake-storage.mjs';
 
 const item = (movieId, extra = {}) => ({
   movieId,
@@ -42,7 +24,7 @@ const MODEL = 'https://example.org/model.bin';
 const record = (extra = {}) => ({ model: MODEL, state: fingerprint([1]), modelId: '00ff00ff00ff00ff', method: 'hybrid', usedRatings: 1, items: [item(1), item(2)], ...extra });
 
 test('a saved list reads back only for its model and state', () => {
-  const storage = new MapStorage();
+  const storage = new FakeStorage();
   const kept = new KeptList(keptKey('movie-recs:ratings'), storage);
   kept.save(record());
   const found = kept.read(MODEL, fingerprint([1]));
@@ -85,7 +67,7 @@ test('anything else under the key is dropped, never thrown', () => {
     JSON.stringify(record({ items: [null] })),
   ];
   for (const raw of hostile) {
-    const storage = new MapStorage();
+    const storage = new FakeStorage();
     // record() has no version (save adds it): the objects get version 1 unless they set another.
     const value = raw.startsWith('{') ? JSON.stringify({ version: 1, ...JSON.parse(raw) }) : raw;
     storage.setItem('k:kept-list', value);
@@ -94,7 +76,7 @@ test('anything else under the key is dropped, never thrown', () => {
     assert.equal(storage.getItem('k:kept-list'), null, `dropped: ${value.slice(0, 120)}`);
   }
   // The same record, valid, is read: the cases above each break one field.
-  const storage = new MapStorage();
+  const storage = new FakeStorage();
   storage.setItem('k:kept-list', JSON.stringify({ version: 1, ...record() }));
   assert.ok(new KeptList('k:kept-list', storage).read(MODEL, fingerprint([1])));
   // Storage that throws on every call reads as nothing and saves nothing.
@@ -107,7 +89,7 @@ test('anything else under the key is dropped, never thrown', () => {
 });
 
 test('forgetKept removes every variant of a ratings key and nothing else', () => {
-  const storage = new MapStorage();
+  const storage = new FakeStorage();
   for (const k of ['film-club:kept-list', 'film-club:kept-list:abc', 'film-club:kept-list:def', 'film-club', 'film-club:marks', 'other:kept-list']) storage.setItem(k, '1');
   forgetKept(storage, 'film-club');
   assert.deepEqual([...storage.map.keys()].sort(), ['film-club', 'film-club:marks', 'other:kept-list']);

@@ -5,7 +5,7 @@ import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { openPage, useBrowser, ROOT } from './harness.mjs';
+import { holdModel, openPage, useBrowser, ROOT } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -389,12 +389,7 @@ test('the next visit shows the last list at once, only for the same ratings and 
   assert.match(keptRecord.modelId, /^[0-9a-f]{16}$/);
 
   // The next visit, the model held back: the kept list is on screen before the recommender.
-  let release;
-  const held = new Promise((resolve) => (release = resolve));
-  await page.route('**/model.bin', async (route) => {
-    await held;
-    await route.continue();
-  });
+  let release = await holdModel(page);
   await page.reload();
   await page.waitForSelector('#recommendations > li');
   assert.equal(await page.getAttribute('html', 'data-ready'), null, 'the recommender is not ready yet');
@@ -410,7 +405,6 @@ test('the next visit shows the last list at once, only for the same ratings and 
   await ready(page);
   assert.match(await page.textContent('#recs-note'), /Based on your 2 ratings/);
   assert.ok(!(await ids(page, 'recommendations')).includes(first));
-  await page.unroute('**/model.bin');
 
   // Tampered with: not shown, dropped, and nothing breaks.
   await page.evaluate(() => {
@@ -418,17 +412,12 @@ test('the next visit shows the last list at once, only for the same ratings and 
     kept.items[0].reasons = [{ kind: 'rated', title: 7 }];
     localStorage.setItem('movie-recs:ratings:kept-list', JSON.stringify(kept));
   });
-  let releaseAgain;
-  const heldAgain = new Promise((resolve) => (releaseAgain = resolve));
-  await page.route('**/model.bin', async (route) => {
-    await heldAgain;
-    await route.continue();
-  });
+  release = await holdModel(page);
   await page.reload();
   await page.waitForFunction(() => document.querySelector('#recs-note').textContent.includes('Loading'));
   assert.equal(await page.$$eval('#recommendations > li', (lis) => lis.length), 0);
   assert.equal(await page.evaluate(() => localStorage.getItem('movie-recs:ratings:kept-list')), null);
-  releaseAgain();
+  release();
   await ready(page);
   assert.equal((await ids(page, 'recommendations')).length, 12);
   assert.ok(await page.evaluate(() => localStorage.getItem('movie-recs:ratings:kept-list')), 'kept again');

@@ -5,40 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_BACKUPS, MAX_RATINGS, RatingStore, parseRatings } from '../../www/js/storage.js';
 import { DEFAULT_MARKS_KEY, MarkStore } from '../../www/js/marks.js';
-
-/** localStorage with a quota in characters (keys and values), like the browser's. */
-class FakeStorage {
-  constructor(quota = Infinity) {
-    this.quota = quota;
-    this.map = new Map();
-  }
-  get length() {
-    return this.map.size;
-  }
-  key(i) {
-    return [...this.map.keys()][i] ?? null;
-  }
-  getItem(k) {
-    return this.map.has(k) ? this.map.get(k) : null;
-  }
-  used() {
-    let n = 0;
-    for (const [k, v] of this.map) n += k.length + v.length;
-    return n;
-  }
-  setItem(k, v) {
-    v = String(v);
-    const after = this.used() - (this.map.has(k) ? k.length + this.map.get(k).length : 0) + k.length + v.length;
-    if (after > this.quota) throw new DOMException('quota', 'QuotaExceededError');
-    this.map.set(k, v);
-  }
-  removeItem(k) {
-    this.map.delete(k);
-  }
-  clear() {
-    this.map.clear();
-  }
-}
+import { FakeStorage } from './fake-storage.mjs';
 
 function withStorage(storage, fn) {
   const saved = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');

@@ -2,7 +2,7 @@
 // Content-Security-Policy, hostile page CSS), driven in headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage, useBrowser } from './harness.mjs';
+import { holdModel, openPage, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -284,12 +284,7 @@ test('the widget shows the list it computed last visit at once, while the model 
   await page.waitForSelector('movie-recs[data-complete="true"]');
   const computed = await widgetIds(page, 'recs');
   assert.equal(computed.length, 5);
-  let release;
-  const held = new Promise((resolve) => (release = resolve));
-  await page.route('**/model.bin', async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdModel(page);
   await page.reload();
   await page.waitForFunction(() => document.querySelector('movie-recs')?.shadowRoot?.querySelectorAll('ol > li').length > 0);
   assert.equal(await page.getAttribute('movie-recs', 'data-ready'), null, 'the recommender is not ready yet');
