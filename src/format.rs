@@ -1,11 +1,12 @@
-//! The model file's container: `MAGIC` (8) | format version (u32 LE) | core length, core FNV-1a
-//! 64 checksum, extras length, extras checksum (u64 LE each) | core | extras, each section
-//! postcard-encoded. What goes in each section is [`crate::model`]'s business; this module
-//! knows only the bytes around them.
+//! The model file's container: `MAGIC` (8) | format version (u32 LE) | for each of the three
+//! sections its length and FNV-1a 64 checksum (u64 LE each) | core | stars | extras, each
+//! section postcard-encoded. What goes in each section is [`crate::model`]'s business; this
+//! module knows only the bytes around them. The order is the order a page needs them in: the
+//! core ranks, the stars section predicts stars, the extras hold the other methods.
 //!
 //! The fixed header is read before anything is decoded, so a truncated download, an HTML error
 //! page or a newer format is a clear [`Error`], never a panic; and a page can tell from the
-//! first 44 bytes how many it needs before the core can be read.
+//! first [`HEADER_LEN`] bytes how many it needs before each section can be read.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,10 +16,24 @@ use crate::error::{Error, Result};
 pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
 /// (8: the provenance records the choices the trainer learned on validation users; 9: EASE's
-/// table in the extras, a sixth blend weight.)
-pub const FORMAT_VERSION: u32 = 10;
+/// table in the extras, a sixth blend weight; 11: the star model in a section of its own after
+/// the core, so that the first list waits for the ranking model only.)
+pub const FORMAT_VERSION: u32 = 11;
+/// The file's sections, in file order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// What the first recommendations need: provenance, catalogue, the ranking factor model,
+    /// blend weights.
+    Core = 0,
+    /// The star model (predicted stars), unless the core needs it to rank.
+    Stars = 1,
+    /// The other methods' tables.
+    Extras = 2,
+}
+/// How many sections a file has.
+const SECTIONS: usize = 3;
 /// Bytes before the core section.
-pub const HEADER_LEN: usize = 8 + 4 + 4 * 8;
+pub const HEADER_LEN: usize = 8 + 4 + SECTIONS * 2 * 8;
 
 /// FNV-1a, 64 bit: a small checksum that catches truncation and bit flips (not tampering).
 fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -41,26 +56,25 @@ fn truncated(found: usize, expected: u64) -> Error {
     Error::Truncated { found, expected: usize::try_from(expected).unwrap_or(usize::MAX) }
 }
 
-/// The whole file: header, then the two sections.
-pub fn write(core: &[u8], extras: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + core.len() + extras.len());
+/// The whole file: header, then the three sections.
+pub fn write(core: &[u8], stars: &[u8], extras: &[u8]) -> Vec<u8> {
+    let sections = [core, stars, extras];
+    let mut out = Vec::with_capacity(HEADER_LEN + sections.iter().map(|s| s.len()).sum::<usize>());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    for section in [core, extras] {
+    for section in sections {
         out.extend_from_slice(&(section.len() as u64).to_le_bytes());
         out.extend_from_slice(&fnv1a64(section).to_le_bytes());
     }
-    out.extend_from_slice(core);
-    out.extend_from_slice(extras);
+    for section in sections {
+        out.extend_from_slice(section);
+    }
     out
 }
 
-/// The fixed header, checked.
+/// The fixed header, checked: each section's `(length, checksum)`.
 pub struct Header {
-    core_len: u64,
-    core_sum: u64,
-    extras_len: u64,
-    extras_sum: u64,
+    sections: [(u64, u64); SECTIONS],
 }
 
 impl Header {
@@ -80,7 +94,7 @@ impl Header {
             return Err(Error::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
         }
         let at = |i: usize| read_u64(&bytes[12 + 8 * i..]);
-        Ok(Some(Self { core_len: at(0), core_sum: at(1), extras_len: at(2), extras_sum: at(3) }))
+        Ok(Some(Self { sections: std::array::from_fn(|s| (at(2 * s), at(2 * s + 1))) }))
     }
 
     /// Like [`Header::read`], with too few bytes an error.
@@ -88,28 +102,38 @@ impl Header {
         Self::read(bytes)?.ok_or(Error::Truncated { found: bytes.len(), expected: HEADER_LEN })
     }
 
-    /// Bytes from the file's start to the end of the core.
-    pub fn core_end(&self) -> u64 {
-        (HEADER_LEN as u64).saturating_add(self.core_len)
+    /// Bytes from the file's start to the end of `section`.
+    pub fn end(&self, section: Section) -> u64 {
+        self.sections[..=section as usize].iter().fold(HEADER_LEN as u64, |end, &(len, _)| end.saturating_add(len))
     }
 
-    /// The core section's checksum: what a model's extras are matched to.
+    /// Bytes from the file's start to the end of the core.
+    pub fn core_end(&self) -> u64 {
+        self.end(Section::Core)
+    }
+
+    /// The core section's checksum: what a model's other sections are matched to.
     pub fn core_checksum(&self) -> u64 {
-        self.core_sum
+        self.sections[Section::Core as usize].1
     }
 
     /// The whole file's length.
     pub fn total(&self) -> u64 {
-        self.core_end().saturating_add(self.extras_len)
+        self.end(Section::Extras)
     }
 
-    /// The section `start..start + len` of `bytes`, its checksum verified.
-    fn section(bytes: &[u8], start: u64, len: u64, sum: u64) -> Result<&[u8]> {
-        let end = start.saturating_add(len);
+    /// `section` of `bytes` (the file's first [`Header::end`] bytes suffice, except for the
+    /// extras: the file must then be exactly as long as the header says), its checksum verified.
+    pub fn section<'b>(&self, bytes: &'b [u8], section: Section) -> Result<&'b [u8]> {
+        if section == Section::Extras && bytes.len() as u64 > self.total() {
+            return Err(Error::TooLong { found: bytes.len(), expected: self.total() });
+        }
+        let end = self.end(section);
         if (bytes.len() as u64) < end {
             return Err(truncated(bytes.len(), end));
         }
-        let body = &bytes[start as usize..end as usize];
+        let (len, sum) = self.sections[section as usize];
+        let body = &bytes[(end - len) as usize..end as usize];
         let found = fnv1a64(body);
         if found != sum {
             return Err(Error::Checksum { found, expected: sum });
@@ -119,18 +143,7 @@ impl Header {
 
     /// The core section (the file's first [`Header::core_end`] bytes suffice).
     pub fn core<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
-        Self::section(bytes, HEADER_LEN as u64, self.core_len, self.core_sum)
-    }
-
-    /// The extras section of a whole file (which must be exactly as long as the header says).
-    pub fn extras<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
-        if bytes.len() as u64 > self.total() {
-            return Err(Error::TooLong { found: bytes.len(), expected: self.total() });
-        }
-        if (bytes.len() as u64) < self.total() {
-            return Err(truncated(bytes.len(), self.total()));
-        }
-        Self::section(bytes, self.core_end(), self.extras_len, self.extras_sum)
+        self.section(bytes, Section::Core)
     }
 
     /// An error unless `bytes` holds the whole file.

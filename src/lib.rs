@@ -26,7 +26,7 @@
 //! let rec = Recommender::from_bytes(&std::fs::read("www/model.bin")?)?;
 //! let ratings = [RawRating { movie_id: 318.0, rating: 5.0, seen: false }, RawRating { movie_id: 6.0, rating: 4.5, seen: false }];
 //! for item in rec.recommend(&ratings, &RecommendOptions::default())?.items {
-//!     println!("{} ({:?}) {:.1} stars", item.movie.title, item.movie.year, item.predicted_rating);
+//!     println!("{} ({:?}) {:.1} stars", item.movie.title, item.movie.year, item.predicted_rating.unwrap_or(f32::NAN));
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

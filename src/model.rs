@@ -2,19 +2,21 @@
 //! ([`crate::format`] has the container).
 //!
 //! The file's core section holds what the first recommendations need (provenance, catalogue,
-//! factor models, blend weights); its extras section the other methods' tables
-//! ([`Extras`]). A page reads the core as soon as its bytes have arrived and attaches the extras
-//! when the rest has ([`Model::core_length`], [`Model::core_from_bytes`],
-//! [`Model::attach_extras`]): on a slow connection the first recommendations wait for a fifth of
-//! the file, not all of it. Decoded parts are validated field by field.
+//! the ranking factor model, blend weights); its stars section the star model, which predicts
+//! the stars shown beside them (in the core instead when the ranking reads it,
+//! [`Mf::ranks_by_stars`]); its extras section the other methods' tables ([`Extras`]). A page
+//! reads the core as soon as its bytes have arrived and attaches the others as they arrive
+//! ([`Model::core_length`], [`Model::core_from_bytes`], [`Model::attach_stars`],
+//! [`Model::attach_extras`]): on a slow connection the first recommendations wait for about a
+//! tenth of the file, not all of it. Decoded parts are validated field by field.
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Catalogue;
 use crate::error::{Error, Result};
-use crate::format::{self, Header};
+use crate::format::{self, Header, Section};
 use crate::methods::hybrid::HybridWeights;
-use crate::methods::mf::Mf;
+use crate::methods::mf::{ExplicitFactors, ImplicitFactors, Mf};
 use crate::methods::{Extras, Parts};
 
 /// Where the model came from, for the page's footer and the evaluation table.
@@ -108,13 +110,22 @@ impl PartialEq for CoreChecksum {
     }
 }
 
-/// The core section as written and read: the model without its extras.
+/// The core section as written and read: the model without its extras, and without its star
+/// model unless the ranking reads it.
 #[derive(Serialize)]
 struct CoreRef<'a> {
     info: &'a ModelInfo,
     catalogue: &'a Catalogue,
-    mf: &'a Mf,
+    mf: MfRef<'a>,
     hybrid: &'a HybridWeights,
+}
+
+/// [`Mf`] as the core writes it (the same fields, so it reads back as an [`Mf`]).
+#[derive(Serialize)]
+struct MfRef<'a> {
+    global_mean: f32,
+    explicit: Option<&'a ExplicitFactors>,
+    implicit: &'a Option<ImplicitFactors>,
 }
 
 #[derive(Deserialize)]
@@ -131,16 +142,23 @@ impl Model {
         Parts { mf: &self.mf, extras: &self.extras }
     }
 
-    /// Serialises the model: header, core, extras.
+    /// Serialises the model: header, core, stars, extras.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let (core, extras) = self.sections()?;
-        Ok(format::write(&core, &extras))
+        let [core, stars, extras] = self.sections()?;
+        Ok(format::write(&core, &stars, &extras))
     }
 
-    /// The encoded core and extras sections (for size reports).
-    pub fn sections(&self) -> Result<(Vec<u8>, Vec<u8>)> {
-        let core = format::encode(&CoreRef { info: &self.info, catalogue: &self.catalogue, mf: &self.mf, hybrid: &self.hybrid })?;
-        Ok((core, format::encode(&self.extras)?))
+    /// The encoded core, stars and extras sections (for size reports). A model read without its
+    /// star section cannot be written.
+    pub fn sections(&self) -> Result<[Vec<u8>; 3]> {
+        let Some(explicit) = &self.mf.explicit else {
+            return Err(Error::InvalidModel("the star model has not been read yet; only a whole model can be written".to_string()));
+        };
+        let in_core = self.mf.ranks_by_stars();
+        let mf = MfRef { global_mean: self.mf.global_mean, explicit: in_core.then_some(explicit), implicit: &self.mf.implicit };
+        let core = format::encode(&CoreRef { info: &self.info, catalogue: &self.catalogue, mf, hybrid: &self.hybrid })?;
+        let stars: Option<&ExplicitFactors> = (!in_core).then_some(explicit);
+        Ok([core, format::encode(&stars)?, format::encode(&self.extras)?])
     }
 
     /// How many leading bytes of the file [`Model::core_from_bytes`] needs, once `prefix` holds
@@ -155,6 +173,17 @@ impl Model {
         }
     }
 
+    /// How many leading bytes of the file [`Model::attach_stars`] needs, once `prefix` holds the
+    /// header (`Ok(None)` before that).
+    pub fn stars_length(prefix: &[u8]) -> Result<Option<usize>> {
+        match Header::read(prefix)? {
+            None => Ok(None),
+            Some(h) => usize::try_from(h.end(Section::Stars))
+                .map(Some)
+                .map_err(|_| Error::InvalidModel(format!("stars section ending at byte {} is too large", h.end(Section::Stars)))),
+        }
+    }
+
     /// How many bytes the whole file has, once `prefix` holds the header (None before): a page
     /// that stopped its download after the core asks for the rest only if it lacks some.
     pub fn file_length(prefix: &[u8]) -> Result<Option<u64>> {
@@ -163,7 +192,8 @@ impl Model {
 
     /// Reads and validates the core of a model from the file's first bytes (at least
     /// [`Model::core_length`] of them; more are ignored): every part but the extras, which stay
-    /// empty until [`Model::attach_extras`].
+    /// empty until [`Model::attach_extras`], and the star model where the file keeps it after
+    /// the core (until [`Model::attach_stars`]).
     pub fn core_from_bytes(bytes: &[u8]) -> Result<Self> {
         let header = Header::require(bytes)?;
         let core: Core = format::decode("core", header.core(bytes)?)?;
@@ -179,17 +209,49 @@ impl Model {
         Ok(model)
     }
 
-    /// Adds the extras of the whole file `bytes` to a model read by [`Model::core_from_bytes`]
-    /// from the same file (whose core checksum that read verified; another file's extras are an
-    /// [`Error::OtherModel`]). On any error the model is left as it was.
-    pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
+    /// The header of `bytes`, which must be the file this model's core was read from (another
+    /// file's sections are an [`Error::OtherModel`]).
+    fn same_file(&self, bytes: &[u8]) -> Result<Header> {
         let header = Header::require(bytes)?;
         if let Some(expected) = self.core_checksum.0 {
             if header.core_checksum() != expected {
                 return Err(Error::OtherModel { found: header.core_checksum(), expected });
             }
         }
-        let extras: Extras = format::decode("extras", header.extras(bytes)?)?;
+        Ok(header)
+    }
+
+    /// Adds the star model from the file's first [`Model::stars_length`] bytes to a model read
+    /// by [`Model::core_from_bytes`] from the same file; a no-op once it is in. On any error the
+    /// model is left as it was.
+    pub fn attach_stars(&mut self, bytes: &[u8]) -> Result<()> {
+        let header = self.same_file(bytes)?;
+        let stars: Option<ExplicitFactors> = format::decode("stars", header.section(bytes, Section::Stars)?)?;
+        let bad = |msg: &str| Err(Error::InvalidModel(msg.to_string()));
+        match (&self.mf.explicit, stars) {
+            (None, Some(explicit)) => {
+                explicit.validate(self.catalogue.len())?;
+                self.mf.explicit = Some(explicit);
+                Ok(())
+            }
+            (None, None) => bad("the file has no star model (neither its core nor its stars section holds one)"),
+            (Some(_), Some(_)) if self.mf.ranks_by_stars() => bad("the file has a star model in both its core and its stars section"),
+            (Some(_), _) => Ok(()),
+        }
+    }
+
+    /// Whether the star model is in (predicted stars can be given).
+    pub fn has_stars(&self) -> bool {
+        self.mf.explicit.is_some()
+    }
+
+    /// Adds the star model, if it is not in yet, and the extras of the whole file `bytes` to a
+    /// model read by [`Model::core_from_bytes`] from the same file. On an error in the extras
+    /// the model keeps the star model but is otherwise left as it was.
+    pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
+        let header = self.same_file(bytes)?;
+        self.attach_stars(bytes)?;
+        let extras: Extras = format::decode("extras", header.section(bytes, Section::Extras)?)?;
         Parts { mf: &self.mf, extras: &extras }.validate(self.catalogue.len())?;
         self.extras = extras;
         Ok(())

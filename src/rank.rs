@@ -106,8 +106,10 @@ pub struct Recommendation {
     pub movie: MovieSummary,
     /// Ranking score (higher first; comparable within one list only).
     pub score: f32,
-    /// Predicted stars, clipped to the rating scale.
-    pub predicted_rating: f32,
+    /// Predicted stars, clipped to the rating scale; absent while the model's star section has
+    /// not arrived (the list itself does not wait for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_rating: Option<f32>,
     /// Why, best first; never empty. The first [`crate::recommender::MAX_EXPLAINED`] of a
     /// list cite the visitor's ratings where the method can.
     pub reasons: Vec<Reason>,
@@ -138,7 +140,8 @@ pub struct GroupPick {
     pub movie: MovieSummary,
     /// The group's score (comparable within one list only).
     pub score: f32,
-    /// Each member's predicted stars, in the order the members were given.
+    /// Each member's predicted stars, in the order the members were given; empty while the
+    /// model's star section has not arrived.
     pub predicted_ratings: Vec<f32>,
     /// The members (indexes) whose own best candidates include it: whose taste it serves.
     pub serves: Vec<usize>,

@@ -128,14 +128,14 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
         },
         catalogue: Catalogue { genre_names: vec!["Action".into(), "Comedy".into(), "Drama".into(), "Sci-Fi".into()], movies: catalogue },
         mf: Mf {
-            explicit: ExplicitFactors {
-                global_mean: 3.5,
+            global_mean: 3.5,
+            explicit: Some(ExplicitFactors {
                 item_bias: vec![0.0; movies],
                 item_factors: explicit,
                 reg_factors: 8.0,
                 reg_bias: 2.0,
                 rule: RegRule::Constant,
-            },
+            }),
             implicit: Some(ImplicitFactors {
                 item_factors: implicit,
                 reg: 20.0,

@@ -31,7 +31,7 @@ export interface RecommendOptions {
 }
 /** How movie night combines its members' tastes. */
 export type Aggregation = "fair" | "average" | "leastMisery";
-/** One pick of a movie-night list: whose taste it serves (member indexes) and each member's predicted stars. */
+/** One pick of a movie-night list: whose taste it serves (member indexes) and each member's predicted stars (empty until the model's star section is in: `hasStars`). */
 export interface GroupPick extends MovieSummary { score: number; predictedRatings: number[]; serves: number[]; }
 export interface GroupRecommendations { items: GroupPick[]; aggregation: Aggregation; members: number; }
 /** One row of an import file: whatever it says about the movie (all optional). */
@@ -47,8 +47,8 @@ export type Reason =
   | { kind: "attributes"; names: string[] }
   | { kind: "similarViewers"; rated: number; liked: number }
   | { kind: "popular"; ratingCount: number; ratingMean: number };
-/** A recommended movie: the movie's summary, its score, predicted stars and reasons. */
-export interface Recommendation extends MovieSummary { score: number; predictedRating: number; reasons: Reason[]; }
+/** A recommended movie: the movie's summary, its score, predicted stars (absent until the model's star section is in: `hasStars`) and reasons. */
+export interface Recommendation extends MovieSummary { score: number; predictedRating?: number; reasons: Reason[]; }
 export interface SkippedRating {
   movieId: number; rating: number;
   reason: "invalidId" | "unknownMovie" | "notFinite" | "outOfRange" | "duplicate";
@@ -195,6 +195,17 @@ impl Recommender {
         }
     }
 
+    /// How many leading bytes of a model file `attachStars` needs, once `prefix` holds the
+    /// header (`undefined` before that). Throws as soon as the bytes cannot be a model this
+    /// build reads.
+    #[wasm_bindgen(js_name = starsLength)]
+    pub fn stars_length(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] prefix: JsValue) -> Result<Option<u32>, JsError> {
+        match crate::Model::stars_length(&bytes("prefix", &prefix)?).map_err(js_error)? {
+            Some(n) => u32::try_from(n).map(Some).map_err(|_| js_error("model core and stars are larger than 4 GB")),
+            None => Ok(None),
+        }
+    }
+
     /// How many bytes the whole model file has, once `prefix` holds the header (`undefined`
     /// before that). Throws as soon as the bytes cannot be a model this build reads.
     #[wasm_bindgen(js_name = fileLength)]
@@ -202,15 +213,31 @@ impl Recommender {
         Ok(crate::Model::file_length(&bytes("prefix", &prefix)?).map_err(js_error)?.map(|n| n as f64))
     }
 
-    /// Loads the core of a model (catalogue and factor models) from the file's first
-    /// `coreLength` bytes, so the page can recommend while the rest downloads.
+    /// Loads the core of a model (catalogue and the ranking factor model) from the file's first
+    /// `coreLength` bytes, so the page can recommend while the rest downloads; predicted stars
+    /// come with `attachStars`.
     #[wasm_bindgen(js_name = fromCore)]
     pub fn from_core(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<Recommender, JsError> {
         Core::from_core_bytes(&self::bytes("model", &bytes)?).map(|core| Recommender { core }).map_err(js_error)
     }
 
-    /// Adds the other methods' tables from the whole file; on error (truncated, corrupt) this
-    /// recommender keeps working with what it has.
+    /// Adds the star model (predicted stars) from the file's first `starsLength` bytes; a no-op
+    /// once it is in. On error (truncated, corrupt, another file) this recommender keeps working
+    /// with what it has.
+    #[wasm_bindgen(js_name = attachStars)]
+    pub fn attach_stars(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<(), JsError> {
+        self.core.attach_stars(&self::bytes("model", &bytes)?).map_err(js_error)
+    }
+
+    /// Whether the star model is in, so that recommendations carry predicted stars (always,
+    /// for one made by `new`).
+    #[wasm_bindgen(getter, js_name = hasStars)]
+    pub fn has_stars(&self) -> bool {
+        self.core.model().has_stars()
+    }
+
+    /// Adds the other methods' tables (and the star model, if it is not in yet) from the whole
+    /// file; on error (truncated, corrupt) this recommender keeps working with what it has.
     #[wasm_bindgen(js_name = attachExtras)]
     pub fn attach_extras(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<(), JsError> {
         self.core.attach_extras(&self::bytes("model", &bytes)?).map_err(js_error)

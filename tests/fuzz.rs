@@ -13,7 +13,7 @@ mod common;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use movie_recs::format::{self, Header, HEADER_LEN};
+use movie_recs::format::{self, Header, Section, HEADER_LEN};
 use movie_recs::matching::Wanted;
 use movie_recs::{Error, FactorStorage, Method, MovieId, RawRating, RecommendOptions, Recommender};
 
@@ -125,10 +125,10 @@ fn read_varint(b: &[u8], at: &mut usize) -> Option<u64> {
     None
 }
 
-/// The sections of a model file.
-fn sections(file: &[u8]) -> (Vec<u8>, Vec<u8>) {
+/// The sections of a model file: core, stars, extras.
+fn sections(file: &[u8]) -> [Vec<u8>; 3] {
     let h = Header::require(file).unwrap();
-    (h.core(file).unwrap().to_vec(), h.extras(file).unwrap().to_vec())
+    [Section::Core, Section::Stars, Section::Extras].map(|s| h.section(file, s).unwrap().to_vec())
 }
 
 /// One random structure-aware mutation of `section`.
@@ -196,20 +196,20 @@ fn run_mutants(seed_files: &[Vec<u8>], seed: u64, cases: usize, budget: Duration
     let started = Instant::now();
     let (mut done, mut loaded, mut slowest, mut peak_heap) = (0, 0, Duration::ZERO, 0);
     let mut over_100ms = 0;
-    let sections: Vec<(Vec<u8>, Vec<u8>)> = seed_files.iter().map(|f| sections(f)).collect();
+    let sections: Vec<[Vec<u8>; 3]> = seed_files.iter().map(|f| sections(f)).collect();
     while done < cases && started.elapsed() < budget {
         // The fixtures (small, every storage) most of the time; the default model (3 MB, each
         // load a few milliseconds) one case in sixteen.
         let pick = if sections.len() > 3 && rng.below(16) == 0 { 3 } else { rng.below(sections.len().min(3)) };
-        let (mut core, mut extras) = sections[pick].clone();
+        let [mut core, mut stars, mut extras] = sections[pick].clone();
         for _ in 0..1 + rng.below(3) {
-            if rng.below(3) == 0 {
-                mutate(&mut rng, &mut extras);
-            } else {
-                mutate(&mut rng, &mut core);
+            match rng.below(6) {
+                0 | 1 => mutate(&mut rng, &mut extras),
+                2 => mutate(&mut rng, &mut stars),
+                _ => mutate(&mut rng, &mut core),
             }
         }
-        let file = format::write(&core, &extras);
+        let file = format::write(&core, &stars, &extras);
         let t = Instant::now();
         let (outcome, heap) = heap::peak_of(|| {
             catch_unwind(AssertUnwindSafe(|| {
@@ -375,33 +375,50 @@ fn empty_int4(rows: u64, cols: u64) -> Vec<u8> {
 /// A factor matrix's place in a section: `(start, end, variant)`.
 type Place = (usize, usize, u64);
 
-/// The fixture in int4, its core, and the (explicit, implicit) factor matrices' places in it.
-fn fixture_core() -> (Vec<u8>, Vec<u8>, Vec<Place>, usize) {
+/// The fixture in int4, its sections, the places of its (explicit, implicit) factor matrices
+/// (`(section, place)`: the explicit in the stars section, the implicit in the core), and its
+/// movie count.
+fn fixture_sections() -> ([Vec<u8>; 3], [(usize, Place); 2], usize) {
     static MODEL: std::sync::OnceLock<movie_recs::Model> = std::sync::OnceLock::new();
-    let model = MODEL.get_or_init(|| common::model_stored(FactorStorage::Int4));
+    // The shipped layout: the ranking does not read the star model, so it has a section of its own.
+    let model = MODEL.get_or_init(|| {
+        let mut m = common::model_stored(FactorStorage::Int4);
+        m.mf.implicit.as_mut().unwrap().explicit_weight = 0.0;
+        m
+    });
     let n = model.catalogue.len();
-    let cols = [model.mf.explicit.item_factors.cols(), model.mf.implicit.as_ref().unwrap().item_factors.cols()];
-    let (core, extras) = sections(&model.to_bytes().unwrap());
-    let found = matrices(&core, n, &cols);
-    assert_eq!(found.len(), 2, "explicit and implicit factors found in the core: {found:?}");
-    (core, extras, found, n)
+    let cols = [model.mf.explicit.as_ref().unwrap().item_factors.cols(), model.mf.implicit.as_ref().unwrap().item_factors.cols()];
+    let sections = sections(&model.to_bytes().unwrap());
+    let (in_stars, in_core) = (matrices(&sections[1], n, &cols), matrices(&sections[0], n, &cols));
+    assert_eq!(
+        (in_stars.len(), in_core.len()),
+        (1, 1),
+        "explicit factors in the stars section, implicit in the core: {in_stars:?} {in_core:?}"
+    );
+    (sections, [(1, in_stars[0]), (0, in_core[0])], n)
 }
 
-fn load_planted(core: &[u8], extras: &[u8]) -> Result<(), Error> {
-    let rec = catch_unwind(AssertUnwindSafe(|| Recommender::from_bytes(&format::write(core, extras)))).expect("never panics")?;
+fn load_planted(sections: &[Vec<u8>; 3]) -> Result<(), Error> {
+    let file = format::write(&sections[0], &sections[1], &sections[2]);
+    let rec = catch_unwind(AssertUnwindSafe(|| Recommender::from_bytes(&file))).expect("never panics")?;
     catch_unwind(AssertUnwindSafe(|| rec.recommend(&[], &RecommendOptions::default()).map(|_| ()))).expect("recommend never panics")
 }
 
+/// The fixture with factor matrix `which` (0 explicit, 1 implicit) replaced by `with`.
+fn plant(which: usize, with: Vec<u8>) -> Result<(), Error> {
+    let (mut sections, found, _) = fixture_sections();
+    let (section, (start, end, _)) = found[which];
+    sections[section].splice(start..end, with);
+    load_planted(&sections)
+}
+
 fn planted(which: usize, rows: u64, cols: u64) -> Result<(), Error> {
-    let (mut core, extras, found, _) = fixture_core();
-    let (start, end, _) = found[which];
-    core.splice(start..end, empty_int4(rows, cols));
-    load_planted(&core, &extras)
+    plant(which, empty_int4(rows, cols))
 }
 
 #[test]
 fn planted_factor_shapes_are_errors_that_name_the_field() {
-    let (_, _, _, n) = fixture_core();
+    let (_, _, n) = fixture_sections();
     let n = n as u64;
     for (which, rows, cols, says) in [
         (0, n, 1 << 31, "2147483648 columns"),
@@ -433,16 +450,18 @@ fn finite_but_absurd_floats_are_refused() {
     refused(&|m| m.mf.implicit.as_mut().unwrap().alpha = 3.4e38, "implicit alpha is 340000000000000000000000000000000000000");
     refused(&|m| m.extras.item_knn.as_mut().unwrap().max_similarity = 3.4e38, "item_knn similarity scale");
     refused(&|m| m.hybrid.buckets[2].0[0] = 3.4e38, "hybrid weights");
-    refused(&|m| m.mf.explicit.item_bias[3] = -3.0e38, "item bias of row 3");
+    refused(&|m| m.mf.explicit.as_mut().unwrap().item_bias[3] = -3.0e38, "item bias of row 3");
     refused(&|m| m.catalogue.movies[0].rating_mean = 1e9, "mean rating");
 }
 
 #[test]
 fn junk_after_a_section_and_a_too_long_file_are_named() {
-    let (mut core, extras) = sections(&common::model().to_bytes().unwrap());
-    core.extend_from_slice(b"junk");
-    let e = Recommender::from_bytes(&format::write(&core, &extras)).unwrap_err();
-    assert!(e.to_string().contains("the core section has 4 bytes after its content"), "{e}");
+    for (i, name) in ["core", "stars", "extras"].into_iter().enumerate() {
+        let mut sections = sections(&common::model().to_bytes().unwrap());
+        sections[i].extend_from_slice(b"junk");
+        let e = Recommender::from_bytes(&format::write(&sections[0], &sections[1], &sections[2])).unwrap_err();
+        assert!(e.to_string().contains(&format!("the {name} section has 4 bytes after its content")), "{e}");
+    }
     let mut file = common::model().to_bytes().unwrap();
     file.extend_from_slice(b"more");
     let e = Recommender::from_bytes(&file).unwrap_err();
@@ -467,15 +486,13 @@ fn extras_of_another_model_are_refused() {
 
 #[test]
 fn a_shape_mismatch_keeps_its_detail() {
-    let (mut core, extras, found, n) = fixture_core();
+    let (_, _, n) = fixture_sections();
     // A mask one byte short: the int4 check's own message, not "Serde Deserialization Error".
-    let (start, end, _) = found[0];
     let mut bad = empty_int4(n as u64, 4);
     let mask_len_at = 1 + varint(n as u64).len() + 1;
     bad[mask_len_at] -= 1;
     bad.remove(mask_len_at + 1);
-    core.splice(start..end, bad);
-    let e = load_planted(&core, &extras).unwrap_err();
+    let e = plant(0, bad).unwrap_err();
     assert!(e.to_string().contains("row mask"), "{e}");
 }
 

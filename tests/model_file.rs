@@ -42,12 +42,12 @@ fn load_error(change: impl FnOnce(&mut Model)) -> Error {
 #[test]
 fn an_inconsistent_model_is_rejected_on_load() {
     let err = load_error(|m| {
-        m.mf.explicit.item_bias.pop();
+        m.mf.explicit.as_mut().unwrap().item_bias.pop();
     });
     assert!(matches!(err, Error::InvalidModel(_)), "{err}");
     let err = load_error(|m| m.catalogue.movies[1].id = m.catalogue.movies[0].id);
     assert!(err.to_string().contains("appears twice"), "{err}");
-    load_error(|m| m.mf.explicit.item_bias[3] = f32::NAN);
+    load_error(|m| m.mf.explicit.as_mut().unwrap().item_bias[3] = f32::NAN);
 
     // Every side table is bounds-checked on load, so scoring can index without checks.
     let err = load_error(|m| m.extras.item_knn.as_mut().unwrap().neighbours[0] = 99_999).to_string();
@@ -76,14 +76,14 @@ fn an_inconsistent_model_is_rejected_on_load() {
 fn int8_storage_is_close_to_f32_and_saves_three_bytes_a_value() {
     let f32_model = common::model();
     let int8 = common::model_stored(FactorStorage::Int8);
-    let (a, b) = (f32_model.mf.explicit.item_factors.to_vec(), int8.mf.explicit.item_factors.to_vec());
+    let (a, b) = (f32_model.mf.explicit.as_ref().unwrap().item_factors.to_vec(), int8.mf.explicit.as_ref().unwrap().item_factors.to_vec());
     let max_err = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     let max_abs = a.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     assert!(max_err <= max_abs / 127.0 + 1e-6, "{max_err} vs {max_abs}");
     assert_eq!(Model::from_bytes(&int8.to_bytes().unwrap()).unwrap(), int8, "the in-memory int8 model equals the reloaded one");
     // Each value takes 1 byte instead of 4; each row adds a 4-byte scale (and each matrix a length).
     let rows = int8.catalogue.movies.len();
-    let k = int8.mf.explicit.item_factors.cols() + int8.mf.implicit.as_ref().unwrap().item_factors.cols();
+    let k = int8.mf.explicit.as_ref().unwrap().item_factors.cols() + int8.mf.implicit.as_ref().unwrap().item_factors.cols();
     let saved = f32_model.to_bytes().unwrap().len() - int8.to_bytes().unwrap().len();
     assert!(saved + 16 >= rows * (3 * k - 8), "saved {saved} bytes for {rows} rows of {k} values");
 }
@@ -104,14 +104,26 @@ fn int8_scoring_matches_the_f32_dot_products() {
 
 #[test]
 fn the_core_loads_from_the_first_bytes_and_the_extras_attach_when_the_rest_arrives() {
-    let model = common::model();
+    // A ranking that blends predicted stars in needs the star model in the core.
+    let blended = common::model();
+    assert!(blended.mf.ranks_by_stars());
+    let bytes = blended.to_bytes().unwrap();
+    let core_len = Model::core_length(&bytes).unwrap().unwrap();
+    assert!(Model::core_from_bytes(&bytes[..core_len]).unwrap().has_stars());
+    assert_eq!(Model::stars_length(&bytes).unwrap(), Some(core_len + 1), "an empty stars section: one byte, None");
+
+    // The shipped layout: the ranking does not read the stars, which come after the core.
+    let mut model = common::model();
+    model.mf.implicit.as_mut().unwrap().explicit_weight = 0.0;
     let bytes = model.to_bytes().unwrap();
     // A page feeds growing prefixes: no answer before the header, the core's end after it.
     assert_eq!(Model::core_length(&bytes[..10]).unwrap(), None);
     assert!(matches!(Model::core_length(b"<!DOC"), Err(Error::BadMagic { .. })), "an HTML page fails at once");
     let core_len = Model::core_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap().unwrap();
-    let (core, _) = model.sections().unwrap();
+    let [core, stars, _] = model.sections().unwrap();
     assert_eq!(core_len, movie_recs::format::HEADER_LEN + core.len());
+    let stars_len = Model::stars_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap().unwrap();
+    assert_eq!(stars_len, core_len + stars.len());
     assert!(core_len < bytes.len() / 2, "the core is the small part: {core_len} of {}", bytes.len());
     assert_eq!(Model::file_length(&bytes[..10]).unwrap(), None);
     assert_eq!(Model::file_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap(), Some(bytes.len() as u64));
@@ -120,14 +132,29 @@ fn the_core_loads_from_the_first_bytes_and_the_extras_attach_when_the_rest_arriv
     let mut early = Recommender::from_core_bytes(&bytes[..core_len]).unwrap();
     assert!(!early.model().has_extras());
     assert_eq!(early.model().catalogue.movies, model.catalogue.movies);
-    assert_eq!(early.model().mf.explicit, model.mf.explicit);
+    // The star model comes after the core: the core ranks without it, with no predicted stars.
+    assert_eq!(early.model().mf.explicit, None);
+    assert!(!early.model().has_stars());
     let full = Recommender::from_bytes(&bytes).unwrap();
     let ratings = user_ratings(7);
     let ids = |r: &Recommender, method| {
         let opts = RecommendOptions { method, ..RecommendOptions::default() };
         r.recommend(&ratings, &opts).unwrap().items.iter().map(|i| i.movie.movie_id).collect::<Vec<_>>()
     };
-    // Before the extras the hybrid is the factor models; the other methods say what is missing.
+    let stars_of = |r: &Recommender| {
+        let opts = RecommendOptions { method: Method::Mf, ..RecommendOptions::default() };
+        r.recommend(&ratings, &opts).unwrap().items.iter().map(|i| i.predicted_rating).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&early, Method::Mf), ids(&full, Method::Mf));
+    assert!(stars_of(&early).iter().all(Option::is_none), "no stars before the star model");
+    assert!(matches!(early.attach_stars(&bytes[..stars_len - 1]), Err(Error::Truncated { .. })));
+    assert!(!early.model().has_stars(), "left as it was");
+    early.attach_stars(&bytes[..stars_len]).unwrap();
+    assert_eq!(early.model().mf.explicit, model.mf.explicit);
+    assert_eq!(ids(&early, Method::Mf), ids(&full, Method::Mf), "the stars do not change the ranking");
+    assert!(stars_of(&early).iter().all(|s| s.is_some_and(|s| (0.5..=5.0).contains(&s))), "{:?}", stars_of(&early));
+    early.attach_stars(&bytes[..stars_len]).unwrap(); // again: a no-op
+                                                      // Before the extras the hybrid is the factor models; the other methods say what is missing.
     assert_eq!(early.resolve(Method::Hybrid).unwrap(), Method::Mf);
     assert_eq!(ids(&early, Method::Hybrid), ids(&full, Method::Mf));
     assert!(early.recommend(&ratings, &RecommendOptions { method: Method::Neural, ..Default::default() }).is_err());
@@ -158,7 +185,7 @@ fn movie_metadata_round_trips_through_the_column_layout() {
     model.catalogue.movies[5].rating_mean = movie_recs::catalogue::round_mean(3.27183);
     model.catalogue.movies.swap(6, 7); // ids need not ascend
     let n = model.catalogue.movies.len();
-    model.mf.explicit.item_bias.truncate(n);
+    model.mf.explicit.as_mut().unwrap().item_bias.truncate(n);
     assert_eq!(Model::from_bytes(&model.to_bytes().unwrap()).unwrap().catalogue.movies, model.catalogue.movies);
 }
 
@@ -166,8 +193,8 @@ fn movie_metadata_round_trips_through_the_column_layout() {
 fn int4_storage_keeps_half_a_byte_a_value_and_one_bit_for_an_empty_row() {
     let f32_model = common::model();
     let mut int4 = common::model_stored(FactorStorage::Int4);
-    let (a, b) = (f32_model.mf.explicit.item_factors.to_vec(), int4.mf.explicit.item_factors.to_vec());
-    let k = f32_model.mf.explicit.item_factors.cols();
+    let (a, b) = (f32_model.mf.explicit.as_ref().unwrap().item_factors.to_vec(), int4.mf.explicit.as_ref().unwrap().item_factors.to_vec());
+    let k = f32_model.mf.explicit.as_ref().unwrap().item_factors.cols();
     for (row, (x, y)) in a.chunks(k).zip(b.chunks(k)).enumerate() {
         let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         // Half a level of rounding, plus the scale's bf16 rounding (8 bits) over 7 levels.
@@ -185,20 +212,20 @@ fn int4_storage_keeps_half_a_byte_a_value_and_one_bit_for_an_empty_row() {
 
     // Rows of zeros cost one bit, score 0, and come back as zeros.
     let before = int4.to_bytes().unwrap().len();
-    let m = &int4.mf.explicit.item_factors;
+    let m = &int4.mf.explicit.as_ref().unwrap().item_factors;
     let (rows, cols) = (m.rows(), m.cols());
     let mut data = m.to_vec();
     data[..10 * cols].iter_mut().for_each(|v| *v = 0.0);
-    int4.mf.explicit.item_factors =
+    int4.mf.explicit.as_mut().unwrap().item_factors =
         movie_recs::factors::FactorMatrix::new(rows, cols, data, FactorStorage::F32).unwrap().with_storage(FactorStorage::Int4);
     let after = int4.to_bytes().unwrap().len();
     assert_eq!(before - after, 10 * (cols.div_ceil(2) + 2), "ten empty rows save their values and scales");
     let reloaded = Model::from_bytes(&int4.to_bytes().unwrap()).unwrap();
-    assert!(reloaded.mf.explicit.item_factors.to_vec()[..10 * cols].iter().all(|&v| v == 0.0));
+    assert!(reloaded.mf.explicit.as_ref().unwrap().item_factors.to_vec()[..10 * cols].iter().all(|&v| v == 0.0));
     let v: Vec<f32> = (0..cols).map(|i| (i as f32).cos()).collect();
-    let scores = reloaded.mf.explicit.item_factors.dot_all(&v);
+    let scores = reloaded.mf.explicit.as_ref().unwrap().item_factors.dot_all(&v);
     assert!(scores[..10].iter().all(|&s| s == 0.0));
-    let m = &reloaded.mf.explicit.item_factors;
+    let m = &reloaded.mf.explicit.as_ref().unwrap().item_factors;
     for (r, score) in scores.iter().enumerate().skip(10) {
         let exact = movie_recs::kernels::dot(m.row(r), &v);
         assert!((score - exact).abs() <= 1e-3 * exact.abs().max(1.0), "row {r}: {score} vs {exact}");

@@ -40,7 +40,7 @@ fn spark_factors_pack_fold_in_exactly_as_spark_and_recommend() {
     let (mut checked, mut worst) = (0, 0.0f32);
     for (user, spark_vector) in users.iter().take(40) {
         let visitor = rec.fold_in(&by_user[user]);
-        let mine = visitor.explicit_factors();
+        let mine = visitor.explicit_factors().unwrap();
         let err = mine.iter().zip(spark_vector).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
         let scale = spark_vector.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         assert!(err <= 1e-3 * scale.max(1.0), "user {user}: fold-in differs from Spark's vector by {err} (scale {scale})");

@@ -110,7 +110,7 @@ fn movies_with_too_few_training_ratings_keep_no_factors() {
     let count = |id: MovieId| ratings.iter().filter(|r| r.movie == id).count();
     let (mut kept, mut dropped) = (0, 0);
     for (row, m) in model.catalogue.movies.iter().enumerate() {
-        let zero = model.mf.explicit.item_factors.row(row).iter().all(|&v| v == 0.0)
+        let zero = model.mf.explicit.as_ref().unwrap().item_factors.row(row).iter().all(|&v| v == 0.0)
             && model.mf.implicit.as_ref().unwrap().item_factors.row(row).iter().all(|&v| v == 0.0);
         assert_eq!(zero, count(m.id) < 40, "movie {} with {} ratings", m.id.0, count(m.id));
         if zero {

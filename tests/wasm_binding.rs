@@ -47,14 +47,14 @@ fn model_bytes() -> Vec<u8> {
         },
         catalogue: Catalogue { genre_names: vec!["Drama".into(), "Horror".into()], movies },
         mf: Mf {
-            explicit: ExplicitFactors {
-                global_mean: 3.5,
+            global_mean: 3.5,
+            explicit: Some(ExplicitFactors {
                 item_bias: vec![0.0; 6],
                 item_factors: m(FactorStorage::Int4),
                 reg_factors: 0.5,
                 reg_bias: 1.0,
                 rule: RegRule::Constant,
-            },
+            }),
             implicit: Some(ImplicitFactors {
                 item_factors: m(FactorStorage::Int8),
                 reg: 1.0,

@@ -19,7 +19,7 @@
 // API: `element.ratings`, `element.setRating(movieId, rating|null)`, `element.clear()` (returns
 // the ratings it removed) and `element.restore(removed)`.
 
-import { loadRecommender, whenComplete, needsRest, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
+import { loadRecommender, whenComplete, whenStars, needsRest, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore, probeStorage } from './js/storage.js';
 import { KeptList, fingerprint, forgetKept, keptKey, keptStays } from './js/kept.js';
 import { MarkStore, marksKey } from './js/marks.js';
@@ -240,10 +240,20 @@ export class MovieRecsElement extends HTMLElement {
     }
     this.render();
     this.dataset.ready = 'true';
-    if (!rest) {
-      this.dataset.complete = 'true';
-      return;
-    }
+    // Predicted stars come with the section after the core: draw the list again with them.
+    // For the factor models alone, that is all this widget loads.
+    whenStars(url).then(
+      (r) => {
+        if (this.isConnected && !r.hasExtras) this.render();
+        if (!rest) this.dataset.complete = 'true';
+      },
+      (err) => {
+        if (rest) return; // reported once the rest has failed too
+        this.parts.notices.append(this.notice(this.text.simpler(err.message)));
+        this.dataset.complete = 'failed';
+      },
+    );
+    if (!rest) return;
     // The first recommendations come from the model's core; re-rank once the rest is in.
     whenComplete(url).then(
       () => {

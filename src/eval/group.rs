@@ -65,7 +65,8 @@ pub fn groups(rec: &Recommender, test: &[TestUser], size: usize, grouping: Group
             left.chunks_exact(size).map(|c| c.to_vec()).collect()
         }
         Grouping::Similar => {
-            let vectors: Vec<Vec<f32>> = test.iter().map(|u| rec.fold_in(&u.given).explicit_factors().to_vec()).collect();
+            let vectors: Vec<Vec<f32>> =
+                test.iter().map(|u| rec.fold_in(&u.given).explicit_factors().unwrap_or_default().to_vec()).collect();
             let cosine = |a: &[f32], b: &[f32]| {
                 let (mut d, mut na, mut nb) = (0.0f64, 0.0f64, 0.0f64);
                 for (x, y) in a.iter().zip(b) {

@@ -31,11 +31,10 @@ pub enum RegRule {
 }
 
 /// Biased matrix factorisation on explicit ratings: `r_ui ~ mu + b_i + b_u + p_u . q_i`.
-/// Predicts stars; the visitor's `b_u, p_u` come from [`Mf::fold_in_stars`].
+/// Predicts stars; the visitor's `b_u, p_u` come from [`Mf::fold_in_stars`], `mu` is
+/// [`Mf::global_mean`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExplicitFactors {
-    /// Global mean rating `mu` of the training data.
-    pub global_mean: f32,
     /// Item biases `b_i`, one per movie row.
     pub item_bias: Vec<f32>,
     /// Item factors `q_i`, one row per movie.
@@ -46,6 +45,28 @@ pub struct ExplicitFactors {
     pub reg_bias: f32,
     /// How the ridge scales; [`RegRule::PerRating`] also drops the user bias.
     pub rule: RegRule,
+}
+
+impl ExplicitFactors {
+    /// Checks the table's shape (`n` movies) and values.
+    pub fn validate(&self, n: usize) -> Result<()> {
+        if self.item_bias.len() != n || self.item_factors.rows() != n {
+            return Err(Error::InvalidModel(format!(
+                "{n} movies but {} item biases and {} explicit factor rows",
+                self.item_bias.len(),
+                self.item_factors.rows()
+            )));
+        }
+        if self.item_factors.cols() > MAX_FACTORS {
+            return Err(Error::InvalidModel(format!(
+                "explicit factors have {} columns, at most {MAX_FACTORS} are supported",
+                self.item_factors.cols()
+            )));
+        }
+        check_range("explicit factor regularisation", self.reg_factors, 0.0, 1e6)?;
+        check_range("explicit bias regularisation", self.reg_bias, 0.0, 1e6)?;
+        check_all("item bias of row", &self.item_bias, -1e3, 1e3)
+    }
 }
 
 /// Confidence-weighted implicit factors (Hu, Koren and Volinsky 2008): rank what the visitor is
@@ -158,16 +179,28 @@ pub fn recency_decay(half_life: f32, age: usize) -> f32 {
 /// predicted stars).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Mf {
-    /// Rating predictor.
-    pub explicit: ExplicitFactors,
+    /// Mean training rating `mu`: the star model's centre, and the prior of the cold-start
+    /// average (0 for imported factors, which have no biases).
+    pub global_mean: f32,
+    /// Rating predictor. Every model has one, but a file keeps it in a section after the core
+    /// when the ranking does not read it ([`Mf::ranks_by_stars`]); until that section has
+    /// arrived it is `None`, and there are no predicted stars yet.
+    pub explicit: Option<ExplicitFactors>,
     /// Ranking model.
     pub implicit: Option<ImplicitFactors>,
 }
 
 impl Mf {
-    /// The visitor in the explicit model, from their collaborative ratings.
-    pub fn fold_in_stars(&self, ratings: &Ratings) -> ExplicitUser {
-        let e = &self.explicit;
+    /// Whether the ranking reads the star model (no implicit model, or one that blends the
+    /// predicted stars in): then the file keeps it in the core.
+    pub fn ranks_by_stars(&self) -> bool {
+        self.implicit.as_ref().is_none_or(|imp| imp.explicit_weight != 0.0)
+    }
+
+    /// The visitor in the explicit model, from their collaborative ratings; `None` until the
+    /// star model is in.
+    pub fn fold_in_stars(&self, ratings: &Ratings) -> Option<ExplicitUser> {
+        let e = self.explicit.as_ref()?;
         // A movie seen but not rated says nothing of the stars the visitor gives.
         let rated: Cow<[(usize, f32)]> = if ratings.seen.is_empty() {
             Cow::Borrowed(&ratings.collaborative)
@@ -179,7 +212,7 @@ impl Mf {
             RegRule::Constant => Ridge { factors: e.reg_factors as f64, bias: Some(e.reg_bias as f64) },
             RegRule::PerRating => Ridge { factors: e.reg_factors as f64 * rated.len() as f64, bias: None },
         };
-        fold_in_explicit(e.global_mean, &e.item_bias, &e.item_factors, ridge, rated)
+        Some(fold_in_explicit(self.global_mean, &e.item_bias, &e.item_factors, ridge, rated))
     }
 
     /// Each of a visitor's collaborative ratings (oldest first) as `(weight, recency)`:
@@ -205,7 +238,9 @@ impl Mf {
 /// A visitor folded into the factor models.
 struct FoldedMf<'a> {
     mf: &'a Mf,
-    explicit: &'a ExplicitUser,
+    /// The star model and the visitor in it, when the ranking reads them (both are there
+    /// whenever [`Mf::ranks_by_stars`]: [`Mf::validate`] holds a core to it).
+    explicit: Option<(&'a ExplicitFactors, &'a ExplicitUser)>,
     implicit: Option<ImplicitUser>,
 }
 
@@ -219,26 +254,24 @@ impl Part for Mf {
             };
             fold_in_implicit(&imp.item_factors, imp.gram(), reg, cx.ratings.weights.clone())
         });
-        Box::new(FoldedMf { mf: self, explicit: cx.stars, implicit })
+        let explicit = self.explicit.as_ref().zip(cx.stars);
+        Box::new(FoldedMf { mf: self, explicit, implicit })
     }
 
     fn validate(&self, n: usize) -> Result<()> {
         let bad = |msg: String| Err(Error::InvalidModel(msg));
-        let e = &self.explicit;
-        if e.item_bias.len() != n || e.item_factors.rows() != n {
-            return bad(format!("{n} movies but {} item biases and {} explicit factor rows", e.item_bias.len(), e.item_factors.rows()));
-        }
-        for (what, m) in [("explicit", &e.item_factors), ("implicit", self.implicit.as_ref().map_or(&e.item_factors, |i| &i.item_factors))]
-        {
-            if m.cols() > MAX_FACTORS {
-                return bad(format!("{what} factors have {} columns, at most {MAX_FACTORS} are supported", m.cols()));
+        check_range("explicit global mean", self.global_mean, -1e3, 1e3)?;
+        match &self.explicit {
+            Some(e) => e.validate(n)?,
+            None if self.ranks_by_stars() => {
+                return bad("the ranking reads the star model, which is not in the core section".to_string());
             }
+            None => {}
         }
-        check_range("explicit global mean", e.global_mean, -1e3, 1e3)?;
-        check_range("explicit factor regularisation", e.reg_factors, 0.0, 1e6)?;
-        check_range("explicit bias regularisation", e.reg_bias, 0.0, 1e6)?;
-        check_all("item bias of row", &e.item_bias, -1e3, 1e3)?;
         if let Some(imp) = &self.implicit {
+            if imp.item_factors.cols() > MAX_FACTORS {
+                return bad(format!("implicit factors have {} columns, at most {MAX_FACTORS} are supported", imp.item_factors.cols()));
+            }
             if imp.item_factors.rows() != n {
                 return bad(format!("{n} movies but {} implicit factor rows", imp.item_factors.rows()));
             }
@@ -266,12 +299,13 @@ impl Folded for FoldedMf<'_> {
     /// The implicit score `x_u . y_i` plus a little of the explicit prediction; the explicit
     /// prediction alone without an implicit model.
     fn scores(&self) -> Vec<f32> {
-        let ex = &self.mf.explicit;
         // The hot loop: whole-catalogue dot products through the stored (int8/int4) rows.
         let centred = |w: f32, into: &mut [f32]| {
-            let dots = ex.item_factors.dot_all(&self.explicit.factors);
-            for ((s, d), b) in into.iter_mut().zip(dots).zip(&ex.item_bias) {
-                *s += w * (b + self.explicit.bias + d);
+            if let Some((ex, user)) = self.explicit {
+                let dots = ex.item_factors.dot_all(&user.factors);
+                for ((s, d), b) in into.iter_mut().zip(dots).zip(&ex.item_bias) {
+                    *s += w * (b + user.bias + d);
+                }
             }
         };
         match (&self.mf.implicit, &self.implicit) {
@@ -283,7 +317,7 @@ impl Folded for FoldedMf<'_> {
                 scores
             }
             _ => {
-                let mut scores = vec![0.0; ex.item_bias.len()];
+                let mut scores = vec![0.0; self.explicit.map_or(0, |(ex, _)| ex.item_bias.len())];
                 centred(1.0, &mut scores);
                 scores
             }
@@ -291,24 +325,24 @@ impl Folded for FoldedMf<'_> {
     }
 
     fn contributions(&self, row: usize, into: &mut Contributions, scale: f64) -> bool {
-        let ex = &self.mf.explicit;
         let mut total = into.like();
+        let explicit = |weight: f64, total: &mut Contributions| {
+            if let Some((ex, user)) = self.explicit {
+                for (j, c) in user.contributions(&ex.item_factors, row) {
+                    total.add(j, weight * c);
+                }
+            }
+        };
         match (&self.mf.implicit, &self.implicit) {
             (Some(imp), Some(user)) => {
                 for (j, c) in user.contributions(&imp.item_factors, row) {
                     total.add(j, c);
                 }
                 if imp.explicit_weight != 0.0 {
-                    for (j, c) in self.explicit.contributions(&ex.item_factors, row) {
-                        total.add(j, imp.explicit_weight as f64 * c);
-                    }
+                    explicit(imp.explicit_weight as f64, &mut total);
                 }
             }
-            _ => {
-                for (j, c) in self.explicit.contributions(&ex.item_factors, row) {
-                    total.add(j, c);
-                }
-            }
+            _ => explicit(1.0, &mut total),
         }
         into.add_scaled(&total, scale);
         true
@@ -355,14 +389,14 @@ mod tests {
 
         // Without the decay, equal ratings weigh alike whatever their age.
         let mf = |imp| Mf {
-            explicit: ExplicitFactors {
-                global_mean: 3.0,
+            global_mean: 3.0,
+            explicit: Some(ExplicitFactors {
                 item_bias: vec![0.0; 20],
                 item_factors: FactorMatrix::new(20, 2, vec![0.0; 40], FactorStorage::F32).unwrap(),
                 reg_factors: 1.0,
                 reg_bias: 1.0,
                 rule: RegRule::Constant,
-            },
+            }),
             implicit: Some(imp),
         };
         let rated = |rows: &[usize]| rows.iter().map(|&r| (r, 4.0)).collect::<Vec<_>>();

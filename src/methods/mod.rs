@@ -332,8 +332,9 @@ pub const RECENCY_FLOOR: f32 = 0.3;
 pub struct Context<'a> {
     /// The visitor's ratings.
     pub ratings: &'a Ratings,
-    /// The visitor in the explicit (star) model, solved once for every method.
-    pub stars: &'a ExplicitUser,
+    /// The visitor in the explicit (star) model, solved once for every method; `None` until
+    /// the model's star section is in.
+    pub stars: Option<&'a ExplicitUser>,
     /// The catalogue.
     pub catalogue: &'a Catalogue,
     /// The training ratings' mean.
@@ -371,12 +372,14 @@ pub trait Folded {
 }
 
 /// Predicted stars for `row`: the explicit model's prediction, corrected by how the visitor
-/// rated the movie's neighbours (when the model has item neighbours), clipped to the scale.
-pub fn predicted_stars(parts: &Parts, cx: &Context, row: usize, scale: (f32, f32)) -> f32 {
-    let ex = &parts.mf.explicit;
-    let mf = cx.global_mean + cx.stars.centred_score(&ex.item_bias, &ex.item_factors, row);
-    let correction = parts.extras.item_knn.as_ref().map_or(0.0, |nb| {
-        nb.star_correction(cx.ratings, cx.global_mean, |j| cx.stars.centred_score(&ex.item_bias, &ex.item_factors, j), row)
-    });
-    (mf + correction).clamp(scale.0, scale.1)
+/// rated the movie's neighbours (when the model has item neighbours), clipped to the scale;
+/// `None` until the star model is in.
+pub fn predicted_stars(parts: &Parts, cx: &Context, row: usize, scale: (f32, f32)) -> Option<f32> {
+    let (ex, stars) = parts.mf.explicit.as_ref().zip(cx.stars)?;
+    let mf = cx.global_mean + stars.centred_score(&ex.item_bias, &ex.item_factors, row);
+    let correction =
+        parts.extras.item_knn.as_ref().map_or(0.0, |nb| {
+            nb.star_correction(cx.ratings, cx.global_mean, |j| stars.centred_score(&ex.item_bias, &ex.item_factors, j), row)
+        });
+    Some((mf + correction).clamp(scale.0, scale.1))
 }

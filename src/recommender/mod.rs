@@ -41,8 +41,9 @@ pub struct Visitor {
     skipped: Vec<SkippedRating>,
     /// How many were left out in all.
     skipped_count: usize,
-    /// The visitor in the explicit model: predicted stars, for every method.
-    stars: ExplicitUser,
+    /// The visitor in the explicit model: predicted stars, for every method (`None` while the
+    /// model's star section has not arrived).
+    stars: Option<ExplicitUser>,
 }
 
 impl Visitor {
@@ -61,9 +62,9 @@ impl Visitor {
         self.skipped_count
     }
 
-    /// The visitor's vector in the explicit (star) model.
-    pub fn explicit_factors(&self) -> &[f32] {
-        &self.stars.factors
+    /// The visitor's vector in the explicit (star) model, once the model has it.
+    pub fn explicit_factors(&self) -> Option<&[f32]> {
+        self.stars.as_ref().map(|s| &s.factors[..])
     }
 
     /// The ratings in the forms the methods read.
@@ -115,8 +116,14 @@ impl Recommender {
         Ok(Self::new(Model::core_from_bytes(bytes)?))
     }
 
-    /// Adds the extras of the whole file (the methods beyond the factor models). On error the
-    /// recommender keeps working as it was.
+    /// Adds the star model from the file's first [`Model::stars_length`] bytes (predicted
+    /// stars); a no-op once it is in. On error the recommender keeps working as it was.
+    pub fn attach_stars(&mut self, bytes: &[u8]) -> Result<()> {
+        self.model.attach_stars(bytes)
+    }
+
+    /// Adds the extras of the whole file (the methods beyond the factor models), and the star
+    /// model if it is not in yet. On error the recommender keeps working as it was.
     pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
         self.model.attach_extras(bytes)?;
         self.model.parts().prepare(self.model.catalogue.len());
@@ -126,7 +133,7 @@ impl Recommender {
     /// Indexes a model (assumed valid, as [`Model::from_bytes`] leaves it).
     pub fn new(model: Model) -> Self {
         model.parts().prepare(model.catalogue.len());
-        let index = CatalogueIndex::new(&model.catalogue, model.mf.explicit.global_mean);
+        let index = CatalogueIndex::new(&model.catalogue, model.mf.global_mean);
         Self { model, index, matcher: OnceLock::new() }
     }
 
@@ -163,9 +170,9 @@ impl Recommender {
     fn context<'a>(&'a self, visitor: &'a Visitor) -> Context<'a> {
         Context {
             ratings: &visitor.ratings,
-            stars: &visitor.stars,
+            stars: visitor.stars.as_ref(),
             catalogue: &self.model.catalogue,
-            global_mean: self.model.mf.explicit.global_mean,
+            global_mean: self.model.mf.global_mean,
         }
     }
 
@@ -292,7 +299,11 @@ impl Recommender {
             .map(|(row, score, serves)| GroupPick {
                 movie: catalogue.summary(row),
                 score,
-                predicted_ratings: visitors.iter().map(|v| self.predict_row(&self.context(v), row, method)).collect(),
+                predicted_ratings: visitors
+                    .iter()
+                    .map(|v| self.predict_row(&self.context(v), row, method))
+                    .collect::<Option<_>>()
+                    .unwrap_or_default(),
                 serves,
             })
             .collect();
@@ -334,16 +345,17 @@ impl Recommender {
     /// Predicted stars for `movies` (None for ids outside the catalogue), clipped to the scale.
     pub fn predict(&self, visitor: &Visitor, movies: &[MovieId], method: Method) -> Vec<Option<f32>> {
         let cx = self.context(visitor);
-        movies.iter().map(|&id| self.row(id).map(|row| self.predict_row(&cx, row, method))).collect()
+        movies.iter().map(|&id| self.row(id).and_then(|row| self.predict_row(&cx, row, method))).collect()
     }
 
-    fn predict_row(&self, cx: &Context, row: usize, method: Method) -> f32 {
+    /// `None` until the model's star section is in (the popular method's mean needs none).
+    fn predict_row(&self, cx: &Context, row: usize, method: Method) -> Option<f32> {
         let info = &self.model.info;
         match method {
             Method::Popular => {
                 let m = &self.model.catalogue.movies[row];
                 let stars = if m.rating_count > 0 { m.rating_mean } else { cx.global_mean };
-                stars.clamp(info.rating_min, info.rating_max)
+                Some(stars.clamp(info.rating_min, info.rating_max))
             }
             _ => predicted_stars(&self.model.parts(), cx, row, (info.rating_min, info.rating_max)),
         }

@@ -33,7 +33,8 @@ pub fn run(cases: &[(String, Vec<u8>)]) -> Result<Vec<serde_json::Value>> {
         let rec = Recommender::from_bytes(bytes)?;
         let popular: Vec<u32> = rec.popular(400).iter().map(|m| m.movie_id).collect();
         let mf = &rec.model().mf;
-        let (ke, ki) = (mf.explicit.item_factors.cols(), mf.implicit.as_ref().map_or(0, |i| i.item_factors.cols()));
+        let (ke, ki) =
+            (mf.explicit.as_ref().map_or(0, |e| e.item_factors.cols()), mf.implicit.as_ref().map_or(0, |i| i.item_factors.cols()));
         let movies = rec.model().catalogue.len();
         for n in [1usize, 20, 200] {
             let ratings = sample_ratings(&popular, n);

@@ -76,14 +76,14 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
         info: model_info(dataset, &data, ratings, settings.describe()),
         catalogue,
         mf: Mf {
-            explicit: ExplicitFactors {
-                global_mean: explicit.global_mean,
+            global_mean: explicit.global_mean,
+            explicit: Some(ExplicitFactors {
                 item_bias,
                 item_factors: spread(&explicit.item_factors),
                 reg_factors: settings.explicit.reg_factors,
                 reg_bias: settings.explicit.reg_bias,
                 rule: RegRule::Constant,
-            },
+            }),
             implicit: implicit.map(|(s, fit)| ImplicitFactors {
                 item_factors: spread(&fit.item_factors),
                 reg: s.reg,

@@ -196,7 +196,9 @@ impl Builds {
         let exact = build_model(&data.name, &data.movies, &data.tags, train, &exact_settings)?;
         let stored = |factors: FactorStorage| {
             let mut model = exact.clone();
-            model.mf.explicit.item_factors = model.mf.explicit.item_factors.with_storage(factors);
+            if let Some(ex) = model.mf.explicit.as_mut() {
+                ex.item_factors = ex.item_factors.clone().with_storage(factors);
+            }
             if let Some(imp) = model.mf.implicit.as_mut() {
                 imp.item_factors = imp.item_factors.clone().with_storage(factors);
             }

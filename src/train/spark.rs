@@ -217,14 +217,14 @@ pub fn build_spark_model(
         info: model_info(dataset, &data, ratings, trainer),
         catalogue: rows.catalogue,
         mf: Mf {
-            explicit: ExplicitFactors {
-                global_mean: 0.0,
+            global_mean: 0.0,
+            explicit: Some(ExplicitFactors {
                 item_bias: vec![0.0; n],
                 item_factors: matrix(explicit)?,
                 reg_factors: explicit.settings.reg_param,
                 reg_bias: 0.0,
                 rule: RegRule::PerRating,
-            },
+            }),
             implicit: implicit
                 .map(|run| -> Result<ImplicitFactors> {
                     Ok(ImplicitFactors {

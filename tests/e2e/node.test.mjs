@@ -63,6 +63,27 @@ test('needsRest names exactly the methods a model core cannot serve (the page an
   for (const name of all) assert.equal(needsRest(name), !inCore.includes(name), name);
 });
 
+test('the first list needs only the core; predicted stars come with the section after it', () => {
+  const bytes = readFileSync(`${ROOT}/www/model.bin`);
+  const whole = new Recommender(bytes);
+  const coreEnd = Recommender.coreLength(bytes);
+  const starsEnd = Recommender.starsLength(bytes);
+  assert.ok(coreEnd < starsEnd && starsEnd < bytes.length, `${coreEnd} < ${starsEnd} < ${bytes.length}`);
+  const ratings = [{ movieId: 6, rating: 5 }, { movieId: 318, rating: 4.5 }];
+  const list = (r) => r.recommend(ratings, { method: 'mf', count: 10 }).items;
+  const early = Recommender.fromCore(bytes.subarray(0, coreEnd));
+  assert.equal(early.hasStars, false);
+  assert.deepEqual(list(early).map((m) => m.movieId), list(whole).map((m) => m.movieId), 'the same ranking without the stars');
+  assert.ok(list(early).every((m) => !('predictedRating' in m)), 'no predicted stars yet');
+  assert.throws(() => early.attachStars(bytes.subarray(0, starsEnd - 1)), /model file is truncated/);
+  assert.equal(early.hasStars, false, 'a short prefix leaves it as it was');
+  early.attachStars(bytes.subarray(0, starsEnd));
+  assert.equal(early.hasStars, true);
+  const withStars = list(early).map((m) => m.predictedRating);
+  assert.ok(withStars.every((p) => p >= 0.5 && p <= 5), withStars.join());
+  assert.equal(early.hasExtras, false);
+});
+
 test('index.html preloads every module app.js imports, at any depth, and nothing else', () => {
   const html = readFileSync(`${ROOT}/www/index.html`, 'utf8');
   const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]));

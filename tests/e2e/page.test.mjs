@@ -71,6 +71,7 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   assert.ok(reasons.filter((r) => r.startsWith('Because you liked')).length >= 9, reasons.join('\n'));
   assert.ok(reasons.every((r) => !r.includes('Toy Story')), reasons.join('\n'));
   const predicted = await page.$$eval('#recommendations .predicted', (els) => els.map((e) => Number(/([\d.]+)★/.exec(e.textContent)[1])));
+  assert.equal(predicted.length, 12);
   assert.ok(predicted.every((p) => p >= 0.5 && p <= 5));
 
   // Every method re-ranks without a rated movie; "more like this" lists neighbours.

@@ -1,7 +1,7 @@
 // The demo page: search and rate movies, see recommendations re-rank on every change.
 // All text from the model or storage is rendered with textContent, never parsed as HTML.
 
-import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, timingMark, whenComplete } from './recommender.js';
+import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, timingMark, whenComplete, whenStars } from './recommender.js';
 import { RatingStore, probeStorage } from './storage.js';
 import { KeptList, fingerprint, keptKey, keptStays } from './kept.js';
 import { MarkStore, marksKey } from './marks.js';
@@ -500,6 +500,15 @@ async function boot() {
   render();
   timingMark('movie-recs:first-recommendations');
   document.documentElement.dataset.ready = 'true';
+  // The first list may come before the predicted stars (the section after the core): draw it
+  // again with them, unless the whole model is already in (and drawn below).
+  whenStars(modelUrl).then(
+    (r) => {
+      if (!r.hasExtras) render();
+      document.documentElement.dataset.stars = 'true';
+    },
+    () => {},
+  );
   whenComplete(modelUrl).then(
     () => {
       fillMethods();

@@ -67,7 +67,7 @@ function isItem(m) {
     (m.year === null || Number.isInteger(m.year)) &&
     Array.isArray(m.genres) &&
     m.genres.every(isText) &&
-    Number.isFinite(m.predictedRating) &&
+    (m.predictedRating === undefined || Number.isFinite(m.predictedRating)) &&
     Array.isArray(m.reasons) &&
     m.reasons.length > 0 &&
     m.reasons.every(isReason) &&

@@ -62,11 +62,13 @@ class Received {
 }
 
 /**
- * Downloads `url`, calling `onCore(recommender)` once the core has arrived. If by then nobody
- * has asked for the rest (`entry.wantRest`), the download stops there and resolves with
- * `{ recommender, parked }` (the bytes so far), fetched on by `fetchRest` when a method first
- * needs it; otherwise it resolves once the extras are attached. A file that ends early or is
- * corrupt rejects with the core's message, after `onCore` if the core itself was whole.
+ * Downloads `url`, calling `onCore(recommender)` once the core has arrived and
+ * `entry.onStars(recommender)` once the star model has (the section after the core: predicted
+ * stars). If by then nobody has asked for the rest (`entry.wantRest`), the download stops there
+ * and resolves with `{ recommender, parked }` (the bytes so far), fetched on by `fetchRest` when
+ * a method first needs it; otherwise it resolves once the extras are attached. A file that ends
+ * early or is corrupt rejects with the core's message, after `onCore` if the core itself was
+ * whole.
  */
 async function stream(url, entry, onCore) {
   const response = await request(url);
@@ -75,6 +77,7 @@ async function stream(url, entry, onCore) {
   const received = new Received();
   let recommender = null;
   let coreLength;
+  let starsLength;
   const reader = response.body.getReader();
   for (;;) {
     let chunk;
@@ -85,16 +88,23 @@ async function stream(url, entry, onCore) {
     }
     if (chunk.done) break;
     received.push(chunk.value);
-    if (recommender) continue;
-    coreLength ??= Recommender.coreLength(received.bytes());
-    if (coreLength !== undefined && received.length >= coreLength) {
+    if (!recommender) {
+      coreLength ??= Recommender.coreLength(received.bytes());
+      if (coreLength === undefined || received.length < coreLength) continue;
       recommender = Recommender.fromCore(received.bytes());
+      starsLength = Recommender.starsLength(received.bytes());
       timingMark('movie-recs:core');
       onCore(recommender);
-      if (!entry.wantRest) {
-        reader.cancel().catch(() => {});
-        return { recommender, parked: received };
-      }
+    }
+    if (!recommender.hasStars) {
+      if (received.length < starsLength) continue;
+      recommender.attachStars(received.bytes());
+      timingMark('movie-recs:stars');
+    }
+    entry.onStars(recommender);
+    if (!entry.wantRest) {
+      reader.cancel().catch(() => {});
+      return { recommender, parked: received };
     }
   }
   if (!recommender) {
@@ -102,6 +112,7 @@ async function stream(url, entry, onCore) {
     // whole-file reader names what is wrong.
     recommender = new Recommender(received.bytes());
     onCore(recommender);
+    entry.onStars(recommender);
     return { recommender };
   }
   recommender.attachExtras(received.bytes());
@@ -163,10 +174,15 @@ function open(key, rest) {
   }
   const entry = { key, wantRest: rest !== 'lazy' };
   entry.core = new Promise((resolve, reject) => {
-    entry.download = stream(key, entry, resolve);
+    entry.stars = new Promise((starsIn, starsFailed) => {
+      entry.onStars = starsIn;
+      entry.download = stream(key, entry, resolve);
+      entry.download.catch(starsFailed); // a no-op once the stars have resolved
+    });
     entry.download.catch(reject); // a no-op once the core has resolved
   });
   entry.core.catch(() => models.delete(key));
+  entry.stars.catch(() => {}); // reported by `whenStars`, `whenComplete` or the core
   return entry;
 }
 
@@ -189,6 +205,16 @@ function entryFor(modelUrl, rest) {
  */
 export function loadRecommender(modelUrl = DEFAULT_MODEL_URL, { rest = 'eager' } = {}) {
   return entryFor(modelUrl, rest).core;
+}
+
+/**
+ * Resolves (to the same Recommender) once its star model is in, so that recommendations carry
+ * predicted stars (`hasStars`). The file keeps it right after the core: on a slow connection the
+ * first list comes without stars, and this is when to draw it again. Rejects if that part of the
+ * download failed (the core still working).
+ */
+export function whenStars(modelUrl = DEFAULT_MODEL_URL) {
+  return entryFor(modelUrl).stars;
 }
 
 /**
