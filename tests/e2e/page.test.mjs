@@ -355,22 +355,37 @@ test('a model of ML-32M\'s catalogue size (87,585 movies, every method) loads an
   await context.close();
 });
 
-test('the first recommendations need only the model core; a broken rest is a warning, not an outage', async () => {
+test('the first recommendations need only the model core, predicted stars the section after it; a broken rest is a warning, not an outage', async () => {
   const { page, record, context } = await openPage(env.browser);
   const whole = await readFile(join(ROOT, 'www/model.bin'));
-  // The header: magic, version, then the core's length (u64 LE) at byte 12, 44 bytes in all.
-  const coreEnd = 44 + Number(whole.readBigUInt64LE(12));
-  assert.ok(coreEnd < whole.length / 3, `the core is ${coreEnd} of ${whole.length} bytes`);
-  const cut = whole.subarray(0, coreEnd + 1000); // the extras break off early
+  // The header: magic, version, then each section's length and checksum (u64 LE): the core's
+  // length at byte 12, the stars section's at 28; 60 bytes in all.
+  const coreEnd = 60 + Number(whole.readBigUInt64LE(12));
+  const starsEnd = coreEnd + Number(whole.readBigUInt64LE(28));
+  assert.ok(starsEnd < whole.length / 3, `the core and the stars are ${starsEnd} of ${whole.length} bytes`);
+  let cut = whole.subarray(0, coreEnd + 1000); // broken off inside the star model
   await page.route('**/model.bin', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: cut }));
   await page.goto(env.server.origin + '/');
   await page.waitForSelector('html[data-complete="failed"]');
   assert.equal(await page.getAttribute('html', 'data-ready'), 'true');
+  assert.equal(await page.getAttribute('html', 'data-stars'), null);
   assert.match(await page.textContent('.notices'), /rest of the model did not load \(model file is truncated/);
   assert.deepEqual(await page.$$eval('#method option', (os) => os.map((o) => o.value)), ['mf', 'popular']);
   await rateFromSearch(page, 'matrix', 'The Matrix', '5');
   await page.waitForFunction(() => document.querySelector('#recs-note').textContent.includes('Based on your 1 rating'));
   assert.equal((await ids(page, 'recommendations')).length, 12, 'the factor models recommend from the core alone');
+  assert.equal(await page.locator('#recommendations .predicted').count(), 0, 'no predicted stars without the star model');
+
+  // Broken off after the star model: the same list, with predicted stars.
+  const before = await ids(page, 'recommendations');
+  cut = whole.subarray(0, starsEnd + 1000);
+  await page.reload();
+  await page.waitForSelector('html[data-complete="failed"]');
+  assert.equal(await page.getAttribute('html', 'data-stars'), 'true');
+  assert.deepEqual(await ids(page, 'recommendations'), before);
+  const predicted = await page.$$eval('#recommendations .predicted', (els) => els.map((e) => Number(/([\d.]+)★/.exec(e.textContent)[1])));
+  assert.equal(predicted.length, 12);
+  assert.ok(predicted.every((p) => p >= 0.5 && p <= 5), predicted.join());
   assert.deepEqual(record.errors, []);
   await context.close();
 });
