@@ -95,13 +95,15 @@ async function stream(url, entry, onCore) {
       starsLength = Recommender.starsLength(received.bytes());
       timingMark('movie-recs:core');
       onCore(recommender);
+      // A core whose ranking reads the star model holds it.
+      if (recommender.hasStars) entry.onStars(recommender);
     }
     if (!recommender.hasStars) {
       if (received.length < starsLength) continue;
       recommender.attachStars(received.bytes());
       timingMark('movie-recs:stars');
+      entry.onStars(recommender);
     }
-    entry.onStars(recommender);
     if (!entry.wantRest) {
       reader.cancel().catch(() => {});
       return { recommender, parked: received };
