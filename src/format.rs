@@ -30,6 +30,16 @@ pub enum Section {
     /// The other methods' tables.
     Extras = 2,
 }
+impl Section {
+    /// The section's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Core => "core",
+            Section::Stars => "stars",
+            Section::Extras => "extras",
+        }
+    }
+}
 /// How many sections a file has.
 const SECTIONS: usize = 3;
 /// Bytes before the core section.
@@ -107,11 +117,6 @@ impl Header {
         self.sections[..=section as usize].iter().fold(HEADER_LEN as u64, |end, &(len, _)| end.saturating_add(len))
     }
 
-    /// Bytes from the file's start to the end of the core.
-    pub fn core_end(&self) -> u64 {
-        self.end(Section::Core)
-    }
-
     /// The core section's checksum: what a model's other sections are matched to.
     pub fn core_checksum(&self) -> u64 {
         self.sections[Section::Core as usize].1
@@ -139,11 +144,6 @@ impl Header {
             return Err(Error::Checksum { found, expected: sum });
         }
         Ok(body)
-    }
-
-    /// The core section (the file's first [`Header::core_end`] bytes suffice).
-    pub fn core<'b>(&self, bytes: &'b [u8]) -> Result<&'b [u8]> {
-        self.section(bytes, Section::Core)
     }
 
     /// An error unless `bytes` holds the whole file.

@@ -165,22 +165,22 @@ impl Model {
     /// the header (`Ok(None)` before that). Fails as soon as the bytes cannot be a model this
     /// build reads (an HTML error page, another format version).
     pub fn core_length(prefix: &[u8]) -> Result<Option<usize>> {
-        match Header::read(prefix)? {
-            None => Ok(None),
-            Some(h) => usize::try_from(h.core_end())
-                .map(Some)
-                .map_err(|_| Error::InvalidModel(format!("core section ending at byte {} is too large", h.core_end()))),
-        }
+        Self::section_end(prefix, Section::Core)
     }
 
     /// How many leading bytes of the file [`Model::attach_stars`] needs, once `prefix` holds the
     /// header (`Ok(None)` before that).
     pub fn stars_length(prefix: &[u8]) -> Result<Option<usize>> {
+        Self::section_end(prefix, Section::Stars)
+    }
+
+    /// The bytes from the file's start to the end of `section`, once `prefix` holds the header.
+    fn section_end(prefix: &[u8], section: Section) -> Result<Option<usize>> {
         match Header::read(prefix)? {
             None => Ok(None),
-            Some(h) => usize::try_from(h.end(Section::Stars))
+            Some(h) => usize::try_from(h.end(section))
                 .map(Some)
-                .map_err(|_| Error::InvalidModel(format!("stars section ending at byte {} is too large", h.end(Section::Stars)))),
+                .map_err(|_| Error::InvalidModel(format!("{} section ending at byte {} is too large", section.name(), h.end(section)))),
         }
     }
 
@@ -196,7 +196,7 @@ impl Model {
     /// the core (until [`Model::attach_stars`]).
     pub fn core_from_bytes(bytes: &[u8]) -> Result<Self> {
         let header = Header::require(bytes)?;
-        let core: Core = format::decode("core", header.core(bytes)?)?;
+        let core: Core = format::decode("core", header.section(bytes, Section::Core)?)?;
         let model = Model {
             info: core.info,
             catalogue: core.catalogue,
@@ -226,6 +226,10 @@ impl Model {
     /// model is left as it was.
     pub fn attach_stars(&mut self, bytes: &[u8]) -> Result<()> {
         let header = self.same_file(bytes)?;
+        if self.has_stars() && !self.mf.ranks_by_stars() {
+            // Attached from this section already: not decoded again (attach_extras calls this).
+            return Ok(());
+        }
         let stars: Option<ExplicitFactors> = format::decode("stars", header.section(bytes, Section::Stars)?)?;
         let bad = |msg: &str| Err(Error::InvalidModel(msg.to_string()));
         match (&self.mf.explicit, stars) {
@@ -235,8 +239,8 @@ impl Model {
                 Ok(())
             }
             (None, None) => bad("the file has no star model (neither its core nor its stars section holds one)"),
-            (Some(_), Some(_)) if self.mf.ranks_by_stars() => bad("the file has a star model in both its core and its stars section"),
-            (Some(_), _) => Ok(()),
+            (Some(_), Some(_)) => bad("the file has a star model in both its core and its stars section"),
+            (Some(_), None) => Ok(()),
         }
     }
 

@@ -155,6 +155,15 @@ fn bytes(what: &str, value: &JsValue) -> Result<Vec<u8>, JsError> {
     }
 }
 
+/// How many leading bytes of a model file a section needs (`end` reads it from the header in
+/// `prefix`), as a number JS can hold; `too_large` when it is beyond 4 GB.
+fn prefix_length(prefix: &JsValue, end: fn(&[u8]) -> crate::Result<Option<usize>>, too_large: &str) -> Result<Option<u32>, JsError> {
+    match end(&bytes("prefix", prefix)?).map_err(js_error)? {
+        Some(n) => u32::try_from(n).map(Some).map_err(|_| js_error(too_large)),
+        None => Ok(None),
+    }
+}
+
 fn options(value: JsValue) -> Result<RecommendOptions, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(RecommendOptions::default());
@@ -189,10 +198,7 @@ impl Recommender {
     /// (`undefined` before that). Throws as soon as the bytes cannot be a model this build reads.
     #[wasm_bindgen(js_name = coreLength)]
     pub fn core_length(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] prefix: JsValue) -> Result<Option<u32>, JsError> {
-        match crate::Model::core_length(&bytes("prefix", &prefix)?).map_err(js_error)? {
-            Some(n) => u32::try_from(n).map(Some).map_err(|_| js_error("model core is larger than 4 GB")),
-            None => Ok(None),
-        }
+        prefix_length(&prefix, crate::Model::core_length, "model core is larger than 4 GB")
     }
 
     /// How many leading bytes of a model file `attachStars` needs, once `prefix` holds the
@@ -200,10 +206,7 @@ impl Recommender {
     /// build reads.
     #[wasm_bindgen(js_name = starsLength)]
     pub fn stars_length(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] prefix: JsValue) -> Result<Option<u32>, JsError> {
-        match crate::Model::stars_length(&bytes("prefix", &prefix)?).map_err(js_error)? {
-            Some(n) => u32::try_from(n).map(Some).map_err(|_| js_error("model core and stars are larger than 4 GB")),
-            None => Ok(None),
-        }
+        prefix_length(&prefix, crate::Model::stars_length, "model core and stars are larger than 4 GB")
     }
 
     /// How many bytes the whole model file has, once `prefix` holds the header (`undefined`
