@@ -50,18 +50,9 @@ pub struct ElicitationPoint {
 /// Runs `strategy` for every user of `test` against `rec` (the shipped method ranks); one
 /// point per entry of [`STOPS`].
 pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table: Option<&[f32]>) -> crate::Result<Vec<ElicitationPoint>> {
-    simulate_asking(rec, test, |visitor, unseen, _| Ok(rec.questions_with(strategy, visitor, unseen, 1, table)?.first().map(|&row| rec.model().catalogue.movies[row].id.0)))
-}
-
-/// [`simulate`] with the questions asked by `ask(visitor, unseen, answered)`: the next movie's
-/// id, or `None` when it has nothing left to ask.
-pub fn simulate_asking(
-    rec: &Recommender,
-    test: &[TestUser],
-    ask: impl Fn(&Visitor, &[u32], &[RawRating]) -> crate::Result<Option<u32>>,
-) -> crate::Result<Vec<ElicitationPoint>> {
     let mut points: Vec<ElicitationPoint> =
         STOPS.iter().map(|&stop| ElicitationPoint { stop, ndcg: Vec::new(), answered: 0.0, asked: 0.0 }).collect();
+    let movies = &rec.model().catalogue.movies;
     let share = 1.0 / test.len().max(1) as f64;
     for user in test {
         let known: HashMap<u32, f64> = user.given.iter().map(|g| (g.movie_id as u32, g.rating)).collect();
@@ -88,8 +79,9 @@ pub fn simulate_asking(
             Ok(())
         };
         while asked < MAX_ASKED && !done.iter().all(|&d| d) {
-            let Some(id) = ask(&visitor, &unseen, &answered)? else { break };
+            let Some(&row) = rec.questions_with(strategy, &visitor, &unseen, 1, table)?.first() else { break };
             asked += 1;
+            let id = movies[row].id.0;
             match known.get(&id) {
                 Some(&rating) => {
                     answered.push(RawRating { movie_id: id as f64, rating, seen: false });

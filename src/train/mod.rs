@@ -14,7 +14,6 @@ pub mod item_knn;
 pub mod mf;
 pub mod neural;
 pub mod pack;
-pub mod question_tree;
 pub mod progress;
 pub mod render;
 pub mod report;

@@ -177,7 +177,7 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
         let rec = Recommender::from_bytes(&model.to_bytes()?)?;
         let table =
             popularity_entropy(rec.model().catalogue.len(), train.iter().filter_map(|r| rec.row(r.movie).map(|row| (row, r.rating))));
-        for strategy in Strategy::COMPARED.into_iter().filter(|s| std::env::var("TREE_ONLY").is_err() || *s == Strategy::Popular) {
+        for strategy in Strategy::COMPARED {
             for p in elicitation::simulate(&rec, strategy, test, Some(&table))? {
                 let mean = p.ndcg.iter().sum::<f64>() / p.ndcg.len().max(1) as f64;
                 eprintln!(
@@ -189,50 +189,6 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
                 );
                 let key = (split_name.to_string(), strategy.name(), p.stop);
                 let slot = entry(&mut elicit, key);
-                slot.0.push(p.ndcg);
-                slot.1.push((p.answered, p.asked));
-            }
-        }
-        {
-            let started = std::time::Instant::now();
-            let mut subs = Vec::new();
-            for k in 0..5 {
-                let inner = crate::eval::carve_validation(train, k);
-                let sub = build_model(&data.name, &data.movies, &data.tags, &inner.train, &settings.check()?)?;
-                subs.push((Recommender::from_bytes(&sub.to_bytes()?)?, inner.test));
-            }
-            let groups: Vec<(&Recommender, &[TestUser])> = subs.iter().map(|(r, t)| (r, t.as_slice())).collect();
-            let tree_settings = crate::train::question_tree::TreeSettings {
-                min_users: std::env::var("TREE_MIN").ok().and_then(|v| v.parse().ok()).unwrap_or(10),
-                pool: std::env::var("TREE_POOL").ok().and_then(|v| v.parse().ok()).unwrap_or(100),
-                ..Default::default()
-            };
-            let tree = crate::train::question_tree::learn(&groups, tree_settings)?;
-            eprintln!("{split_name} question tree: {} nodes in {:.0} s", tree.nodes.len(), started.elapsed().as_secs_f64());
-            let movies = &rec.model().catalogue.movies;
-            let ask = |visitor: &crate::recommender::Visitor, unseen: &[u32], answered: &[crate::ratings::RawRating]| {
-                use crate::elicit::tree::Answer;
-                let next = tree.next(
-                    |m| {
-                        if answered.iter().any(|a| a.movie_id as u32 == m) {
-                            Answer::Seen
-                        } else if unseen.contains(&m) {
-                            Answer::Unseen
-                        } else {
-                            Answer::Open
-                        }
-                    },
-                    1,
-                );
-                match next.first() {
-                    Some(&m) => Ok(Some(m)),
-                    None => Ok(rec.questions_with(Strategy::Popular, visitor, unseen, 1, None)?.first().map(|&row| movies[row].id.0)),
-                }
-            };
-            for p in elicitation::simulate_asking(&rec, test, ask)? {
-                let mean = p.ndcg.iter().sum::<f64>() / p.ndcg.len().max(1) as f64;
-                eprintln!("{split_name} {:<28} {:?}: NDCG@10 {mean:.4}, answered {:.2}, asked {:.1}", "question tree", p.stop, p.answered, p.asked);
-                let slot = entry(&mut elicit, (split_name.to_string(), "question tree", p.stop));
                 slot.0.push(p.ndcg);
                 slot.1.push((p.answered, p.asked));
             }

@@ -10,8 +10,6 @@
 //! The strategies are compared by simulation in `./build.sh first-minute` (see
 //! [`crate::eval::elicitation`]); [`Strategy::SHIPPED`] is the one the page uses.
 
-pub mod tree;
-
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Catalogue;
