@@ -32,6 +32,18 @@ impl FirstMinute {
         for &(split, strategy) in &keys {
             s += &row(split, strategy, true);
         }
+        s += "\nAgainst popular-first, user by user, once n questions were answered: NDCG@10 difference [95% interval]\n\n| split | strategy | n 3 | n 5 | n 10 |\n|---|---|---|---|---|\n";
+        for &(split, strategy) in &keys {
+            let cells: Vec<String> = self
+                .elicitation
+                .iter()
+                .filter(|r| r.split == split && r.strategy == strategy && matches!(r.stop, Stop::Answered(_)))
+                .filter_map(|r| r.vs_popular_first.map(|[d, lo, hi]| format!("{d:+.4} [{lo:+.3}, {hi:+.3}]")))
+                .collect();
+            if !cells.is_empty() {
+                s += &format!("| {split} | {strategy} | {} |\n", cells.join(" | "));
+            }
+        }
         s += "\nFamiliar to discover: the control's trade-off\n\n| split | form | discover | NDCG@10 | R@10 | coverage@10 | novelty (bits) | diversity |\n|---|---|---|---|---|---|---|---|\n";
         for r in &self.discovery {
             s += &format!(
