@@ -13,6 +13,9 @@
 // is (data-ready).
 //
 //   node bench/first-load.mjs [RUNS]      (after ./build.sh build; prints the figures, asserts nothing)
+//   node bench/first-load.mjs [RUNS] --against DIR
+//                                         the same for www/ and another build of it (say the previous
+//                                         commit's, from a git worktree), their runs interleaved
 import { fileURLToPath } from 'node:url';
 import { startServer, launch } from '../tests/e2e/harness.mjs';
 
@@ -54,30 +57,50 @@ export async function seedOneRating(context) {
   });
 }
 
-/** Cold and warm first loads, `runs` of each (a fresh browser profile per run). */
-export async function firstLoad(browser, origin, runs = 3) {
-  const cold = [];
-  const warm = [];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const summary = (rs) => ({
+  first_recommendations_ms: median(rs.map((r) => r.first)),
+  first_list_shown_ms: median(rs.map((r) => r.shown)),
+  all_methods_ms: median(rs.map((r) => r.complete)),
+  marks: Object.fromEntries(Object.keys(rs[0].marks).map((k) => [k, median(rs.map((r) => r.marks[k] ?? NaN))])),
+  runs: rs,
+});
+
+/** One cold visit and the warm one after it, in a fresh browser profile. */
+async function coldThenWarm(browser, origin, i) {
+  const context = await browser.newContext();
+  await seedOneRating(context);
+  const page = await throttled(context);
+  const cold = await visit(page, `${origin}/?cold=${i}`);
+  await page.waitForSelector('html[data-offline="ready"]', { timeout: 120000 });
+  await page.close();
+  const again = await throttled(context);
+  const warm = await visit(again, `${origin}/?warm=${i}`);
+  await context.close();
+  return { cold, warm };
+}
+
+/**
+ * Cold and warm first loads, `runs` of each, of every origin in turn (a fresh browser profile
+ * per run): with two origins, run one after the other, so that both meet the same moments of a
+ * busy machine (the warm figures swing by 150 ms from minute to minute here; comparing runs made
+ * an hour apart has misled before). One result per origin.
+ */
+export async function firstLoads(browser, origins, runs = 3) {
+  const visits = origins.map(() => ({ cold: [], warm: [] }));
   for (let i = 0; i < runs; i++) {
-    const context = await browser.newContext();
-    await seedOneRating(context);
-    const page = await throttled(context);
-    cold.push(await visit(page, `${origin}/?cold=${i}`));
-    await page.waitForSelector('html[data-offline="ready"]', { timeout: 120000 });
-    await page.close();
-    const again = await throttled(context);
-    warm.push(await visit(again, `${origin}/?warm=${i}`));
-    await context.close();
+    for (const [j, origin] of origins.entries()) {
+      const { cold, warm } = await coldThenWarm(browser, origin, i);
+      visits[j].cold.push(cold);
+      visits[j].warm.push(warm);
+    }
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const summary = (rs) => ({
-    first_recommendations_ms: median(rs.map((r) => r.first)),
-    first_list_shown_ms: median(rs.map((r) => r.shown)),
-    all_methods_ms: median(rs.map((r) => r.complete)),
-    marks: Object.fromEntries(Object.keys(rs[0].marks).map((k) => [k, median(rs.map((r) => r.marks[k] ?? NaN))])),
-    runs: rs,
-  });
-  return { profile: { ...SLOW_4G, cpu_slowdown: CPU_SLOWDOWN }, cold: summary(cold), warm: summary(warm) };
+  return visits.map((v) => ({ profile: { ...SLOW_4G, cpu_slowdown: CPU_SLOWDOWN }, cold: summary(v.cold), warm: summary(v.warm) }));
+}
+
+/** Cold and warm first loads of one origin, `runs` of each. */
+export async function firstLoad(browser, origin, runs = 3) {
+  return (await firstLoads(browser, [origin], runs))[0];
 }
 
 export function describe(result) {
@@ -92,14 +115,21 @@ export function describe(result) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const server = await startServer();
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--against');
+  const against = at >= 0 ? args.splice(at, 2)[1] : null;
+  if (at >= 0 && !against) throw new Error('usage: node bench/first-load.mjs [RUNS] [--against DIR]');
+  const servers = [await startServer(), ...(against ? [await startServer(against)] : [])];
   const browser = await launch();
   try {
-    const result = await firstLoad(browser, server.origin, Number(process.argv[2] ?? 3));
-    if (![...result.cold.runs, ...result.warm.runs].every((r) => r.personal)) console.log('warning: a first list was not the personal one');
-    console.log(describe(result));
+    const results = await firstLoads(browser, servers.map((s) => s.origin), Number(args[0] ?? 3));
+    for (const [j, result] of results.entries()) {
+      if (![...result.cold.runs, ...result.warm.runs].every((r) => r.personal)) console.log('warning: a first list was not the personal one');
+      if (against) console.log(j === 0 ? 'www/ (this tree):' : `${against} (runs interleaved with the above):`);
+      console.log(describe(result));
+    }
   } finally {
     await browser.close();
-    server.stop();
+    for (const s of servers) s.stop();
   }
 }
