@@ -96,8 +96,9 @@ build_wasm() {
   printf 'wasm: %s bytes, %s gzip\n' "$(wc -c < www/pkg/movie_recs_bg.wasm)" "$(gzip -9c www/pkg/movie_recs_bg.wasm | wc -c)" >&2
 }
 
-# Brotli and gzip siblings of the wasm, the model and the scripts (FILE.br, FILE.gz), made once per build as a static
-# host's build step makes them; scripts/serve.py sends them by Accept-Encoding.
+# Brotli and gzip siblings of the wasm, the model and the scripts (FILE.br, FILE.gz), made once
+# per build as a static host's build step makes them; scripts/serve.py sends them by
+# Accept-Encoding.
 precompress() {
   local files=(www/pkg/movie_recs_bg.wasm www/pkg/movie_recs.js www/js/*.js www/movie-recs.js)
   [ -f www/model.bin ] && files+=(www/model.bin)

@@ -98,11 +98,6 @@ export async function firstLoads(browser, origins, runs = 3) {
   return visits.map((v) => ({ profile: { ...SLOW_4G, cpu_slowdown: CPU_SLOWDOWN }, cold: summary(v.cold), warm: summary(v.warm) }));
 }
 
-/** Cold and warm first loads of one origin, `runs` of each. */
-export async function firstLoad(browser, origin, runs = 3) {
-  return (await firstLoads(browser, [origin], runs))[0];
-}
-
 export function describe(result) {
   const marks = (s) => Object.entries(s.marks).map(([k, v]) => `${k} ${v}`).join(', ');
   const line = (name, s) =>

@@ -229,13 +229,13 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
     };
     let avg = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
     let baseline = |split: &str, stop: Stop| {
-        elicit.iter().find(|((sp, st, at), _)| sp == split && *st == Strategy::Popular.name() && *at == stop).map(|(_, (g, _))| g.clone())
+        elicit.iter().find(|((sp, st, at), _)| sp == split && *st == Strategy::Popular.name() && *at == stop).map(|(_, (g, _))| g)
     };
     let paired: Vec<Option<[f64; 3]>> = elicit
         .iter()
         .map(|((split, strategy, stop), (groups, _))| {
             let base = baseline(split, *stop).filter(|_| *strategy != Strategy::Popular.name())?;
-            let diffs = paired_differences(groups, &base)?;
+            let diffs = paired_differences(groups, base)?;
             let (lo, hi) = bootstrap_interval(&diffs, 1000);
             Some([mean_of_means(&diffs), lo, hi])
         })
@@ -247,7 +247,6 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
             let (lo, hi) = bootstrap_interval(&groups, 1000);
             let (answered, asked): (Vec<f64>, Vec<f64>) = counts.into_iter().unzip();
             ElicitationRow {
-                vs_popular_first,
                 strategy: strategy.into(),
                 split,
                 stop,
@@ -256,6 +255,7 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
                 ndcg_ci95: [lo, hi],
                 answered: avg(&answered),
                 users: groups.iter().map(Vec::len).sum(),
+                vs_popular_first,
             }
         })
         .collect();
