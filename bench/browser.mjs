@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
-import { startServer, launch, ROOT } from '../tests/e2e/harness.mjs';
+import { startServer, launch, ROOT, sectionEnds } from '../tests/e2e/harness.mjs';
 
 const [nativePath, modelsDir, outPath, peerPath] = process.argv.slice(2);
 const native = JSON.parse(readFileSync(nativePath, 'utf8'));
@@ -136,8 +136,8 @@ const size = (p) => {
   return { raw: statSync(`${ROOT}/www/${p}`).size, gzip: gzipSync(bytes, { level: 9 }).length };
 };
 const modelBytes = readFileSync(`${ROOT}/www/model.bin`);
-// The model's core: the 44-byte header (magic, version, then the core's length, u64 LE, at 12) and the core section.
-const core = modelBytes.subarray(0, 44 + Number(modelBytes.readBigUInt64LE(12)));
+// The model's header and core section: what the first recommendations need.
+const core = modelBytes.subarray(0, sectionEnds(modelBytes).core);
 const payload = {
   wasm: size('pkg/movie_recs_bg.wasm'),
   model: size('model.bin'),

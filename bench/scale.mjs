@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startServer, launch, ROOT } from '../tests/e2e/harness.mjs';
+import { startServer, launch, ROOT, sectionEnds } from '../tests/e2e/harness.mjs';
 
 const [outPath, ...models] = process.argv.slice(2);
 const server = await startServer();
@@ -23,8 +23,7 @@ const rows = [];
 for (const path of models) {
   const name = basename(path);
   const bytes = readFileSync(`${ROOT}/www/${name}`);
-  // The 44-byte header: magic, version, the core's length (u64 LE at 12) and the extras' (at 28).
-  const coreEnd = 44 + Number(bytes.readBigUInt64LE(12));
+  const coreEnd = sectionEnds(bytes).core;
   const part = (b) => ({ raw: b.length, gzip: gzipSync(b).length });
   const sizes = { file: part(bytes), core: part(bytes.subarray(0, coreEnd)), extras: part(bytes.subarray(coreEnd)) };
 

@@ -54,8 +54,6 @@ mod movie_columns {
         titles: Vec<String>,
         years: Vec<u32>,
         genres: Vec<u32>,
-        imdb_ids: Vec<u64>,
-        tmdb_ids: Vec<u64>,
         rating_counts: Vec<u32>,
         /// Thousandths of a star.
         rating_means: Vec<i32>,
@@ -83,8 +81,6 @@ mod movie_columns {
             titles: movies.iter().map(|m| m.title.clone()).collect(),
             years: movies.iter().map(|m| some_plus_one(m.year.map(u32::from)) as u32).collect(),
             genres: movies.iter().map(|m| m.genres).collect(),
-            imdb_ids: movies.iter().map(|m| some_plus_one(m.imdb_id)).collect(),
-            tmdb_ids: movies.iter().map(|m| some_plus_one(m.tmdb_id)).collect(),
             rating_counts: movies.iter().map(|m| m.rating_count).collect(),
             rating_means: movies.iter().map(|m| (m.rating_mean * 1000.0).round() as i32).collect(),
         }
@@ -96,15 +92,7 @@ mod movie_columns {
         // Through keep_detail: postcard would replace the message with a vague one.
         let bad = |msg: String| -> D::Error { crate::format::keep_detail(crate::error::Error::InvalidModel(msg)) };
         let n = c.id_steps.len();
-        let lengths = [
-            c.titles.len(),
-            c.years.len(),
-            c.genres.len(),
-            c.imdb_ids.len(),
-            c.tmdb_ids.len(),
-            c.rating_counts.len(),
-            c.rating_means.len(),
-        ];
+        let lengths = [c.titles.len(), c.years.len(), c.genres.len(), c.rating_counts.len(), c.rating_means.len()];
         if lengths.iter().any(|&l| l != n) {
             return Err(bad(format!("movie columns have different lengths: {n} ids, then {lengths:?}")));
         }
@@ -118,19 +106,67 @@ mod movie_columns {
                 Some(y) => Some(u16::try_from(y).map_err(|_| too_big("year", y as u64))?),
                 None => None,
             };
-            let id_of = |what: &str, v: u64| if v > u32::MAX as u64 + 1 { Err(too_big(what, v)) } else { Ok(minus_one(v)) };
             movies.push(Movie {
                 id: MovieId(id32),
                 title,
                 year,
                 genres: c.genres[i],
-                imdb_id: id_of("IMDb id", c.imdb_ids[i])?,
-                tmdb_id: id_of("TMDB id", c.tmdb_ids[i])?,
+                // From the links section ([`super::Links`]), which comes after the core.
+                imdb_id: None,
+                tmdb_id: None,
                 rating_count: c.rating_counts[i],
                 rating_mean: c.rating_means[i] as f32 / 1000.0,
             });
         }
         Ok(movies)
+    }
+}
+
+/// The movies' IMDb and TMDB ids, the file's links section: what the page links to and what
+/// imports and exports match on, none of which the first list needs. Kept out of the core, they
+/// would be a sixth of its compressed bytes (random-looking numbers that compress poorly), and
+/// at a large site's size (ML-32M: 87,585 movies) far more than that. One column each, in
+/// catalogue row order, `id + 1` with 0 for none.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Links {
+    imdb_ids: Vec<u64>,
+    tmdb_ids: Vec<u64>,
+}
+
+impl Links {
+    /// The ids of `movies`.
+    pub fn of(movies: &[Movie]) -> Self {
+        Self {
+            imdb_ids: movies.iter().map(|m| m.imdb_id.map_or(0, |v| v as u64 + 1)).collect(),
+            tmdb_ids: movies.iter().map(|m| m.tmdb_id.map_or(0, |v| v as u64 + 1)).collect(),
+        }
+    }
+
+    /// Writes the ids into `movies` (the catalogue they were taken from); on any error
+    /// `movies` is left as it was.
+    pub fn apply(&self, movies: &mut [Movie]) -> Result<()> {
+        let bad = |msg: String| Err(Error::InvalidModel(msg));
+        if self.imdb_ids.len() != movies.len() || self.tmdb_ids.len() != movies.len() {
+            return bad(format!(
+                "the links section has {} IMDb and {} TMDB ids for {} movies",
+                self.imdb_ids.len(),
+                self.tmdb_ids.len(),
+                movies.len()
+            ));
+        }
+        let id = |what: &str, row: usize, v: u64| match v.checked_sub(1) {
+            None => Ok(None),
+            Some(v) => u32::try_from(v).map(Some).map_err(|_| Error::InvalidModel(format!("movie {row}: {what} id {v} is out of range"))),
+        };
+        let mut ids = Vec::with_capacity(movies.len());
+        for row in 0..movies.len() {
+            ids.push((id("IMDb", row, self.imdb_ids[row])?, id("TMDB", row, self.tmdb_ids[row])?));
+        }
+        for (m, (imdb, tmdb)) in movies.iter_mut().zip(ids) {
+            m.imdb_id = imdb;
+            m.tmdb_id = tmdb;
+        }
+        Ok(())
     }
 }
 
@@ -325,5 +361,42 @@ impl CatalogueIndex {
             a.0.cmp(&b.0).then(movies[b.1].rating_count.cmp(&movies[a.1].rating_count)).then(movies[a.1].id.cmp(&movies[b.1].id))
         });
         hits.into_iter().take(limit).map(|(_, row)| row).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn movie(id: u32, imdb: Option<u32>, tmdb: Option<u32>) -> Movie {
+        Movie {
+            id: MovieId(id),
+            title: format!("Movie {id}"),
+            year: None,
+            genres: 0,
+            imdb_id: imdb,
+            tmdb_id: tmdb,
+            rating_count: 1,
+            rating_mean: 3.0,
+        }
+    }
+
+    #[test]
+    fn links_round_trip_and_a_wrong_section_leaves_the_movies_as_they_were() {
+        let movies = vec![movie(1, Some(114709), Some(862)), movie(2, None, Some(8844)), movie(3, Some(0), None)];
+        let links = Links::of(&movies);
+        let mut bare: Vec<Movie> = movies.iter().cloned().map(|m| Movie { imdb_id: None, tmdb_id: None, ..m }).collect();
+        links.apply(&mut bare).unwrap();
+        assert_eq!(bare, movies, "tt0000000 is an id, not none");
+
+        let before = bare.clone();
+        let short = Links::of(&movies[..2]);
+        let e = short.apply(&mut bare).unwrap_err().to_string();
+        assert!(e.contains("2 IMDb and 2 TMDB ids for 3 movies"), "{e}");
+        let mut huge = Links::of(&movies);
+        huge.tmdb_ids[2] = u32::MAX as u64 + 2;
+        let e = huge.apply(&mut bare).unwrap_err().to_string();
+        assert!(e.contains("movie 2: TMDB id 4294967296 is out of range"), "{e}");
+        assert_eq!(bare, before, "left as it was");
     }
 }

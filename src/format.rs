@@ -1,8 +1,9 @@
-//! The model file's container: `MAGIC` (8) | format version (u32 LE) | for each of the three
-//! sections its length and FNV-1a 64 checksum (u64 LE each) | core | stars | extras, each
-//! section postcard-encoded. What goes in each section is [`crate::model`]'s business; this
+//! The model file's container: `MAGIC` (8) | format version (u32 LE) | for each of the four
+//! sections its length and FNV-1a 64 checksum (u64 LE each) | core | links | stars | extras,
+//! each section postcard-encoded. What goes in each section is [`crate::model`]'s business; this
 //! module knows only the bytes around them. The order is the order a page needs them in: the
-//! core ranks, the stars section predicts stars, the extras hold the other methods.
+//! core ranks, the links section gives the movies' IMDb and TMDB ids (links, imports, exports),
+//! the stars section predicts stars, the extras hold the other methods.
 //!
 //! The fixed header is read before anything is decoded, so a truncated download, an HTML error
 //! page or a newer format is a clear [`Error`], never a panic; and a page can tell from the
@@ -17,31 +18,35 @@ pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// Format version this build reads and writes. Bump on any change to the body's shape.
 /// (8: the provenance records the choices the trainer learned on validation users; 9: EASE's
 /// table in the extras, a sixth blend weight; 11: the star model in a section of its own after
-/// the core, so that the first list waits for the ranking model only.)
-pub const FORMAT_VERSION: u32 = 11;
+/// the core, so that the first list waits for the ranking model only; 12: the movies' IMDb and
+/// TMDB ids in a section of their own after the core, a sixth of the core's compressed bytes.)
+pub const FORMAT_VERSION: u32 = 12;
 /// The file's sections, in file order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
     /// What the first recommendations need: provenance, catalogue, the ranking factor model,
     /// blend weights.
     Core = 0,
+    /// The movies' IMDb and TMDB ids: what links, imports and exports match on.
+    Links = 1,
     /// The star model (predicted stars), unless the core needs it to rank.
-    Stars = 1,
+    Stars = 2,
     /// The other methods' tables.
-    Extras = 2,
+    Extras = 3,
 }
 impl Section {
     /// The section's name in messages.
     pub fn name(self) -> &'static str {
         match self {
             Section::Core => "core",
+            Section::Links => "links",
             Section::Stars => "stars",
             Section::Extras => "extras",
         }
     }
 }
 /// How many sections a file has.
-const SECTIONS: usize = 3;
+pub const SECTIONS: usize = 4;
 /// Bytes before the core section.
 pub const HEADER_LEN: usize = 8 + 4 + SECTIONS * 2 * 8;
 
@@ -66,9 +71,8 @@ fn truncated(found: usize, expected: u64) -> Error {
     Error::Truncated { found, expected: usize::try_from(expected).unwrap_or(usize::MAX) }
 }
 
-/// The whole file: header, then the three sections.
-pub fn write(core: &[u8], stars: &[u8], extras: &[u8]) -> Vec<u8> {
-    let sections = [core, stars, extras];
+/// The whole file: header, then the sections, in [`Section`] order.
+pub fn write(sections: [&[u8]; SECTIONS]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + sections.iter().map(|s| s.len()).sum::<usize>());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, Links};
 use crate::error::{Error, Result};
 use crate::format::{self, Header, Section};
 use crate::methods::hybrid::HybridWeights;
@@ -79,8 +79,9 @@ impl Learned {
     }
 }
 
-/// The whole recommender model as shipped to the browser. Field order is the file's: the
-/// core's four, then the extras.
+/// The whole recommender model as shipped to the browser. The file's core holds the first four
+/// fields (the catalogue without its IMDb and TMDB ids, which the links section holds); the
+/// stars section the star model, unless the ranking reads it; the extras section the rest.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     /// Provenance and rating scale.
@@ -94,6 +95,9 @@ pub struct Model {
     /// The other methods' tables (each absent in a model built without it, and all of them
     /// until [`Model::attach_extras`] for a model read by [`Model::core_from_bytes`]).
     pub extras: Extras,
+    /// Whether the movies' IMDb and TMDB ids are in: false only for a model read by
+    /// [`Model::core_from_bytes`] until [`Model::attach_links`].
+    pub has_links: bool,
     /// The checksum of the core section this model was read from, if it was read from a file:
     /// extras are attached only from the same file.
     pub core_checksum: CoreChecksum,
@@ -142,23 +146,24 @@ impl Model {
         Parts { mf: &self.mf, extras: &self.extras }
     }
 
-    /// Serialises the model: header, core, stars, extras.
+    /// Serialises the model: header, core, links, stars, extras.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let [core, stars, extras] = self.sections()?;
-        Ok(format::write(&core, &stars, &extras))
+        let sections = self.sections()?;
+        Ok(format::write(sections.each_ref().map(Vec::as_slice)))
     }
 
-    /// The encoded core, stars and extras sections (for size reports). A model read without its
-    /// star section cannot be written.
-    pub fn sections(&self) -> Result<[Vec<u8>; 3]> {
-        let Some(explicit) = &self.mf.explicit else {
-            return Err(Error::InvalidModel("the star model has not been read yet; only a whole model can be written".to_string()));
+    /// The encoded core, links, stars and extras sections (for size reports). A model read
+    /// without its links or star section cannot be written.
+    pub fn sections(&self) -> Result<[Vec<u8>; format::SECTIONS]> {
+        let (Some(explicit), true) = (&self.mf.explicit, self.has_links) else {
+            return Err(Error::InvalidModel("the model has not been read whole yet; only a whole model can be written".to_string()));
         };
         let in_core = self.mf.ranks_by_stars();
         let mf = MfRef { global_mean: self.mf.global_mean, explicit: in_core.then_some(explicit), implicit: &self.mf.implicit };
         let core = format::encode(&CoreRef { info: &self.info, catalogue: &self.catalogue, mf, hybrid: &self.hybrid })?;
         let stars: Option<&ExplicitFactors> = (!in_core).then_some(explicit);
-        Ok([core, format::encode(&stars)?, format::encode(&self.extras)?])
+        let links = format::encode(&Links::of(&self.catalogue.movies))?;
+        Ok([core, links, format::encode(&stars)?, format::encode(&self.extras)?])
     }
 
     /// How many leading bytes of the file [`Model::core_from_bytes`] needs, once `prefix` holds
@@ -166,6 +171,12 @@ impl Model {
     /// build reads (an HTML error page, another format version).
     pub fn core_length(prefix: &[u8]) -> Result<Option<usize>> {
         Self::section_end(prefix, Section::Core)
+    }
+
+    /// How many leading bytes of the file [`Model::attach_links`] needs, once `prefix` holds the
+    /// header (`Ok(None)` before that).
+    pub fn links_length(prefix: &[u8]) -> Result<Option<usize>> {
+        Self::section_end(prefix, Section::Links)
     }
 
     /// How many leading bytes of the file [`Model::attach_stars`] needs, once `prefix` holds the
@@ -192,8 +203,9 @@ impl Model {
 
     /// Reads and validates the core of a model from the file's first bytes (at least
     /// [`Model::core_length`] of them; more are ignored): every part but the extras, which stay
-    /// empty until [`Model::attach_extras`], and the star model where the file keeps it after
-    /// the core (until [`Model::attach_stars`]).
+    /// empty until [`Model::attach_extras`], the movies' IMDb and TMDB ids (until
+    /// [`Model::attach_links`]), and the star model where the file keeps it after the core
+    /// (until [`Model::attach_stars`]).
     pub fn core_from_bytes(bytes: &[u8]) -> Result<Self> {
         let header = Header::require(bytes)?;
         let core: Core = format::decode("core", header.section(bytes, Section::Core)?)?;
@@ -203,6 +215,7 @@ impl Model {
             mf: core.mf,
             hybrid: core.hybrid,
             extras: Extras::default(),
+            has_links: false,
             core_checksum: CoreChecksum(Some(header.core_checksum())),
         };
         model.validate()?;
@@ -221,11 +234,27 @@ impl Model {
         Ok(header)
     }
 
-    /// Adds the star model from the file's first [`Model::stars_length`] bytes to a model read
-    /// by [`Model::core_from_bytes`] from the same file; a no-op once it is in. On any error the
-    /// model is left as it was.
+    /// Adds the movies' IMDb and TMDB ids from the file's first [`Model::links_length`] bytes
+    /// to a model read by [`Model::core_from_bytes`] from the same file; a no-op once they are
+    /// in. On any error the model is left as it was.
+    pub fn attach_links(&mut self, bytes: &[u8]) -> Result<()> {
+        let header = self.same_file(bytes)?;
+        if self.has_links {
+            return Ok(());
+        }
+        let links: Links = format::decode("links", header.section(bytes, Section::Links)?)?;
+        links.apply(&mut self.catalogue.movies)?;
+        self.has_links = true;
+        Ok(())
+    }
+
+    /// Adds the links, if they are not in yet, and the star model from the file's first
+    /// [`Model::stars_length`] bytes to a model read by [`Model::core_from_bytes`] from the
+    /// same file; a no-op once both are in. On an error in the stars the model keeps the links
+    /// but is otherwise left as it was.
     pub fn attach_stars(&mut self, bytes: &[u8]) -> Result<()> {
         let header = self.same_file(bytes)?;
+        self.attach_links(bytes)?;
         if self.has_stars() && !self.mf.ranks_by_stars() {
             // Attached from this section already: not decoded again (attach_extras calls this).
             return Ok(());
@@ -249,9 +278,10 @@ impl Model {
         self.mf.explicit.is_some()
     }
 
-    /// Adds the star model, if it is not in yet, and the extras of the whole file `bytes` to a
-    /// model read by [`Model::core_from_bytes`] from the same file. On an error in the extras
-    /// the model keeps the star model but is otherwise left as it was.
+    /// Adds the links and the star model, if they are not in yet, and the extras of the whole
+    /// file `bytes` to a model read by [`Model::core_from_bytes`] from the same file. On an
+    /// error in the extras the model keeps the links and the star model but is otherwise left
+    /// as it was.
     pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
         let header = self.same_file(bytes)?;
         self.attach_stars(bytes)?;

@@ -150,6 +150,7 @@ pub fn factor_model(movies: usize, factors: usize, seed: u64) -> crate::model::M
         },
         hybrid: HybridWeights::uniform(BlendWeights::default().with(Method::Mf, 1.0)),
         extras: Extras::default(),
+        has_links: true,
         core_checksum: Default::default(),
     }
 }

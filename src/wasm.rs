@@ -57,7 +57,9 @@ export interface SkippedRating {
 export interface Recommendations { items: Recommendation[]; coldStart: boolean; usedRatings: number; skipped: SkippedRating[]; skippedCount: number; }
 export interface MovieSummary {
   movieId: number; title: string; year: number | null; genres: string[];
-  ratingCount: number; ratingMean: number; imdbId: number | null; tmdbId: number | null;
+  ratingCount: number; ratingMean: number;
+  /** null when the movie has none, and for every movie until the model's links section is in (`hasLinks`). */
+  imdbId: number | null; tmdbId: number | null;
 }
 export interface SimilarMovies { method: "itemKnn" | "content"; items: { movie: MovieSummary; similarity: number }[]; }
 export interface MethodInfo { name: Method; label: string; }
@@ -201,6 +203,14 @@ impl Recommender {
         prefix_length(&prefix, crate::Model::core_length, "model core is larger than 4 GB")
     }
 
+    /// How many leading bytes of a model file `attachLinks` needs, once `prefix` holds the
+    /// header (`undefined` before that). Throws as soon as the bytes cannot be a model this
+    /// build reads.
+    #[wasm_bindgen(js_name = linksLength)]
+    pub fn links_length(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] prefix: JsValue) -> Result<Option<u32>, JsError> {
+        prefix_length(&prefix, crate::Model::links_length, "model core and links are larger than 4 GB")
+    }
+
     /// How many leading bytes of a model file `attachStars` needs, once `prefix` holds the
     /// header (`undefined` before that). Throws as soon as the bytes cannot be a model this
     /// build reads.
@@ -217,16 +227,32 @@ impl Recommender {
     }
 
     /// Loads the core of a model (catalogue and the ranking factor model) from the file's first
-    /// `coreLength` bytes, so the page can recommend while the rest downloads; predicted stars
-    /// come with `attachStars`.
+    /// `coreLength` bytes, so the page can recommend while the rest downloads; the movies'
+    /// IMDb and TMDB ids (links, matching imports) come with `attachLinks`, predicted stars
+    /// with `attachStars`.
     #[wasm_bindgen(js_name = fromCore)]
     pub fn from_core(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<Recommender, JsError> {
         Core::from_core_bytes(&self::bytes("model", &bytes)?).map(|core| Recommender { core }).map_err(js_error)
     }
 
-    /// Adds the star model (predicted stars) from the file's first `starsLength` bytes; a no-op
-    /// once it is in. On error (truncated, corrupt, another file) this recommender keeps working
-    /// with what it has.
+    /// Adds the movies' IMDb and TMDB ids from the file's first `linksLength` bytes; a no-op
+    /// once they are in. On error (truncated, corrupt, another file) this recommender keeps
+    /// working with what it has.
+    #[wasm_bindgen(js_name = attachLinks)]
+    pub fn attach_links(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<(), JsError> {
+        self.core.attach_links(&self::bytes("model", &bytes)?).map_err(js_error)
+    }
+
+    /// Whether the movies' IMDb and TMDB ids are in, so that movies carry them and import rows
+    /// can be matched (always, for one made by `new`).
+    #[wasm_bindgen(getter, js_name = hasLinks)]
+    pub fn has_links(&self) -> bool {
+        self.core.model().has_links
+    }
+
+    /// Adds the star model (predicted stars) from the file's first `starsLength` bytes, and the
+    /// links if they are not in yet; a no-op once both are in. On error (truncated, corrupt,
+    /// another file) this recommender keeps working with what it has.
     #[wasm_bindgen(js_name = attachStars)]
     pub fn attach_stars(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<(), JsError> {
         self.core.attach_stars(&self::bytes("model", &bytes)?).map_err(js_error)
@@ -239,8 +265,9 @@ impl Recommender {
         self.core.model().has_stars()
     }
 
-    /// Adds the other methods' tables (and the star model, if it is not in yet) from the whole
-    /// file; on error (truncated, corrupt) this recommender keeps working with what it has.
+    /// Adds the other methods' tables (and the links and the star model, if they are not in
+    /// yet) from the whole file; on error (truncated, corrupt) this recommender keeps working
+    /// with what it has.
     #[wasm_bindgen(js_name = attachExtras)]
     pub fn attach_extras(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<(), JsError> {
         self.core.attach_extras(&self::bytes("model", &bytes)?).map_err(js_error)
@@ -283,6 +310,7 @@ impl Recommender {
 
     /// The catalogue movie of each row of an import file, in order: by IMDb or TMDB id where the
     /// row has one, else by title and year (a year off by one still matches). At most 200,000 rows.
+    /// Throws until the links are in (`hasLinks`).
     #[wasm_bindgen(js_name = matchMovies, unchecked_return_type = "MovieMatch[]")]
     pub fn match_movies(&self, #[wasm_bindgen(unchecked_param_type = "WantedMovie[]")] rows: JsValue) -> Result<JsValue, JsError> {
         if !js_sys::Array::is_array(&rows) {

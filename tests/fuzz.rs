@@ -125,10 +125,15 @@ fn read_varint(b: &[u8], at: &mut usize) -> Option<u64> {
     None
 }
 
-/// The sections of a model file: core, stars, extras.
-fn sections(file: &[u8]) -> [Vec<u8>; 3] {
+/// The sections of a model file: core, links, stars, extras.
+fn sections(file: &[u8]) -> [Vec<u8>; 4] {
     let h = Header::require(file).unwrap();
-    [Section::Core, Section::Stars, Section::Extras].map(|s| h.section(file, s).unwrap().to_vec())
+    [Section::Core, Section::Links, Section::Stars, Section::Extras].map(|s| h.section(file, s).unwrap().to_vec())
+}
+
+/// A model file of `sections`, each with a valid checksum.
+fn write(sections: &[Vec<u8>; 4]) -> Vec<u8> {
+    format::write(sections.each_ref().map(Vec::as_slice))
 }
 
 /// One random structure-aware mutation of `section`.
@@ -196,20 +201,22 @@ fn run_mutants(seed_files: &[Vec<u8>], seed: u64, cases: usize, budget: Duration
     let started = Instant::now();
     let (mut done, mut loaded, mut slowest, mut peak_heap) = (0, 0, Duration::ZERO, 0);
     let mut over_100ms = 0;
-    let sections: Vec<[Vec<u8>; 3]> = seed_files.iter().map(|f| sections(f)).collect();
+    let sections: Vec<[Vec<u8>; 4]> = seed_files.iter().map(|f| sections(f)).collect();
     while done < cases && started.elapsed() < budget {
         // The fixtures (small, every storage) most of the time; the default model (3 MB, each
         // load a few milliseconds) one case in sixteen.
         let pick = if sections.len() > 3 && rng.below(16) == 0 { 3 } else { rng.below(sections.len().min(3)) };
-        let [mut core, mut stars, mut extras] = sections[pick].clone();
+        let mut parts = sections[pick].clone();
         for _ in 0..1 + rng.below(3) {
-            match rng.below(6) {
-                0 | 1 => mutate(&mut rng, &mut extras),
-                2 => mutate(&mut rng, &mut stars),
-                _ => mutate(&mut rng, &mut core),
+            let [core, links, stars, extras] = &mut parts;
+            match rng.below(7) {
+                0 | 1 => mutate(&mut rng, extras),
+                2 => mutate(&mut rng, stars),
+                3 => mutate(&mut rng, links),
+                _ => mutate(&mut rng, core),
             }
         }
-        let file = format::write(&core, &stars, &extras);
+        let file = write(&parts);
         let t = Instant::now();
         let (outcome, heap) = heap::peak_of(|| {
             catch_unwind(AssertUnwindSafe(|| {
@@ -378,7 +385,7 @@ type Place = (usize, usize, u64);
 /// The fixture in int4, its sections, the places of its (explicit, implicit) factor matrices
 /// (`(section, place)`: the explicit in the stars section, the implicit in the core), and its
 /// movie count.
-fn fixture_sections() -> ([Vec<u8>; 3], [(usize, Place); 2], usize) {
+fn fixture_sections() -> ([Vec<u8>; 4], [(usize, Place); 2], usize) {
     static MODEL: std::sync::OnceLock<movie_recs::Model> = std::sync::OnceLock::new();
     // The shipped layout: the ranking does not read the star model, so it has a section of its own.
     let model = MODEL.get_or_init(|| {
@@ -389,17 +396,17 @@ fn fixture_sections() -> ([Vec<u8>; 3], [(usize, Place); 2], usize) {
     let n = model.catalogue.len();
     let cols = [model.mf.explicit.as_ref().unwrap().item_factors.cols(), model.mf.implicit.as_ref().unwrap().item_factors.cols()];
     let sections = sections(&model.to_bytes().unwrap());
-    let (in_stars, in_core) = (matrices(&sections[1], n, &cols), matrices(&sections[0], n, &cols));
+    let (in_stars, in_core) = (matrices(&sections[2], n, &cols), matrices(&sections[0], n, &cols));
     assert_eq!(
         (in_stars.len(), in_core.len()),
         (1, 1),
         "explicit factors in the stars section, implicit in the core: {in_stars:?} {in_core:?}"
     );
-    (sections, [(1, in_stars[0]), (0, in_core[0])], n)
+    (sections, [(2, in_stars[0]), (0, in_core[0])], n)
 }
 
-fn load_planted(sections: &[Vec<u8>; 3]) -> Result<(), Error> {
-    let file = format::write(&sections[0], &sections[1], &sections[2]);
+fn load_planted(sections: &[Vec<u8>; 4]) -> Result<(), Error> {
+    let file = write(sections);
     let rec = catch_unwind(AssertUnwindSafe(|| Recommender::from_bytes(&file))).expect("never panics")?;
     catch_unwind(AssertUnwindSafe(|| rec.recommend(&[], &RecommendOptions::default()).map(|_| ()))).expect("recommend never panics")
 }
@@ -456,10 +463,10 @@ fn finite_but_absurd_floats_are_refused() {
 
 #[test]
 fn junk_after_a_section_and_a_too_long_file_are_named() {
-    for (i, name) in ["core", "stars", "extras"].into_iter().enumerate() {
+    for (i, name) in ["core", "links", "stars", "extras"].into_iter().enumerate() {
         let mut sections = sections(&common::model().to_bytes().unwrap());
         sections[i].extend_from_slice(b"junk");
-        let e = Recommender::from_bytes(&format::write(&sections[0], &sections[1], &sections[2])).unwrap_err();
+        let e = Recommender::from_bytes(&write(&sections)).unwrap_err();
         assert!(e.to_string().contains(&format!("the {name} section has 4 bytes after its content")), "{e}");
     }
     let mut file = common::model().to_bytes().unwrap();

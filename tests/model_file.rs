@@ -5,7 +5,8 @@
 mod common;
 
 use common::user_ratings;
-use movie_recs::{Error, FactorStorage, Method, Model, RecommendOptions, Recommender};
+use movie_recs::matching::{Match, MatchedBy, Wanted};
+use movie_recs::{Error, FactorStorage, Method, Model, Movie, RecommendOptions, Recommender};
 
 #[test]
 fn model_round_trips_and_bad_bytes_are_clear_errors() {
@@ -110,7 +111,8 @@ fn the_core_loads_from_the_first_bytes_and_the_extras_attach_when_the_rest_arriv
     let bytes = blended.to_bytes().unwrap();
     let core_len = Model::core_length(&bytes).unwrap().unwrap();
     assert!(Model::core_from_bytes(&bytes[..core_len]).unwrap().has_stars());
-    assert_eq!(Model::stars_length(&bytes).unwrap(), Some(core_len + 1), "an empty stars section: one byte, None");
+    let links_len = Model::links_length(&bytes).unwrap().unwrap();
+    assert_eq!(Model::stars_length(&bytes).unwrap(), Some(links_len + 1), "an empty stars section: one byte, None");
 
     // The shipped layout: the ranking does not read the stars, which come after the core.
     let mut model = common::model();
@@ -120,10 +122,12 @@ fn the_core_loads_from_the_first_bytes_and_the_extras_attach_when_the_rest_arriv
     assert_eq!(Model::core_length(&bytes[..10]).unwrap(), None);
     assert!(matches!(Model::core_length(b"<!DOC"), Err(Error::BadMagic { .. })), "an HTML page fails at once");
     let core_len = Model::core_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap().unwrap();
-    let [core, stars, _] = model.sections().unwrap();
+    let [core, links, stars, _] = model.sections().unwrap();
     assert_eq!(core_len, movie_recs::format::HEADER_LEN + core.len());
+    let links_len = Model::links_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap().unwrap();
+    assert_eq!(links_len, core_len + links.len());
     let stars_len = Model::stars_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap().unwrap();
-    assert_eq!(stars_len, core_len + stars.len());
+    assert_eq!(stars_len, links_len + stars.len());
     assert!(core_len < bytes.len() / 2, "the core is the small part: {core_len} of {}", bytes.len());
     assert_eq!(Model::file_length(&bytes[..10]).unwrap(), None);
     assert_eq!(Model::file_length(&bytes[..movie_recs::format::HEADER_LEN]).unwrap(), Some(bytes.len() as u64));
@@ -131,8 +135,24 @@ fn the_core_loads_from_the_first_bytes_and_the_extras_attach_when_the_rest_arriv
 
     let mut early = Recommender::from_core_bytes(&bytes[..core_len]).unwrap();
     assert!(!early.model().has_extras());
+    // The IMDb and TMDB ids come in the links section after the core.
+    assert!(model.catalogue.movies.iter().all(|m| m.imdb_id.is_some()), "the fixture has ids");
+    let without_ids: Vec<_> = model.catalogue.movies.iter().cloned().map(|m| Movie { imdb_id: None, tmdb_id: None, ..m }).collect();
+    assert_eq!(early.model().catalogue.movies, without_ids);
+    assert!(!early.model().has_links);
+    let by_imdb = [Wanted { imdb_id: model.catalogue.movies[3].imdb_id, ..Wanted::default() }];
+    let e = early.match_movies(&by_imdb).unwrap_err();
+    assert!(matches!(e, Error::NotYetLoaded { section: "links", .. }), "{e}");
+    assert!(matches!(early.attach_links(&bytes[..links_len - 1]), Err(Error::Truncated { .. })));
+    assert!(!early.model().has_links, "left as it was");
+    early.attach_links(&bytes[..links_len]).unwrap();
     assert_eq!(early.model().catalogue.movies, model.catalogue.movies);
-    // The star model comes after the core: the core ranks without it, with no predicted stars.
+    assert_eq!(
+        early.match_movies(&by_imdb).unwrap(),
+        vec![Match::Matched { movie_id: model.catalogue.movies[3].id.0, by: MatchedBy::Imdb }]
+    );
+    early.attach_links(&bytes[..links_len]).unwrap(); // again: a no-op
+                                                      // The star model comes after the core: the core ranks without it, with no predicted stars.
     assert_eq!(early.model().mf.explicit, None);
     assert!(!early.model().has_stars());
     let full = Recommender::from_bytes(&bytes).unwrap();

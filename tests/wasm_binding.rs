@@ -81,6 +81,7 @@ fn model_bytes() -> Vec<u8> {
             }),
             ..Extras::default()
         },
+        has_links: true,
         core_checksum: Default::default(),
     }
     .to_bytes()

@@ -19,7 +19,7 @@
 // API: `element.ratings`, `element.setRating(movieId, rating|null)`, `element.clear()` (returns
 // the ratings it removed) and `element.restore(removed)`.
 
-import { loadRecommender, whenComplete, whenStars, needsRest, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
+import { loadRecommender, whenComplete, whenDetails, needsRest, DEFAULT_DISCOVER, DEFAULT_MODEL_URL } from './js/recommender.js';
 import { DEFAULT_KEY, RatingStore, probeStorage } from './js/storage.js';
 import { KeptList, fingerprint, forgetKept, keptKey, keptStays } from './js/kept.js';
 import { MarkStore, marksKey } from './js/marks.js';
@@ -240,9 +240,9 @@ export class MovieRecsElement extends HTMLElement {
     }
     this.render();
     this.dataset.ready = 'true';
-    // Predicted stars come with the section after the core: draw the list again with them.
-    // For the factor models alone, that is all this widget loads.
-    whenStars(url).then(
+    // The links and the predicted stars come with the sections after the core: draw the list
+    // again with them. For the factor models alone, that is all this widget loads.
+    whenDetails(url).then(
       (r) => {
         if (this.isConnected && !r.hasExtras) this.render();
         if (!rest) this.dataset.complete = 'true';
@@ -346,7 +346,9 @@ export class MovieRecsElement extends HTMLElement {
     if (!this.recommender) return;
     let plan;
     try {
-      plan = planImport(this.recommender, await readHistory(files), this.store, this.marks);
+      const history = await readHistory(files);
+      // Rows are matched on IMDb and TMDB ids, which come in the section after the core.
+      plan = planImport(await whenDetails(this.modelKey), history, this.store, this.marks);
     } catch (err) {
       this.parts.notices.append(this.notice(this.text.nothingImported(err.message), 'error'));
       return;

@@ -17,8 +17,12 @@ impl Recommender {
     }
 
     /// The catalogue movie of each row of an import file (Letterboxd, IMDb, MovieLens), in
-    /// order: by id where the row has one, else by title and year ([`crate::matching`]).
+    /// order: by id where the row has one, else by title and year ([`crate::matching`]). Needs
+    /// the links section: without the ids an IMDb row would be matched by title alone.
     pub fn match_movies(&self, wanted: &[Wanted]) -> Result<Vec<Match>> {
+        if !self.model.has_links {
+            return Err(Error::NotYetLoaded { what: "matching import rows", section: "links", attach: "attachLinks" });
+        }
         if wanted.len() > MAX_WANTED {
             return Err(Error::InvalidOption {
                 name: "rows",

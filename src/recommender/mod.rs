@@ -116,14 +116,23 @@ impl Recommender {
         Ok(Self::new(Model::core_from_bytes(bytes)?))
     }
 
+    /// Adds the movies' IMDb and TMDB ids from the file's first [`Model::links_length`] bytes
+    /// (links, and matching an import by id); a no-op once they are in. On error the
+    /// recommender keeps working as it was.
+    pub fn attach_links(&mut self, bytes: &[u8]) -> Result<()> {
+        self.model.attach_links(bytes)
+    }
+
     /// Adds the star model from the file's first [`Model::stars_length`] bytes (predicted
-    /// stars); a no-op once it is in. On error the recommender keeps working as it was.
+    /// stars), and the links if they are not in yet; a no-op once both are in. On error the
+    /// recommender keeps working as it was, with the links if they came.
     pub fn attach_stars(&mut self, bytes: &[u8]) -> Result<()> {
         self.model.attach_stars(bytes)
     }
 
-    /// Adds the extras of the whole file (the methods beyond the factor models), and the star
-    /// model if it is not in yet. On error the recommender keeps working as it was.
+    /// Adds the extras of the whole file (the methods beyond the factor models), and the links
+    /// and the star model if they are not in yet. On error the recommender keeps working as it
+    /// was, with the links and the stars if they came.
     pub fn attach_extras(&mut self, bytes: &[u8]) -> Result<()> {
         self.model.attach_extras(bytes)?;
         self.model.parts().prepare(self.model.catalogue.len());

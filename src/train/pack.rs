@@ -98,6 +98,7 @@ fn fit(dataset: &str, movies: &[MovieRecord], tags: &[TagRecord], ratings: &[Rat
         },
         hybrid: settings.hybrid,
         extras,
+        has_links: true,
         core_checksum: Default::default(),
     };
     model.validate()?;

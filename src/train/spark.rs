@@ -243,6 +243,7 @@ pub fn build_spark_model(
         },
         hybrid,
         extras,
+        has_links: true,
         core_checksum: Default::default(),
     };
     model.validate()?;

@@ -77,3 +77,14 @@ export async function holdModel(page) {
   });
   return release;
 }
+
+/**
+ * Where each section of a model file ends, in file order (src/format.rs): the header is the
+ * magic (8 bytes), the format version (4), then each of the four sections' length and checksum
+ * (u64 LE each).
+ */
+export function sectionEnds(bytes) {
+  const sections = ['core', 'links', 'stars', 'extras'];
+  let end = 12 + 16 * sections.length;
+  return Object.fromEntries(sections.map((name, i) => [name, (end += Number(bytes.readBigUInt64LE(12 + 16 * i)))]));
+}

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { openPage, useBrowser, ROOT } from './harness.mjs';
+import { openPage, useBrowser, ROOT, sectionEnds } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -42,7 +42,7 @@ test('prints browser timings and payload sizes', async () => {
   console.log(`first recommendations ${firstRecsMs} ms after navigation (local server)`);
   for (const [k, v] of Object.entries(figures)) console.log(`recommend ${k}: median ${v.median.toFixed(3)} ms, p95 ${v.p95.toFixed(3)} ms (per call, batches of 10)`);
   const model = readFileSync(`${ROOT}/www/model.bin`);
-  const core = model.subarray(0, 44 + Number(model.readBigUInt64LE(12)));
+  const core = model.subarray(0, sectionEnds(model).core);
   console.log(`wasm ${size('pkg/movie_recs_bg.wasm')}; model ${size('model.bin')} (core ${core.length} B raw, ${gzipSync(core, { level: 9 }).length} B gzip); js glue ${size('pkg/movie_recs.js')}`);
   assert.ok(Object.values(figures).every((v) => v.median > 0));
   await context.close();

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, startServer } from './harness.mjs';
+import { ROOT, sectionEnds, startServer } from './harness.mjs';
 import { Recommender } from '../../www/pkg/node.js';
 import { needsRest } from '../../www/js/recommender.js';
 
@@ -63,18 +63,30 @@ test('needsRest names exactly the methods a model core cannot serve (the page an
   for (const name of all) assert.equal(needsRest(name), !inCore.includes(name), name);
 });
 
-test('the first list needs only the core; predicted stars come with the section after it', () => {
+test('the first list needs only the core; the ids and predicted stars come with the sections after it', () => {
   const bytes = readFileSync(`${ROOT}/www/model.bin`);
   const whole = new Recommender(bytes);
   const coreEnd = Recommender.coreLength(bytes);
+  const linksEnd = Recommender.linksLength(bytes);
   const starsEnd = Recommender.starsLength(bytes);
-  assert.ok(coreEnd < starsEnd && starsEnd < bytes.length, `${coreEnd} < ${starsEnd} < ${bytes.length}`);
+  assert.ok(coreEnd < linksEnd && linksEnd < starsEnd && starsEnd < bytes.length, `${coreEnd} < ${linksEnd} < ${starsEnd} < ${bytes.length}`);
+  // The tests' and benches' own reading of the header agrees with the core's.
+  assert.deepEqual(sectionEnds(bytes), { core: coreEnd, links: linksEnd, stars: starsEnd, extras: bytes.length });
   const ratings = [{ movieId: 6, rating: 5 }, { movieId: 318, rating: 4.5 }];
   const list = (r) => r.recommend(ratings, { method: 'mf', count: 10 }).items;
   const early = Recommender.fromCore(bytes.subarray(0, coreEnd));
   assert.equal(early.hasStars, false);
-  assert.deepEqual(list(early).map((m) => m.movieId), list(whole).map((m) => m.movieId), 'the same ranking without the stars');
+  assert.equal(early.hasLinks, false);
+  assert.deepEqual(list(early).map((m) => m.movieId), list(whole).map((m) => m.movieId), 'the same ranking without the ids and the stars');
   assert.ok(list(early).every((m) => !('predictedRating' in m)), 'no predicted stars yet');
+  assert.ok(list(early).every((m) => m.imdbId === null && m.tmdbId === null), 'no outside ids yet');
+  assert.equal(whole.movie(318).imdbId, 111161, 'The Shawshank Redemption, tt0111161');
+  assert.throws(() => early.matchMovies([{ imdbId: 111161 }]), /needs the model's links section, which has not arrived yet/);
+  assert.throws(() => early.attachLinks(bytes.subarray(0, linksEnd - 1)), /model file is truncated/);
+  early.attachLinks(bytes.subarray(0, linksEnd));
+  assert.equal(early.hasLinks, true);
+  assert.deepEqual(early.movie(318), whole.movie(318));
+  assert.deepEqual(early.matchMovies([{ imdbId: 111161 }]), whole.matchMovies([{ imdbId: 111161 }]));
   assert.throws(() => early.attachStars(bytes.subarray(0, starsEnd - 1)), /model file is truncated/);
   assert.equal(early.hasStars, false, 'a short prefix leaves it as it was');
   early.attachStars(bytes.subarray(0, starsEnd));

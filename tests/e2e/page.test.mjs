@@ -5,7 +5,7 @@ import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { holdModel, openPage, useBrowser, ROOT } from './harness.mjs';
+import { holdModel, openPage, sectionEnds, useBrowser, ROOT } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -355,15 +355,12 @@ test('a model of ML-32M\'s catalogue size (87,585 movies, every method) loads an
   await context.close();
 });
 
-test('the first recommendations need only the model core, predicted stars the section after it; a broken rest is a warning, not an outage', async () => {
+test('the first recommendations need only the model core, links and predicted stars the sections after it; a broken rest is a warning, not an outage', async () => {
   const { page, record, context } = await openPage(env.browser);
   const whole = await readFile(join(ROOT, 'www/model.bin'));
-  // The header: magic, version, then each section's length and checksum (u64 LE): the core's
-  // length at byte 12, the stars section's at 28; 60 bytes in all.
-  const coreEnd = 60 + Number(whole.readBigUInt64LE(12));
-  const starsEnd = coreEnd + Number(whole.readBigUInt64LE(28));
-  assert.ok(starsEnd < whole.length / 3, `the core and the stars are ${starsEnd} of ${whole.length} bytes`);
-  let cut = whole.subarray(0, coreEnd + 1000); // broken off inside the star model
+  const { core: coreEnd, stars: starsEnd } = sectionEnds(whole);
+  assert.ok(starsEnd < whole.length / 3, `the core, the links and the stars are ${starsEnd} of ${whole.length} bytes`);
+  let cut = whole.subarray(0, coreEnd + 1000); // broken off inside the links
   await page.route('**/model.bin', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: cut }));
   await page.goto(env.server.origin + '/');
   await page.waitForSelector('html[data-complete="failed"]');
@@ -375,6 +372,7 @@ test('the first recommendations need only the model core, predicted stars the se
   await page.waitForFunction(() => document.querySelector('#recs-note').textContent.includes('Based on your 1 rating'));
   assert.equal((await ids(page, 'recommendations')).length, 12, 'the factor models recommend from the core alone');
   assert.equal(await page.locator('#recommendations .predicted').count(), 0, 'no predicted stars without the star model');
+  assert.equal(await page.locator('#recommendations a.link').count(), 0, 'no IMDb or TMDB links without the links section');
 
   // Broken off after the star model: the same list, with predicted stars.
   const before = await ids(page, 'recommendations');
@@ -386,6 +384,7 @@ test('the first recommendations need only the model core, predicted stars the se
   const predicted = await page.$$eval('#recommendations .predicted', (els) => els.map((e) => Number(/([\d.]+)★/.exec(e.textContent)[1])));
   assert.equal(predicted.length, 12);
   assert.ok(predicted.every((p) => p >= 0.5 && p <= 5), predicted.join());
+  assert.ok((await page.locator('#recommendations a.link[href^="https://www.imdb.com/title/tt"]').count()) >= 10, 'the links are in');
   assert.deepEqual(record.errors, []);
   await context.close();
 });

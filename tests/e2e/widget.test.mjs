@@ -2,7 +2,7 @@
 // Content-Security-Policy, hostile page CSS), driven in headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdModel, openPage, useBrowser } from './harness.mjs';
+import { holdModel, openPage, sectionEnds, useBrowser } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -232,7 +232,7 @@ test('the widget takes method, years and language, hides on hidden, and is style
 test('a widget of the factor models downloads only the core; the rest comes by a range request when a method needs it', async () => {
   const { page, record, context } = await openPage(env.browser);
   const whole = await (await fetch(`${env.server.origin}/model.bin`)).arrayBuffer().then((b) => Buffer.from(b));
-  const coreEnd = 44 + Number(whole.readBigUInt64LE(12));
+  const coreEnd = sectionEnds(whole).core;
   const asked = [];
   page.on('request', (r) => {
     const m = /\/model\.bin\?(\w+)$/.exec(r.url());

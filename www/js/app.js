@@ -1,7 +1,7 @@
 // The demo page: search and rate movies, see recommendations re-rank on every change.
 // All text from the model or storage is rendered with textContent, never parsed as HTML.
 
-import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, timingMark, whenComplete, whenStars } from './recommender.js';
+import { DEFAULT_DISCOVER, DEFAULT_MODEL_URL, loadRecommender, timingMark, whenComplete, whenDetails } from './recommender.js';
 import { RatingStore, probeStorage } from './storage.js';
 import { KeptList, fingerprint, keptKey, keptStays } from './kept.js';
 import { MarkStore, marksKey } from './marks.js';
@@ -243,7 +243,8 @@ function renderNight() {
 async function addFriend(files) {
   const name = (files[0]?.name ?? 'Friend').replace(/\.(zip|csv|json)$/i, '').replace(/[-_]+/g, ' ').trim().slice(0, 40) || 'Friend';
   try {
-    const friend = friendFrom(recommender, await readHistory(files), name);
+    const history = await readHistory(files);
+    const friend = friendFrom(await whenDetails(MODEL_URL), history, name);
     const saved = friends.add(friend);
     notice(`Added ${friend.name} to movie night: ${friend.ratings.length} ratings${friend.unmatched ? `, ${friend.unmatched} rows not matched` : ''}.${saved ? '' : ' It is kept for this visit only: storage is unavailable or full.'}`);
   } catch (err) {
@@ -325,7 +326,8 @@ async function importFiles(files) {
   let plan;
   try {
     const history = await readHistory(files);
-    plan = planImport(recommender, history, store, marks);
+    // Rows are matched on IMDb and TMDB ids, which come in the section after the core.
+    plan = planImport(await whenDetails(MODEL_URL), history, store, marks);
   } catch (err) {
     const message = err instanceof ImportError ? err.message : `could not read ${files[0]?.name ?? 'the file'}: ${err.message}`;
     notice(`Nothing was imported: ${message}.`, { kind: 'error' });
@@ -377,9 +379,12 @@ function wire() {
   });
   if (friends.warning) notice(friends.warning, { kind: 'warning' });
   $('export').addEventListener('click', exportRatings);
-  $('export-letterboxd').addEventListener('click', () => download(letterboxdCsv(store.list(), marks.list(), movieOf), `letterboxd-import-${today()}.csv`, 'text/csv'));
-  $('export-imdb').addEventListener('click', () => download(imdbCsv(store.list(), movieOf), `imdb-ratings-${today()}.csv`, 'text/csv'));
-  $('export-recs').addEventListener('click', () => download(recommendationsCsv(lastRecommendations), `recommendations-${today()}.csv`, 'text/csv'));
+  // The CSV exports carry IMDb and TMDB ids, which come in the section after the core.
+  const withIds = (exportCsv) => () =>
+    whenDetails(MODEL_URL).then(exportCsv, (err) => notice(`Nothing was exported: the movies' IMDb and TMDB ids did not load (${err.message}).`, { kind: 'error' }));
+  $('export-letterboxd').addEventListener('click', withIds(() => download(letterboxdCsv(store.list(), marks.list(), movieOf), `letterboxd-import-${today()}.csv`, 'text/csv')));
+  $('export-imdb').addEventListener('click', withIds(() => download(imdbCsv(store.list(), movieOf), `imdb-ratings-${today()}.csv`, 'text/csv')));
+  $('export-recs').addEventListener('click', withIds(() => download(recommendationsCsv(lastRecommendations), `recommendations-${today()}.csv`, 'text/csv')));
   $('import-button').addEventListener('click', () => $('import').click());
   $('import').addEventListener('change', async (e) => {
     const files = [...e.target.files];
@@ -500,9 +505,9 @@ async function boot() {
   render();
   timingMark('movie-recs:first-recommendations');
   document.documentElement.dataset.ready = 'true';
-  // The first list may come before the predicted stars (the section after the core): draw it
-  // again with them, unless the whole model is already in (and drawn below).
-  whenStars(modelUrl).then(
+  // The first list may come before the links and the predicted stars (the sections after the
+  // core): draw it again with them, unless the whole model is already in (and drawn below).
+  whenDetails(MODEL_URL).then(
     (r) => {
       if (!r.hasExtras) render();
       document.documentElement.dataset.stars = 'true';

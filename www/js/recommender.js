@@ -3,9 +3,10 @@
 // and any number of widgets). The wasm and the model download in parallel, and the wasm compiles
 // while it streams (WebAssembly.instantiateStreaming inside wasm-bindgen's init).
 //
-// The model streams too: its file starts with the core (catalogue and factor models, about a
-// fifth of the bytes), so the Recommender is handed out as soon as the core has arrived, and
-// the other methods' tables are attached when the rest has (`whenComplete`).
+// The model streams too: its file starts with the core (catalogue and the ranking model, about
+// an eighth of the bytes), so the Recommender is handed out as soon as the core has arrived; the
+// movies' IMDb and TMDB ids and the star model follow (`whenDetails`), and the other methods'
+// tables are attached when the rest has arrived (`whenComplete`).
 
 import init, { Recommender } from '../pkg/movie_recs.js';
 
@@ -63,8 +64,9 @@ class Received {
 
 /**
  * Downloads `url`, calling `onCore(recommender)` once the core has arrived and
- * `entry.onStars(recommender)` once the star model has (the section after the core: predicted
- * stars). If by then nobody has asked for the rest (`entry.wantRest`), the download stops there
+ * `entry.onDetails(recommender)` once the two sections after it have: the movies' IMDb and TMDB
+ * ids (links, imports, exports) and the star model (predicted stars). If by then nobody has
+ * asked for the rest (`entry.wantRest`), the download stops there
  * and resolves with `{ recommender, parked }` (the bytes so far), fetched on by `fetchRest` when
  * a method first needs it; otherwise it resolves once the extras are attached. A file that ends
  * early or is corrupt rejects with the core's message, after `onCore` if the core itself was
@@ -77,6 +79,7 @@ async function stream(url, entry, onCore) {
   const received = new Received();
   let recommender = null;
   let coreLength;
+  let linksLength;
   let starsLength;
   const reader = response.body.getReader();
   for (;;) {
@@ -92,18 +95,23 @@ async function stream(url, entry, onCore) {
       coreLength ??= Recommender.coreLength(received.bytes());
       if (coreLength === undefined || received.length < coreLength) continue;
       recommender = Recommender.fromCore(received.bytes());
+      linksLength = Recommender.linksLength(received.bytes());
       starsLength = Recommender.starsLength(received.bytes());
       timingMark('movie-recs:core');
       onCore(recommender);
-      // A core whose ranking reads the star model holds it.
-      if (recommender.hasStars) entry.onStars(recommender);
     }
+    if (!recommender.hasLinks) {
+      if (received.length < linksLength) continue;
+      recommender.attachLinks(received.bytes());
+      timingMark('movie-recs:links');
+    }
+    // A core whose ranking reads the star model holds it.
     if (!recommender.hasStars) {
       if (received.length < starsLength) continue;
       recommender.attachStars(received.bytes());
       timingMark('movie-recs:stars');
-      entry.onStars(recommender);
     }
+    entry.onDetails(recommender); // a no-op after the first time
     if (!entry.wantRest) {
       reader.cancel().catch(() => {});
       return { recommender, parked: received };
@@ -114,7 +122,7 @@ async function stream(url, entry, onCore) {
     // whole-file reader names what is wrong.
     recommender = new Recommender(received.bytes());
     onCore(recommender);
-    entry.onStars(recommender);
+    entry.onDetails(recommender);
     return { recommender };
   }
   recommender.attachExtras(received.bytes());
@@ -176,15 +184,15 @@ function open(key, rest) {
   }
   const entry = { key, wantRest: rest !== 'lazy' };
   entry.core = new Promise((resolve, reject) => {
-    entry.stars = new Promise((starsIn, starsFailed) => {
-      entry.onStars = starsIn;
+    entry.details = new Promise((detailsIn, detailsFailed) => {
+      entry.onDetails = detailsIn;
       entry.download = stream(key, entry, resolve);
-      entry.download.catch(starsFailed); // a no-op once the stars have resolved
+      entry.download.catch(detailsFailed); // a no-op once the details have resolved
     });
     entry.download.catch(reject); // a no-op once the core has resolved
   });
   entry.core.catch(() => models.delete(key));
-  entry.stars.catch(() => {}); // reported by `whenStars`, `whenComplete` or the core
+  entry.details.catch(() => {}); // reported by `whenDetails`, `whenComplete` or the core
   return entry;
 }
 
@@ -210,13 +218,14 @@ export function loadRecommender(modelUrl = DEFAULT_MODEL_URL, { rest = 'eager' }
 }
 
 /**
- * Resolves (to the same Recommender) once its star model is in, so that recommendations carry
- * predicted stars (`hasStars`). The file keeps it right after the core: on a slow connection the
- * first list comes without stars, and this is when to draw it again. Rejects if that part of the
- * download failed (the core still working).
+ * Resolves (to the same Recommender) once the two sections after the core are in: the movies'
+ * IMDb and TMDB ids (`hasLinks`: links, and what imports and exports match on) and the star
+ * model (`hasStars`: predicted stars). On a slow connection the first list comes without them,
+ * and this is when to draw it again; an import or an export waits for it. Rejects if that part
+ * of the download failed (the core still working).
  */
-export function whenStars(modelUrl = DEFAULT_MODEL_URL) {
-  return entryFor(modelUrl).stars;
+export function whenDetails(modelUrl = DEFAULT_MODEL_URL) {
+  return entryFor(modelUrl).details;
 }
 
 /**

@@ -79,13 +79,14 @@ fn cmd_model(mut args: Args) -> Result<()> {
     let bytes = model.to_bytes()?;
     write(&out, &bytes)?;
     let size = |part: std::result::Result<Vec<u8>, postcard::Error>| part.map(|b| b.len()).unwrap_or(0);
-    let [core, stars, extras] = model.sections()?;
+    let [core, links, stars, extras] = model.sections()?;
     let implicit = size(postcard::to_allocvec(&model.mf.implicit));
     let in_core = if model.mf.ranks_by_stars() { size(postcard::to_allocvec(&model.mf.explicit)) } else { 0 };
     let shares = [
         ("core: movie metadata", core.len().saturating_sub(implicit + in_core)),
         ("core: implicit MF (ranking)", implicit),
         ("core: explicit MF (ranks)", in_core),
+        ("links: IMDb and TMDB ids", links.len()),
         ("stars: explicit MF (stars)", stars.len()),
         ("extras: item_knn neighbours", size(postcard::to_allocvec(&model.extras.item_knn))),
         ("extras: content attributes", size(postcard::to_allocvec(&model.extras.content))),
@@ -94,11 +95,12 @@ fn cmd_model(mut args: Args) -> Result<()> {
         ("extras: EASE weights", size(postcard::to_allocvec(&model.extras.ease))),
     ];
     eprintln!(
-        "trained in {train_s:.2} s; wrote {} ({} bytes, {} movies): core {} bytes (what the first recommendations need), stars {} bytes, extras {} bytes. Share of the file:",
+        "trained in {train_s:.2} s; wrote {} ({} bytes, {} movies): core {} bytes (what the first recommendations need), links {} bytes, stars {} bytes, extras {} bytes. Share of the file:",
         out.display(),
         bytes.len(),
         model.catalogue.len(),
         core.len(),
+        links.len(),
         stars.len(),
         extras.len()
     );
