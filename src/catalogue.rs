@@ -3,6 +3,7 @@
 //! search, the cold-start order).
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -278,11 +279,15 @@ impl Catalogue {
     }
 }
 
-/// Lookups built once at load: id to row, folded titles, the cold-start order.
+/// Lookups built once: id to row and the cold-start order at load, the folded titles on the
+/// first search.
 #[derive(Clone, Debug, Default)]
 pub struct CatalogueIndex {
     row: HashMap<MovieId, usize>,
-    folded_titles: Vec<String>,
+    /// Folding every title is a third of a model core's load, and the first list needs none
+    /// of it (about 20 ms of a cold first load on a slow phone); a visitor's first search pays
+    /// it instead.
+    folded_titles: OnceLock<Vec<String>>,
     cold_start_order: Vec<usize>,
 }
 
@@ -291,22 +296,15 @@ impl CatalogueIndex {
     pub fn new(catalogue: &Catalogue, global_mean: f32) -> Self {
         let movies = &catalogue.movies;
         let row = movies.iter().enumerate().map(|(row, m)| (m.id, row)).collect();
-        let folded_titles = movies
-            .iter()
-            .map(|m| match m.year {
-                Some(y) => format!("{} {y}", fold(&m.title)),
-                None => fold(&m.title),
-            })
-            .collect();
         let bayes = |m: &Movie| {
             (COLD_START_PRIOR * global_mean + m.rating_count as f32 * m.rating_mean) / (COLD_START_PRIOR + m.rating_count as f32)
         };
         let mut cold_start_order: Vec<usize> = (0..movies.len()).filter(|&r| movies[r].rating_count > 0).collect();
-        cold_start_order.sort_by(|&a, &b| {
+        cold_start_order.sort_unstable_by(|&a, &b| {
             let (ma, mb) = (&movies[a], &movies[b]);
             bayes(mb).total_cmp(&bayes(ma)).then(ma.id.cmp(&mb.id))
         });
-        Self { row, folded_titles, cold_start_order }
+        Self { row, folded_titles: OnceLock::new(), cold_start_order }
     }
 
     /// Row of a movie id, if it is in the catalogue.
@@ -328,7 +326,8 @@ impl CatalogueIndex {
     /// starting with the query first, then word-prefix matches, then by rating count.
     ///
     /// Only the first [`MAX_QUERY_CHARS`] characters count, and each word once, so the cost is
-    /// at most that many passes over the titles whatever is pasted into the box.
+    /// at most that many passes over the titles whatever is pasted into the box. `catalogue`
+    /// is the one this index was built from.
     pub fn search(&self, catalogue: &Catalogue, query: &str, limit: usize) -> Vec<usize> {
         let end = query.char_indices().nth(MAX_QUERY_CHARS).map_or(query.len(), |(i, _)| i);
         let q = fold(&query[..end]);
@@ -340,8 +339,17 @@ impl CatalogueIndex {
         if words.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let mut hits: Vec<(u8, usize)> = self
-            .folded_titles
+        let folded_titles = self.folded_titles.get_or_init(|| {
+            catalogue
+                .movies
+                .iter()
+                .map(|m| match m.year {
+                    Some(y) => format!("{} {y}", fold(&m.title)),
+                    None => fold(&m.title),
+                })
+                .collect()
+        });
+        let mut hits: Vec<(u8, usize)> = folded_titles
             .iter()
             .enumerate()
             .filter(|(_, t)| words.iter().all(|w| t.contains(w)))
@@ -357,7 +365,7 @@ impl CatalogueIndex {
             })
             .collect();
         let movies = &catalogue.movies;
-        hits.sort_by(|a, b| {
+        hits.sort_unstable_by(|a, b| {
             a.0.cmp(&b.0).then(movies[b.1].rating_count.cmp(&movies[a.1].rating_count)).then(movies[a.1].id.cmp(&movies[b.1].id))
         });
         hits.into_iter().take(limit).map(|(_, row)| row).collect()

@@ -138,7 +138,7 @@ pub fn next_questions(
     let open = |row: &usize| !asked[*row] && movies[*row].rating_count > 0;
     let best = |scored: Vec<(usize, f32)>| -> Vec<usize> {
         let mut scored = scored;
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(movies[a.0].id.cmp(&movies[b.0].id)));
+        scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(movies[a.0].id.cmp(&movies[b.0].id)));
         scored.into_iter().take(count).map(|(r, _)| r).collect()
     };
     // The cold-start list's Bayesian average, in stars over the global mean, as a weight; the
@@ -178,7 +178,7 @@ pub fn next_questions(
                 cold_start_order.iter().copied().filter(open).take(POPULAR_POOL.max(count)).collect()
             } else {
                 let mut pool: Vec<usize> = (0..n).filter(open).collect();
-                pool.sort_by(|&a, &b| movies[b].rating_count.cmp(&movies[a].rating_count).then(a.cmp(&b)));
+                pool.sort_unstable_by(|&a, &b| movies[b].rating_count.cmp(&movies[a].rating_count).then(a.cmp(&b)));
                 pool.truncate(POOL.max(count));
                 pool
             };

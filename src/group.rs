@@ -76,7 +76,7 @@ pub fn aggregate(
             z[c * members + m] = (s[r] as f64 - mean) / sd;
         }
         let mut order: Vec<usize> = (0..candidates.len()).collect();
-        order.sort_by(|&a, &b| s[candidates[b]].total_cmp(&s[candidates[a]]).then(id(candidates[a]).cmp(&id(candidates[b]))));
+        order.sort_unstable_by(|&a, &b| s[candidates[b]].total_cmp(&s[candidates[a]]).then(id(candidates[a]).cmp(&id(candidates[b]))));
         for &c in order.iter().take(SERVES_DEPTH) {
             serves[c * members + m] = true;
         }
@@ -93,7 +93,7 @@ pub fn aggregate(
                 }
             };
             let mut all: Vec<(usize, f64)> = (0..candidates.len()).map(|c| (c, value(c))).collect();
-            all.sort_by(|&a, &b| better(b, a));
+            all.sort_unstable_by(|&a, &b| better(b, a));
             all.into_iter().take(count).map(|(c, v)| (candidates[c], v as f32, served_by(c))).collect()
         }
         Aggregation::Fair => {
@@ -101,7 +101,7 @@ pub fn aggregate(
             // deep enough that a member the list under-serves still finds their movies in it.
             let mut pool: Vec<(usize, f64)> =
                 (0..candidates.len()).map(|c| (c, z[c * members..(c + 1) * members].iter().sum::<f64>())).collect();
-            pool.sort_by(|&a, &b| better(b, a));
+            pool.sort_unstable_by(|&a, &b| better(b, a));
             pool.truncate((FAIR_POOL_PER_PICK * count).max(FAIR_POOL_MIN));
             let pool: Vec<usize> = pool.into_iter().map(|(c, _)| c).collect();
             let mut served = vec![0usize; members];

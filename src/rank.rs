@@ -185,7 +185,7 @@ pub fn explain(folded: &dyn Folded, ratings: &Ratings, liked_from: f32, catalogu
     let mut total = Contributions::new(ratings);
     if folded.contributions(row, &mut total, 1.0) {
         let mut best: Vec<(usize, f32, f64)> = total.iter().filter(|&(_, rating, c)| c > 0.0 && rating >= liked_from).collect();
-        best.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        best.sort_unstable_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
         let reasons: Vec<Reason> = best
             .into_iter()
             .take(MAX_REASONS)
@@ -290,7 +290,7 @@ pub fn top_k(candidates: impl Iterator<Item = (usize, f32)>, k: usize, id: impl 
         best.select_nth_unstable_by(k - 1, order);
         best.truncate(k);
     }
-    best.sort_by(order);
+    best.sort_unstable_by(order);
     best
 }
 
@@ -311,7 +311,7 @@ mod tests {
                     .collect();
                 let id = |r: usize| MovieId(1000 - r as u32);
                 let mut expected = scores.clone();
-                expected.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(&id(b.0))));
+                expected.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then_with(|| id(a.0).cmp(&id(b.0))));
                 expected.truncate(k);
                 assert_eq!(top_k(scores.into_iter(), k, id), expected, "n {n} k {k}");
             }

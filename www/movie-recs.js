@@ -23,7 +23,6 @@ import { loadRecommender, whenComplete, whenDetails, needsRest, DEFAULT_DISCOVER
 import { DEFAULT_KEY, RatingStore, probeStorage } from './js/storage.js';
 import { KeptList, fingerprint, forgetKept, keptKey, keptStays } from './js/kept.js';
 import { MarkStore, marksKey } from './js/marks.js';
-import { applyImport, planImport, readHistory, undoImport } from './js/history.js';
 import { el, importPreview, keepingFocus, movieItem } from './js/render.js';
 import { textFor } from './js/strings.js';
 
@@ -345,10 +344,14 @@ export class MovieRecsElement extends HTMLElement {
   async importFiles(files) {
     if (!this.recommender) return;
     let plan;
+    let code;
     try {
-      const history = await readHistory(files);
+      // The import code (js/history.js, a sixth of the script) comes on first use: a page that
+      // embeds the widget does not wait for it.
+      code = await import('./js/history.js');
+      const history = await code.readHistory(files);
       // Rows are matched on IMDb and TMDB ids, which come in the section after the core.
-      plan = planImport(await whenDetails(this.modelKey), history, this.store, this.marks);
+      plan = code.planImport(await whenDetails(this.modelKey), history, this.store, this.marks);
     } catch (err) {
       this.parts.notices.append(this.notice(this.text.nothingImported(err.message), 'error'));
       return;
@@ -358,12 +361,12 @@ export class MovieRecsElement extends HTMLElement {
       importPreview(plan, {
         text,
         onConfirm: () => {
-          const undo = applyImport(plan, this.store, this.marks);
+          const undo = code.applyImport(plan, this.store, this.marks);
           const note = this.notice(`${text.imported(plan.ratings.length, plan.marks.length)} `);
           const button = el('button', '', text.undoImport);
           button.type = 'button';
           button.addEventListener('click', () => {
-            undoImport(undo, this.store, this.marks);
+            code.undoImport(undo, this.store, this.marks);
             note.remove();
             this.changed(null, null);
           });

@@ -57,7 +57,7 @@ impl Content {
     /// The attributes of `row` that match the profile best, by display name.
     pub fn matching(&self, profile: &[f32], row: usize) -> Vec<String> {
         let mut parts: Vec<(usize, f32)> = self.of(row).map(|(f, w)| (f, profile[f] * w)).filter(|&(_, c)| c > 0.0).collect();
-        parts.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        parts.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         parts.into_iter().take(MAX_NAMED).map(|(f, _)| self.display_name(f).to_string()).collect()
     }
 
@@ -78,7 +78,7 @@ impl Content {
             .map(|r| (r, self.of(r).map(|(f, w)| dense[f] * w).sum::<f32>()))
             .filter(|&(_, s)| s > 0.0)
             .collect();
-        sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        sims.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         sims.truncate(count);
         sims
     }

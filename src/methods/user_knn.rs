@@ -109,7 +109,7 @@ impl UserKnn {
                 (s > 0.0).then_some((v, s))
             })
             .collect();
-        sims.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        sims.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         sims.truncate(self.k as usize);
         sims
     }

@@ -8,7 +8,6 @@ import { MarkStore, marksKey } from './marks.js';
 import { UnseenList, nextQuestions, unseenKey } from './questions.js';
 import { FriendList, MAX_FRIENDS, friendFrom, profilesKey } from './profiles.js';
 import { STRINGS } from './strings.js';
-import { ImportError, applyImport, exportJson, imdbCsv, letterboxdCsv, planImport, readHistory, recommendationsCsv, undoImport } from './history.js';
 import { el, importPreview, keepingFocus, movieItem } from './render.js';
 
 const $ = (id) => document.getElementById(id);
@@ -240,11 +239,18 @@ function renderNight() {
   }));
 }
 
+/**
+ * The import and export code (js/history.js, a sixth of the page's script), fetched when first
+ * used rather than with the page, so that the first list does not wait for its bytes; the
+ * service worker keeps it for offline use with every other file.
+ */
+const historyCode = () => import('./history.js');
+
 async function addFriend(files) {
   const name = (files[0]?.name ?? 'Friend').replace(/\.(zip|csv|json)$/i, '').replace(/[-_]+/g, ' ').trim().slice(0, 40) || 'Friend';
   try {
-    const history = await readHistory(files);
-    const friend = friendFrom(await whenDetails(MODEL_URL), history, name);
+    const history = await (await historyCode()).readHistory(files);
+    const friend = await friendFrom(await whenDetails(MODEL_URL), history, name);
     const saved = friends.add(friend);
     notice(`Added ${friend.name} to movie night: ${friend.ratings.length} ratings${friend.unmatched ? `, ${friend.unmatched} rows not matched` : ''}.${saved ? '' : ' It is kept for this visit only: storage is unavailable or full.'}`);
   } catch (err) {
@@ -317,19 +323,28 @@ function download(text, name, type) {
 const today = () => new Date().toISOString().slice(0, 10);
 const movieOf = (id) => recommender.movie(id);
 
-function exportRatings() {
-  download(exportJson(store, marks, (id) => movieOf(id)?.title), `movie-ratings-${today()}.json`, 'application/json');
+async function exportRatings() {
+  let code;
+  try {
+    code = await historyCode();
+  } catch (err) {
+    notice(`Nothing was exported: ${err.message}.`, { kind: 'error' });
+    return;
+  }
+  download(code.exportJson(store, marks, (id) => movieOf(id)?.title), `movie-ratings-${today()}.json`, 'application/json');
 }
 
 /** Reads dropped or picked files into a preview; nothing is saved until the visitor confirms. */
 async function importFiles(files) {
   let plan;
+  let code;
   try {
-    const history = await readHistory(files);
+    code = await historyCode();
+    const history = await code.readHistory(files);
     // Rows are matched on IMDb and TMDB ids, which come in the section after the core.
-    plan = planImport(await whenDetails(MODEL_URL), history, store, marks);
+    plan = code.planImport(await whenDetails(MODEL_URL), history, store, marks);
   } catch (err) {
-    const message = err instanceof ImportError ? err.message : `could not read ${files[0]?.name ?? 'the file'}: ${err.message}`;
+    const message = code && err instanceof code.ImportError ? err.message : `could not read ${files[0]?.name ?? 'the file'}: ${err.message}`;
     notice(`Nothing was imported: ${message}.`, { kind: 'error' });
     return;
   }
@@ -343,7 +358,9 @@ function showPreview(plan) {
   box.querySelector('button.confirm:not([disabled])')?.focus();
 }
 
-function confirmImport(plan) {
+async function confirmImport(plan) {
+  // Loaded already: the plan came from it.
+  const { applyImport, undoImport } = await historyCode();
   let undo;
   try {
     undo = applyImport(plan, store, marks);
@@ -381,10 +398,10 @@ function wire() {
   $('export').addEventListener('click', exportRatings);
   // The CSV exports carry IMDb and TMDB ids, which come in the section after the core.
   const withIds = (exportCsv) => () =>
-    whenDetails(MODEL_URL).then(exportCsv, (err) => notice(`Nothing was exported: the movies' IMDb and TMDB ids did not load (${err.message}).`, { kind: 'error' }));
-  $('export-letterboxd').addEventListener('click', withIds(() => download(letterboxdCsv(store.list(), marks.list(), movieOf), `letterboxd-import-${today()}.csv`, 'text/csv')));
-  $('export-imdb').addEventListener('click', withIds(() => download(imdbCsv(store.list(), movieOf), `imdb-ratings-${today()}.csv`, 'text/csv')));
-  $('export-recs').addEventListener('click', withIds(() => download(recommendationsCsv(lastRecommendations), `recommendations-${today()}.csv`, 'text/csv')));
+    Promise.all([whenDetails(MODEL_URL), historyCode()]).then(([, code]) => exportCsv(code), (err) => notice(`Nothing was exported: ${err.message}.`, { kind: 'error' }));
+  $('export-letterboxd').addEventListener('click', withIds((code) => download(code.letterboxdCsv(store.list(), marks.list(), movieOf), `letterboxd-import-${today()}.csv`, 'text/csv')));
+  $('export-imdb').addEventListener('click', withIds((code) => download(code.imdbCsv(store.list(), movieOf), `imdb-ratings-${today()}.csv`, 'text/csv')));
+  $('export-recs').addEventListener('click', withIds((code) => download(code.recommendationsCsv(lastRecommendations), `recommendations-${today()}.csv`, 'text/csv')));
   $('import-button').addEventListener('click', () => $('import').click());
   $('import').addEventListener('change', async (e) => {
     const files = [...e.target.files];

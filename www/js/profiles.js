@@ -2,7 +2,6 @@
 // the history they exported, matched to this catalogue, kept in this browser beside the
 // visitor's own ratings. The visitor's own profile is always their ratings store.
 
-import { planImport } from './history.js';
 import { isMovieId, probeStorage } from './storage.js';
 
 /** Friends beside the visitor: movie night is for two to four people. */
@@ -65,8 +64,12 @@ export class FriendList {
   }
 }
 
-/** A friend from their export files: matched like an import, saved nowhere but in the returned object. */
-export function friendFrom(recommender, history, name) {
+/**
+ * A friend from their export files: matched like an import, saved nowhere but in the returned
+ * object. The import code (js/history.js) is loaded on first use, as the page loads it.
+ */
+export async function friendFrom(recommender, history, name) {
+  const { planImport } = await import('./history.js');
   const plan = planImport(recommender, history, { ratings: new Map() }, { get: () => undefined });
   return {
     name,
