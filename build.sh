@@ -8,7 +8,7 @@
 #   build            the wasm module into www/pkg (wasm-bindgen + wasm-opt)
 #   model            retrain the default model www/model.bin from ../shared/data/ml-latest-small
 #   bench [--quick]  speed and size figures: native vs browser vs the implicit peer, roofline,
-#                    first load on Slow 4G (cold and warm)
+#                    first load on Slow 4G (cold and warm), the cold one's network log
 #   eval DIR [...]   the evaluation protocol (shared/EVAL.md) on a MovieLens folder; flags go to
 #                    `trainer eval` (--folds 0,1 --splits main,future,past --json FILE --svg FILE
 #                    ...); --peers adds the public baselines (implicit, EASE, Surprise) from
@@ -463,6 +463,8 @@ case "$cmd" in
     node bench/browser.mjs target/bench-native.json target/bench-models target/bench.json target/bench-peer.json
     log "first load on Slow 4G with the CPU 4x slower: cold and warm visits (the service worker's copy)"
     node bench/first-load.mjs "$([ -n "$quick" ] && echo 1 || echo 3)"
+    log "where a cold first load's bytes go: each request, and the link's use per 200 ms"
+    node bench/cold-network.mjs
     ;;
   eval)
     [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--splits main,future,past] [--json FILE] [--svg FILE] [--peers]" >&2; exit 2; }

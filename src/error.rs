@@ -62,14 +62,12 @@ pub enum Error {
     InvalidModel(String),
     /// A call that needs a section of the model file that has not been attached yet (a page
     /// that loads the core first attaches the rest as it arrives).
-    #[error("{what} needs the model's {section} section, which has not arrived yet; call it once it has ({attach})")]
+    #[error("{what} needs the model's {section} section, which has not arrived yet; try again once it has been attached")]
     NotYetLoaded {
         /// The call.
         what: &'static str,
         /// The section it needs.
         section: &'static str,
-        /// The call that attaches it.
-        attach: &'static str,
     },
     /// A movie id that is not in the model's catalogue.
     #[error("unknown movie id {0}")]

@@ -21,7 +21,7 @@ impl Recommender {
     /// the links section: without the ids an IMDb row would be matched by title alone.
     pub fn match_movies(&self, wanted: &[Wanted]) -> Result<Vec<Match>> {
         if !self.model.has_links {
-            return Err(Error::NotYetLoaded { what: "matching import rows", section: "links", attach: "attachLinks" });
+            return Err(Error::NotYetLoaded { what: "matching import rows", section: "links" });
         }
         if wanted.len() > MAX_WANTED {
             return Err(Error::InvalidOption {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { holdModel, openPage, sectionEnds, useBrowser, ROOT } from './harness.mjs';
+import { IMDB_RATINGS, csv, imdbRow } from './fixtures.mjs';
 
 const env = useBrowser();
 
@@ -373,6 +374,11 @@ test('the first recommendations need only the model core, links and predicted st
   assert.equal((await ids(page, 'recommendations')).length, 12, 'the factor models recommend from the core alone');
   assert.equal(await page.locator('#recommendations .predicted').count(), 0, 'no predicted stars without the star model');
   assert.equal(await page.locator('#recommendations a.link').count(), 0, 'no IMDb or TMDB links without the links section');
+  // Imports match on those ids: refused with the reason, rather than matched by title alone.
+  const imdb = csv(IMDB_RATINGS, [imdbRow({ imdbId: 111161, rating: 10, title: 'The Shawshank Redemption', year: 1994, date: '2015-01-02' })]);
+  await page.setInputFiles('#import', { name: 'ratings.csv', mimeType: 'text/csv', buffer: Buffer.from(imdb) });
+  await page.waitForFunction(() => document.querySelector('.notices').textContent.includes('Nothing was imported'));
+  assert.match(await page.textContent('.notices'), /Nothing was imported: the movies' IMDb and TMDB ids did not load \(model file is truncated/);
 
   // Broken off after the star model: the same list, with predicted stars.
   const before = await ids(page, 'recommendations');

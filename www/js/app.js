@@ -246,11 +246,23 @@ function renderNight() {
  */
 const historyCode = () => import('./history.js');
 
+/** The model's sections after the core did not load: what an import or an export says then. */
+class IdsMissing extends Error {}
+
+/**
+ * The recommender once the movies' IMDb and TMDB ids are in (the section after the core):
+ * imports and exports match on them.
+ */
+const withIds = () =>
+  whenDetails(MODEL_URL).catch((err) => {
+    throw new IdsMissing(`the movies' IMDb and TMDB ids did not load (${err.message})`);
+  });
+
 async function addFriend(files) {
   const name = (files[0]?.name ?? 'Friend').replace(/\.(zip|csv|json)$/i, '').replace(/[-_]+/g, ' ').trim().slice(0, 40) || 'Friend';
   try {
     const history = await (await historyCode()).readHistory(files);
-    const friend = await friendFrom(await whenDetails(MODEL_URL), history, name);
+    const friend = await friendFrom(await withIds(), history, name);
     const saved = friends.add(friend);
     notice(`Added ${friend.name} to movie night: ${friend.ratings.length} ratings${friend.unmatched ? `, ${friend.unmatched} rows not matched` : ''}.${saved ? '' : ' It is kept for this visit only: storage is unavailable or full.'}`);
   } catch (err) {
@@ -341,10 +353,10 @@ async function importFiles(files) {
   try {
     code = await historyCode();
     const history = await code.readHistory(files);
-    // Rows are matched on IMDb and TMDB ids, which come in the section after the core.
-    plan = code.planImport(await whenDetails(MODEL_URL), history, store, marks);
+    plan = code.planImport(await withIds(), history, store, marks);
   } catch (err) {
-    const message = code && err instanceof code.ImportError ? err.message : `could not read ${files[0]?.name ?? 'the file'}: ${err.message}`;
+    const known = (code && err instanceof code.ImportError) || err instanceof IdsMissing;
+    const message = known ? err.message : `could not read ${files[0]?.name ?? 'the file'}: ${err.message}`;
     notice(`Nothing was imported: ${message}.`, { kind: 'error' });
     return;
   }
@@ -396,12 +408,12 @@ function wire() {
   });
   if (friends.warning) notice(friends.warning, { kind: 'warning' });
   $('export').addEventListener('click', exportRatings);
-  // The CSV exports carry IMDb and TMDB ids, which come in the section after the core.
-  const withIds = (exportCsv) => () =>
-    Promise.all([whenDetails(MODEL_URL), historyCode()]).then(([, code]) => exportCsv(code), (err) => notice(`Nothing was exported: ${err.message}.`, { kind: 'error' }));
-  $('export-letterboxd').addEventListener('click', withIds((code) => download(code.letterboxdCsv(store.list(), marks.list(), movieOf), `letterboxd-import-${today()}.csv`, 'text/csv')));
-  $('export-imdb').addEventListener('click', withIds((code) => download(code.imdbCsv(store.list(), movieOf), `imdb-ratings-${today()}.csv`, 'text/csv')));
-  $('export-recs').addEventListener('click', withIds((code) => download(code.recommendationsCsv(lastRecommendations), `recommendations-${today()}.csv`, 'text/csv')));
+  // The CSV exports carry IMDb and TMDB ids.
+  const csv = (exportCsv) => () =>
+    Promise.all([withIds(), historyCode()]).then(([, code]) => exportCsv(code), (err) => notice(`Nothing was exported: ${err.message}.`, { kind: 'error' }));
+  $('export-letterboxd').addEventListener('click', csv((code) => download(code.letterboxdCsv(store.list(), marks.list(), movieOf), `letterboxd-import-${today()}.csv`, 'text/csv')));
+  $('export-imdb').addEventListener('click', csv((code) => download(code.imdbCsv(store.list(), movieOf), `imdb-ratings-${today()}.csv`, 'text/csv')));
+  $('export-recs').addEventListener('click', csv((code) => download(code.recommendationsCsv(lastRecommendations), `recommendations-${today()}.csv`, 'text/csv')));
   $('import-button').addEventListener('click', () => $('import').click());
   $('import').addEventListener('change', async (e) => {
     const files = [...e.target.files];
