@@ -366,7 +366,7 @@ test('the first recommendations need only the model core, links and predicted st
   await page.goto(env.server.origin + '/');
   await page.waitForSelector('html[data-complete="failed"]');
   assert.equal(await page.getAttribute('html', 'data-ready'), 'true');
-  assert.equal(await page.getAttribute('html', 'data-stars'), null);
+  assert.equal(await page.getAttribute('html', 'data-details'), null);
   assert.match(await page.textContent('.notices'), /rest of the model did not load \(model file is truncated/);
   assert.deepEqual(await page.$$eval('#method option', (os) => os.map((o) => o.value)), ['mf', 'popular']);
   await rateFromSearch(page, 'matrix', 'The Matrix', '5');
@@ -385,7 +385,7 @@ test('the first recommendations need only the model core, links and predicted st
   cut = whole.subarray(0, starsEnd + 1000);
   await page.reload();
   await page.waitForSelector('html[data-complete="failed"]');
-  assert.equal(await page.getAttribute('html', 'data-stars'), 'true');
+  assert.equal(await page.getAttribute('html', 'data-details'), 'true');
   assert.deepEqual(await ids(page, 'recommendations'), before);
   const predicted = await page.$$eval('#recommendations .predicted', (els) => els.map((e) => Number(/([\d.]+)★/.exec(e.textContent)[1])));
   assert.equal(predicted.length, 12);

@@ -539,7 +539,7 @@ async function boot() {
   whenDetails(MODEL_URL).then(
     (r) => {
       if (!r.hasExtras) render();
-      document.documentElement.dataset.stars = 'true';
+      document.documentElement.dataset.details = 'true';
     },
     () => {},
   );
