@@ -41,13 +41,18 @@ pub fn round_mean(mean: f32) -> f32 {
     (mean * 1000.0).round() / 1000.0
 }
 
+/// An optional value as the file keeps it: `value + 1`, 0 for none.
+fn some_plus_one(v: Option<u32>) -> u64 {
+    v.map_or(0, |v| v as u64 + 1)
+}
+
 /// The catalogue on disk as columns rather than one record a movie: like values sit together,
 /// so the file compresses better (the metadata's gzip size fell by about a third); ids are
 /// stored as steps from the previous id, optional values as `value + 1` with 0 for none.
 mod movie_columns {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    use super::{Movie, MovieId};
+    use super::{some_plus_one, Movie, MovieId};
 
     #[derive(Serialize, Deserialize)]
     struct Columns {
@@ -58,10 +63,6 @@ mod movie_columns {
         rating_counts: Vec<u32>,
         /// Thousandths of a star.
         rating_means: Vec<i32>,
-    }
-
-    fn some_plus_one(v: Option<u32>) -> u64 {
-        v.map_or(0, |v| v as u64 + 1)
     }
 
     fn minus_one(v: u64) -> Option<u32> {
@@ -138,8 +139,8 @@ impl Links {
     /// The ids of `movies`.
     pub fn of(movies: &[Movie]) -> Self {
         Self {
-            imdb_ids: movies.iter().map(|m| m.imdb_id.map_or(0, |v| v as u64 + 1)).collect(),
-            tmdb_ids: movies.iter().map(|m| m.tmdb_id.map_or(0, |v| v as u64 + 1)).collect(),
+            imdb_ids: movies.iter().map(|m| some_plus_one(m.imdb_id)).collect(),
+            tmdb_ids: movies.iter().map(|m| some_plus_one(m.tmdb_id)).collect(),
         }
     }
 

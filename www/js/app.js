@@ -536,7 +536,7 @@ async function boot() {
   document.documentElement.dataset.ready = 'true';
   // The first list may come before the links and the predicted stars (the sections after the
   // core): draw it again with them, unless the whole model is already in (and drawn below).
-  whenDetails(MODEL_URL).then(
+  whenDetails(modelUrl).then(
     (r) => {
       if (!r.hasExtras) render();
       document.documentElement.dataset.details = 'true';
