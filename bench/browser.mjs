@@ -6,7 +6,7 @@
 //
 //   node bench/browser.mjs NATIVE_JSON MODELS_DIR OUT_JSON [PEER_JSON]
 import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import zlib, { gzipSync, brotliCompressSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { startServer, launch, ROOT, sectionEnds } from '../tests/e2e/harness.mjs';
 
@@ -136,12 +136,21 @@ const size = (p) => {
   return { raw: statSync(`${ROOT}/www/${p}`).size, gzip: gzipSync(bytes, { level: 9 }).length };
 };
 const modelBytes = readFileSync(`${ROOT}/www/model.bin`);
-// The model's header and core section: what the first recommendations need.
-const core = modelBytes.subarray(0, sectionEnds(modelBytes).core);
+// The model's header and core section (what the first recommendations need), then each
+// section after it, as a host serves them: gzip and brotli at their best.
+const ends = sectionEnds(modelBytes);
+const packed = (bytes) => ({
+  raw: bytes.length,
+  gzip: gzipSync(bytes, { level: 9 }).length,
+  brotli: brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } }).length,
+});
+const core = modelBytes.subarray(0, ends.core);
 const payload = {
   wasm: size('pkg/movie_recs_bg.wasm'),
   model: size('model.bin'),
-  model_core: { raw: core.length, gzip: gzipSync(core, { level: 9 }).length },
+  model_core: packed(core),
+  model_links: packed(modelBytes.subarray(ends.core, ends.links)),
+  model_stars: packed(modelBytes.subarray(ends.links, ends.stars)),
   js: size('pkg/movie_recs.js'),
 };
 const peakGmacs = browserRows.peakGmacs;
@@ -157,7 +166,7 @@ const f = (x, d = 3) => (x === null || x === undefined ? '–' : x.toFixed(d));
 console.log(`\npeak simd128 dot in this browser: ${peakGmacs.toFixed(1)} GMAC/s; first recommendations ${firstRecs[2]} ms after navigation (median of 5, local server)`);
 if (stalls) console.log(`typing and rating with ${stalls.model} in the page: ${stalls.long_tasks} tasks over 50 ms (longest ${stalls.longest_ms.toFixed(0)} ms; control busy loop ${stalls.observer_works ? 'seen' : 'NOT seen'})`);
 console.log(`on a 1.6 Mbit/s, 150 ms link (uncompressed): first recommendations ${slow.first_recommendations_ms} ms, every method ${slow.all_methods_ms} ms after navigation`);
-console.log(`payload: wasm ${payload.wasm.raw} B (${payload.wasm.gzip} gzip), model ${payload.model.raw} B (${payload.model.gzip} gzip; its core, which the first recommendations need: ${payload.model_core.raw} B, ${payload.model_core.gzip} gzip), js ${payload.js.raw} B (${payload.js.gzip} gzip)\n`);
+console.log(`payload: wasm ${payload.wasm.raw} B (${payload.wasm.gzip} gzip), model ${payload.model.raw} B (${payload.model.gzip} gzip; its core, which the first recommendations need: ${payload.model_core.raw} B, ${payload.model_core.gzip} gzip, ${payload.model_core.brotli} brotli; links ${payload.model_links.raw} B, ${payload.model_links.brotli} brotli; stars ${payload.model_stars.raw} B, ${payload.model_stars.brotli} brotli), js ${payload.js.raw} B (${payload.js.gzip} gzip)\n`);
 console.log('| case | ratings | wasm median ms | wasm p95 ms | native median ms | wasm/native | roofline ms | x roofline | implicit ms | speed-up vs implicit |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {

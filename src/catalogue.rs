@@ -124,29 +124,34 @@ mod movie_columns {
     }
 }
 
-/// The movies' IMDb and TMDB ids, the file's links section: what the page links to and what
-/// imports and exports match on, none of which the first list needs. Kept out of the core, they
-/// would be a sixth of its compressed bytes (random-looking numbers that compress poorly), and
-/// at a large site's size (ML-32M: 87,585 movies) far more than that. One column each, in
-/// catalogue row order, `id + 1` with 0 for none.
+/// The movies' IMDb and TMDB ids and the late titles, the file's links section: what the page
+/// links to and what imports and exports match on, and the titles of the movies no list can
+/// hold before it (those the core's ranking model has no factors for: 6,092 of ml-latest-small's
+/// 9,742, two thirds of the titles' compressed bytes), none of which the first list needs. Kept
+/// out of the core, the ids alone would be a sixth of its compressed bytes (random-looking
+/// numbers that compress poorly), and at a large site's size (ML-32M: 87,585 movies) far more
+/// than that. The ids are one column each, in catalogue row order, `id + 1` with 0 for none;
+/// the late titles one per late row, in row order (the core holds an empty title there).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Links {
     imdb_ids: Vec<u64>,
     tmdb_ids: Vec<u64>,
+    late_titles: Vec<String>,
 }
 
 impl Links {
-    /// The ids of `movies`.
-    pub fn of(movies: &[Movie]) -> Self {
+    /// The ids of `movies`, and the titles of the rows `late` names.
+    pub fn of(movies: &[Movie], late: impl Fn(usize) -> bool) -> Self {
         Self {
             imdb_ids: movies.iter().map(|m| some_plus_one(m.imdb_id)).collect(),
             tmdb_ids: movies.iter().map(|m| some_plus_one(m.tmdb_id)).collect(),
+            late_titles: (0..movies.len()).filter(|&r| late(r)).map(|r| movies[r].title.clone()).collect(),
         }
     }
 
-    /// Writes the ids into `movies` (the catalogue they were taken from); on any error
-    /// `movies` is left as it was.
-    pub fn apply(&self, movies: &mut [Movie]) -> Result<()> {
+    /// Writes the ids, and the titles of the rows `late` names, into `movies` (the catalogue
+    /// they were taken from, `late` the same rule); on any error `movies` is left as it was.
+    pub fn apply(&self, movies: &mut [Movie], late: impl Fn(usize) -> bool) -> Result<()> {
         let bad = |msg: String| Err(Error::InvalidModel(msg));
         if self.imdb_ids.len() != movies.len() || self.tmdb_ids.len() != movies.len() {
             return bad(format!(
@@ -154,6 +159,14 @@ impl Links {
                 self.imdb_ids.len(),
                 self.tmdb_ids.len(),
                 movies.len()
+            ));
+        }
+        let late_rows: Vec<usize> = (0..movies.len()).filter(|&r| late(r)).collect();
+        if late_rows.len() != self.late_titles.len() {
+            return bad(format!(
+                "the links section has {} titles for the {} movies the core leaves untitled",
+                self.late_titles.len(),
+                late_rows.len()
             ));
         }
         let id = |what: &str, row: usize, v: u64| match v.checked_sub(1) {
@@ -167,6 +180,9 @@ impl Links {
         for (m, (imdb, tmdb)) in movies.iter_mut().zip(ids) {
             m.imdb_id = imdb;
             m.tmdb_id = tmdb;
+        }
+        for (&row, title) in late_rows.iter().zip(&self.late_titles) {
+            movies[row].title.clone_from(title);
         }
         Ok(())
     }
@@ -328,8 +344,10 @@ impl CatalogueIndex {
     ///
     /// Only the first [`MAX_QUERY_CHARS`] characters count, and each word once, so the cost is
     /// at most that many passes over the titles whatever is pasted into the box. `catalogue`
-    /// is the one this index was built from.
-    pub fn search(&self, catalogue: &Catalogue, query: &str, limit: usize) -> Vec<usize> {
+    /// is the one this index was built from; `complete` says whether every title is in (see
+    /// [`Links`]): only then are the folded titles kept for the next search. A movie without
+    /// its title is never found.
+    pub fn search(&self, catalogue: &Catalogue, query: &str, limit: usize, complete: bool) -> Vec<usize> {
         let end = query.char_indices().nth(MAX_QUERY_CHARS).map_or(query.len(), |(i, _)| i);
         let q = fold(&query[..end]);
         let mut words: Vec<&str> = q.split(' ').filter(|w| !w.is_empty()).collect();
@@ -340,16 +358,24 @@ impl CatalogueIndex {
         if words.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let folded_titles = self.folded_titles.get_or_init(|| {
+        let fold_all = || -> Vec<String> {
             catalogue
                 .movies
                 .iter()
                 .map(|m| match m.year {
+                    _ if m.title.is_empty() => String::new(),
                     Some(y) => format!("{} {y}", fold(&m.title)),
                     None => fold(&m.title),
                 })
                 .collect()
-        });
+        };
+        let partial;
+        let folded_titles = if complete {
+            self.folded_titles.get_or_init(fold_all)
+        } else {
+            partial = fold_all();
+            &partial
+        };
         let mut hits: Vec<(u8, usize)> = folded_titles
             .iter()
             .enumerate()
@@ -393,19 +419,36 @@ mod tests {
     #[test]
     fn links_round_trip_and_a_wrong_section_leaves_the_movies_as_they_were() {
         let movies = vec![movie(1, Some(114709), Some(862)), movie(2, None, Some(8844)), movie(3, Some(0), None)];
-        let links = Links::of(&movies);
+        let late = |row: usize| row == 1;
+        let links = Links::of(&movies, late);
+        assert_eq!(links.late_titles, ["Movie 2"]);
         let mut bare: Vec<Movie> = movies.iter().cloned().map(|m| Movie { imdb_id: None, tmdb_id: None, ..m }).collect();
-        links.apply(&mut bare).unwrap();
-        assert_eq!(bare, movies, "tt0000000 is an id, not none");
+        bare[1].title.clear();
+        links.apply(&mut bare, late).unwrap();
+        assert_eq!(bare, movies, "tt0000000 is an id, not none; the late title is back");
 
         let before = bare.clone();
-        let short = Links::of(&movies[..2]);
-        let e = short.apply(&mut bare).unwrap_err().to_string();
+        let short = Links::of(&movies[..2], late);
+        let e = short.apply(&mut bare, late).unwrap_err().to_string();
         assert!(e.contains("2 IMDb and 2 TMDB ids for 3 movies"), "{e}");
-        let mut huge = Links::of(&movies);
+        let mut huge = Links::of(&movies, late);
         huge.tmdb_ids[2] = u32::MAX as u64 + 2;
-        let e = huge.apply(&mut bare).unwrap_err().to_string();
+        let e = huge.apply(&mut bare, late).unwrap_err().to_string();
         assert!(e.contains("movie 2: TMDB id 4294967296 is out of range"), "{e}");
+        let e = links.apply(&mut bare, |row| row != 0).unwrap_err().to_string();
+        assert!(e.contains("1 titles for the 2 movies the core leaves untitled"), "{e}");
         assert_eq!(bare, before, "left as it was");
+    }
+
+    #[test]
+    fn a_movie_without_its_title_is_never_found_and_a_partial_search_is_not_kept() {
+        let mut catalogue = Catalogue { genre_names: vec![], movies: vec![movie(1, None, None), movie(2, None, None)] };
+        catalogue.movies[1].year = Some(1995);
+        let index = CatalogueIndex::new(&catalogue, 3.0);
+        let mut early = catalogue.clone();
+        early.movies[1].title.clear();
+        assert_eq!(index.search(&early, "movie", 10, false), [0]);
+        assert!(index.search(&early, "1995", 10, false).is_empty(), "a year alone does not find an untitled movie");
+        assert_eq!(index.search(&catalogue, "movie", 10, true), [0, 1], "the titles folded before are not the ones kept");
     }
 }

@@ -109,6 +109,9 @@ pub struct Answers<'a> {
     pub rated: &'a [(usize, f32)],
     /// Rows answered "haven't seen it".
     pub unseen: &'a [usize],
+    /// Whether a row may be asked at all (before the model's links section is in, only the
+    /// movies whose titles the core holds: [`crate::model::Model::has_title`]).
+    pub askable: &'a dyn Fn(usize) -> bool,
 }
 
 /// The next `count` questions: rows rated by training users and neither rated nor answered
@@ -135,7 +138,7 @@ pub fn next_questions(
     for &row in answers.unseen {
         asked[row] = true;
     }
-    let open = |row: &usize| !asked[*row] && movies[*row].rating_count > 0;
+    let open = |row: &usize| !asked[*row] && movies[*row].rating_count > 0 && (answers.askable)(*row);
     let best = |scored: Vec<(usize, f32)>| -> Vec<usize> {
         let mut scored = scored;
         scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(movies[a.0].id.cmp(&movies[b.0].id)));

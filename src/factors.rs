@@ -119,6 +119,12 @@ impl FactorMatrix {
         &self.data[slot * self.cols..(slot + 1) * self.cols]
     }
 
+    /// Whether row `i` is held (an int4 row of zeros, a movie the model has nothing for, is
+    /// not). Panics when `i >= rows`.
+    pub fn holds(&self, i: usize) -> bool {
+        self.slots.as_ref().is_none_or(|slots| slots[i] != ZERO_ROW)
+    }
+
     /// All values, row-major (a copy: rows of zeros are not held).
     pub fn to_vec(&self) -> Vec<f32> {
         (0..self.rows).flat_map(|r| self.row(r).iter().copied()).collect()

@@ -2,7 +2,8 @@
 //! sections its length and FNV-1a 64 checksum (u64 LE each) | core | links | stars | extras,
 //! each section postcard-encoded. What goes in each section is [`crate::model`]'s business; this
 //! module knows only the bytes around them. The order is the order a page needs them in: the
-//! core ranks, the links section gives the movies' IMDb and TMDB ids (links, imports, exports),
+//! core ranks, the links section gives the movies' IMDb and TMDB ids (links, imports, exports)
+//! and the titles of the movies the core's ranking has no factors for (search, older ratings),
 //! the stars section predicts stars, the extras hold the other methods.
 //!
 //! The fixed header is read before anything is decoded, so a truncated download, an HTML error
@@ -19,15 +20,17 @@ pub const MAGIC: &[u8; 8] = b"MOVRECS\0";
 /// (8: the provenance records the choices the trainer learned on validation users; 9: EASE's
 /// table in the extras, a sixth blend weight; 11: the star model in a section of its own after
 /// the core, so that the first list waits for the ranking model only; 12: the movies' IMDb and
-/// TMDB ids in a section of their own after the core, a sixth of the core's compressed bytes.)
-pub const FORMAT_VERSION: u32 = 12;
+/// TMDB ids in a section of their own after the core, a sixth of the core's compressed bytes; 13:
+/// the titles of the movies the core cannot rank in that section too, two thirds of the titles.)
+pub const FORMAT_VERSION: u32 = 13;
 /// The file's sections, in file order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
     /// What the first recommendations need: provenance, catalogue, the ranking factor model,
     /// blend weights.
     Core = 0,
-    /// The movies' IMDb and TMDB ids: what links, imports and exports match on.
+    /// The movies' IMDb and TMDB ids (what links, imports and exports match on), and the
+    /// titles of the movies the core's ranking model has no factors for.
     Links = 1,
     /// The star model (predicted stars), unless the core needs it to rank.
     Stars = 2,

@@ -80,7 +80,8 @@ impl Learned {
 }
 
 /// The whole recommender model as shipped to the browser. The file's core holds the first four
-/// fields (the catalogue without its IMDb and TMDB ids, which the links section holds); the
+/// fields (the catalogue without its IMDb and TMDB ids and without the titles of the movies
+/// its ranking has no factors for, which the links section holds); the
 /// stars section the star model, unless the ranking reads it; the extras section the rest.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -95,7 +96,7 @@ pub struct Model {
     /// The other methods' tables (each absent in a model built without it, and all of them
     /// until [`Model::attach_extras`] for a model read by [`Model::core_from_bytes`]).
     pub extras: Extras,
-    /// Whether the movies' IMDb and TMDB ids are in: false only for a model read by
+    /// Whether the movies' IMDb and TMDB ids, and every title, are in: false only for a model read by
     /// [`Model::core_from_bytes`] until [`Model::attach_links`].
     pub has_links: bool,
     /// The checksum of the core section this model was read from, if it was read from a file:
@@ -160,9 +161,17 @@ impl Model {
         };
         let in_core = self.mf.ranks_by_stars();
         let mf = MfRef { global_mean: self.mf.global_mean, explicit: in_core.then_some(explicit), implicit: &self.mf.implicit };
-        let core = format::encode(&CoreRef { info: &self.info, catalogue: &self.catalogue, mf, hybrid: &self.hybrid })?;
+        let late = |row: usize| !self.mf.core_ranks(row);
+        // The late titles travel in the links section; the core keeps an empty one in their place.
+        let mut catalogue = self.catalogue.clone();
+        for (row, movie) in catalogue.movies.iter_mut().enumerate() {
+            if late(row) {
+                movie.title.clear();
+            }
+        }
+        let core = format::encode(&CoreRef { info: &self.info, catalogue: &catalogue, mf, hybrid: &self.hybrid })?;
         let stars: Option<&ExplicitFactors> = (!in_core).then_some(explicit);
-        let links = format::encode(&Links::of(&self.catalogue.movies))?;
+        let links = format::encode(&Links::of(&self.catalogue.movies, late))?;
         Ok([core, links, format::encode(&stars)?, format::encode(&self.extras)?])
     }
 
@@ -234,7 +243,8 @@ impl Model {
         Ok(header)
     }
 
-    /// Adds the movies' IMDb and TMDB ids from the file's first [`Model::links_length`] bytes
+    /// Adds the movies' IMDb and TMDB ids, and the titles the core leaves out ([`Links`]),
+    /// from the file's first [`Model::links_length`] bytes
     /// to a model read by [`Model::core_from_bytes`] from the same file; a no-op once they are
     /// in. On any error the model is left as it was.
     pub fn attach_links(&mut self, bytes: &[u8]) -> Result<()> {
@@ -243,7 +253,8 @@ impl Model {
             return Ok(());
         }
         let links: Links = format::decode("links", header.section(bytes, Section::Links)?)?;
-        links.apply(&mut self.catalogue.movies)?;
+        let mf = &self.mf;
+        links.apply(&mut self.catalogue.movies, |row| !mf.core_ranks(row))?;
         self.has_links = true;
         Ok(())
     }
@@ -271,6 +282,13 @@ impl Model {
             (Some(_), Some(_)) => bad("the file has a star model in both its core and its stars section"),
             (Some(_), None) => Ok(()),
         }
+    }
+
+    /// Whether movie `row`'s title is in: always once the links section is, before that only
+    /// for the movies the core's ranking model has factors for (see [`Links`]). A list holds
+    /// only movies with their title.
+    pub fn has_title(&self, row: usize) -> bool {
+        self.has_links || self.mf.core_ranks(row)
     }
 
     /// Whether the star model is in (predicted stars can be given).

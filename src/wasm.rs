@@ -56,6 +56,8 @@ export interface SkippedRating {
 /** `skipped` lists the first 100 ratings left out; `skippedCount` counts them all. */
 export interface Recommendations { items: Recommendation[]; coldStart: boolean; usedRatings: number; skipped: SkippedRating[]; skippedCount: number; }
 export interface MovieSummary {
+  /** "" until the model's links section is in (`hasLinks`) for a movie the core's ranking has no
+   *  factors for (such a movie is never listed before that, but a visitor may have rated it). */
   movieId: number; title: string; year: number | null; genres: string[];
   ratingCount: number; ratingMean: number;
   /** null when the movie has none, and for every movie until the model's links section is in (`hasLinks`). */
@@ -228,14 +230,16 @@ impl Recommender {
 
     /// Loads the core of a model (catalogue and the ranking factor model) from the file's first
     /// `coreLength` bytes, so the page can recommend while the rest downloads; the movies'
-    /// IMDb and TMDB ids (links, matching imports) come with `attachLinks`, predicted stars
-    /// with `attachStars`.
+    /// IMDb and TMDB ids (links, matching imports) and the titles of the movies the core cannot
+    /// rank (search finds them, lists hold them only then) come with `attachLinks`, predicted
+    /// stars with `attachStars`.
     #[wasm_bindgen(js_name = fromCore)]
     pub fn from_core(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<Recommender, JsError> {
         Core::from_core_bytes(&self::bytes("model", &bytes)?).map(|core| Recommender { core }).map_err(js_error)
     }
 
-    /// Adds the movies' IMDb and TMDB ids from the file's first `linksLength` bytes; a no-op
+    /// Adds the movies' IMDb and TMDB ids, and the titles the core leaves out, from the file's
+    /// first `linksLength` bytes; a no-op
     /// once they are in. On error (truncated, corrupt, another file) this recommender keeps
     /// working with what it has.
     #[wasm_bindgen(js_name = attachLinks)]
@@ -243,8 +247,8 @@ impl Recommender {
         self.core.attach_links(&self::bytes("model", &bytes)?).map_err(js_error)
     }
 
-    /// Whether the movies' IMDb and TMDB ids are in, so that movies carry them and import rows
-    /// can be matched (always, for one made by `new`).
+    /// Whether the movies' IMDb and TMDB ids and every title are in, so that movies carry them
+    /// and import rows can be matched (always, for one made by `new`).
     #[wasm_bindgen(getter, js_name = hasLinks)]
     pub fn has_links(&self) -> bool {
         self.core.model().has_links

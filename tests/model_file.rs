@@ -195,6 +195,70 @@ fn the_core_loads_from_the_first_bytes_and_the_extras_attach_when_the_rest_arriv
 }
 
 #[test]
+fn the_titles_of_movies_the_core_cannot_rank_come_with_the_links() {
+    // The shipped layout (int4 factors, stars after the core), with the three most popular movies
+    // given no implicit factors, as the trainer leaves a movie with too few ratings.
+    let mut model = common::model_stored(FactorStorage::Int4);
+    model.mf.implicit.as_mut().unwrap().explicit_weight = 0.0;
+    let full = Recommender::new(model.clone());
+    let late: Vec<u32> = full.popular(3).iter().map(|m| m.movie_id).collect();
+    let rows: Vec<usize> = late.iter().map(|&id| model.catalogue.movies.iter().position(|m| m.id.0 == id).unwrap()).collect();
+    let y = &model.mf.implicit.as_ref().unwrap().item_factors;
+    let (n, k) = (y.rows(), y.cols());
+    let mut data = y.to_vec();
+    for &r in &rows {
+        data[r * k..(r + 1) * k].iter_mut().for_each(|v| *v = 0.0);
+        model.catalogue.movies[r].year = Some(1901);
+    }
+    model.mf.implicit.as_mut().unwrap().item_factors =
+        movie_recs::factors::FactorMatrix::new(n, k, data, FactorStorage::F32).unwrap().with_storage(FactorStorage::Int4);
+    let bytes = model.to_bytes().unwrap();
+    let [core, links, ..] = model.sections().unwrap();
+    let title = model.catalogue.movies[rows[0]].title.clone();
+    assert!(!core.windows(title.len()).any(|w| w == title.as_bytes()), "{title:?} is not in the core");
+    assert!(links.windows(title.len()).any(|w| w == title.as_bytes()), "{title:?} is in the links section");
+
+    let core_len = Model::core_length(&bytes).unwrap().unwrap();
+    let mut early = Recommender::from_core_bytes(&bytes[..core_len]).unwrap();
+    for (row, m) in early.model().catalogue.movies.iter().enumerate() {
+        assert_eq!(m.title.is_empty(), rows.contains(&row), "row {row}");
+        assert_eq!(early.model().has_title(row), !rows.contains(&row), "row {row}");
+    }
+    // Until the links are in, no list, search or question holds a movie without its title; a
+    // lookup (a visitor's own rating of it) gives it with an empty title.
+    let in_1901 = RecommendOptions { year_min: Some(1901), year_max: Some(1901), ..RecommendOptions::default() };
+    let listed = |r: &Recommender, ratings: &[movie_recs::RawRating]| -> Vec<u32> {
+        r.recommend(ratings, &in_1901).unwrap().items.iter().map(|i| i.movie.movie_id).collect()
+    };
+    let ratings = user_ratings(7);
+    for r in [&ratings[..], &[]] {
+        assert!(listed(&early, r).is_empty(), "{:?}", listed(&early, r));
+    }
+    assert!(early.search(&title, 10).iter().all(|m| m.movie_id != late[0]));
+    assert!(early.search("1901", 10).is_empty());
+    assert!(early.popular(20).iter().all(|m| !late.contains(&m.movie_id)));
+    let visitor = early.fold_in(&[]);
+    assert!(early.questions(&visitor, &[], 20).unwrap().iter().all(|m| !late.contains(&m.movie_id)));
+    assert_eq!(early.movie(movie_recs::MovieId(late[0])).unwrap().title, "");
+
+    let links_len = Model::links_length(&bytes).unwrap().unwrap();
+    early.attach_links(&bytes[..links_len]).unwrap();
+    assert_eq!(early.model().catalogue.movies, model.catalogue.movies, "every title is back");
+    let whole = Recommender::from_bytes(&bytes).unwrap();
+    assert_eq!(whole.model(), &model);
+    for r in [&early, &whole] {
+        let mut got = listed(r, &[]);
+        got.sort_unstable();
+        let mut want = late.clone();
+        want.sort_unstable();
+        assert_eq!(got, want);
+        assert!(r.search(&title, 10).iter().any(|m| m.movie_id == late[0]));
+        assert_eq!(r.popular(3).iter().map(|m| m.movie_id).collect::<Vec<_>>(), late);
+        assert_eq!(r.questions(&r.fold_in(&[]), &[], 3).unwrap().iter().map(|m| m.movie_id).collect::<Vec<_>>(), late);
+    }
+}
+
+#[test]
 fn movie_metadata_round_trips_through_the_column_layout() {
     let mut model = common::model();
     model.catalogue.movies[0].year = None;

@@ -197,6 +197,15 @@ impl Mf {
         self.implicit.as_ref().is_none_or(|imp| imp.explicit_weight != 0.0)
     }
 
+    /// Whether a factor model the file's core keeps has a row for movie `row`: the movies a
+    /// list can hold before the links section is in, and so the ones whose titles the core
+    /// carries ([`crate::catalogue::Links`] brings the others'). Panics when `row` is not a
+    /// catalogue row.
+    pub fn core_ranks(&self, row: usize) -> bool {
+        self.implicit.as_ref().is_some_and(|imp| imp.item_factors.holds(row))
+            || (self.ranks_by_stars() && self.explicit.as_ref().is_some_and(|e| e.item_factors.holds(row)))
+    }
+
     /// The visitor in the explicit model, from their collaborative ratings; `None` until the
     /// star model is in.
     pub fn fold_in_stars(&self, ratings: &Ratings) -> Option<ExplicitUser> {

@@ -13,7 +13,8 @@ impl Recommender {
     /// Movies whose title contains every word of the query (case, accents, punctuation
     /// ignored), best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<MovieSummary> {
-        self.index.search(&self.model.catalogue, query, limit).into_iter().map(|row| self.model.catalogue.summary(row)).collect()
+        let catalogue = &self.model.catalogue;
+        self.index.search(catalogue, query, limit, self.model.has_links).into_iter().map(|row| catalogue.summary(row)).collect()
     }
 
     /// The catalogue movie of each row of an import file (Letterboxd, IMDb, MovieLens), in
@@ -72,7 +73,9 @@ impl Recommender {
         let by_row = &visitor.ratings.by_row;
         unseen_rows
             .extend((0..visitor.excluded.len()).filter(|&r| visitor.excluded[r] && by_row.binary_search_by_key(&r, |p| p.0).is_err()));
-        let answers = Answers { rated: &visitor.ratings.weights, unseen: &unseen_rows };
+        // A movie whose title is not in yet cannot be asked.
+        let askable = |row: usize| self.has_title(row);
+        let answers = Answers { rated: &visitor.ratings.weights, unseen: &unseen_rows, askable: &askable };
         Ok(next_questions(
             strategy,
             &self.model.catalogue,
@@ -85,8 +88,9 @@ impl Recommender {
         ))
     }
 
-    /// The starting grid: popular, well-rated movies (the cold-start order).
+    /// The starting grid: popular, well-rated movies (the cold-start order) whose titles are in.
     pub fn popular(&self, limit: usize) -> Vec<MovieSummary> {
-        self.index.cold_start_order().iter().take(limit).map(|&row| self.model.catalogue.summary(row)).collect()
+        let order = self.index.cold_start_order().iter().filter(|&&row| self.has_title(row));
+        order.take(limit).map(|&row| self.model.catalogue.summary(row)).collect()
     }
 }

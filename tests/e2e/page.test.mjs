@@ -363,14 +363,23 @@ test('the first recommendations need only the model core, links and predicted st
   assert.ok(starsEnd < whole.length / 3, `the core, the links and the stars are ${starsEnd} of ${whole.length} bytes`);
   let cut = whole.subarray(0, coreEnd + 1000); // broken off inside the links
   await page.route('**/model.bin', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: cut }));
+  // A rating kept from before of a movie the core cannot rank (Lamerica, two ratings in the
+  // data, no factors): its title comes with the links section.
+  await context.addInitScript(() => {
+    if (!localStorage.getItem('movie-recs:ratings')) localStorage.setItem('movie-recs:ratings', JSON.stringify({ version: 1, ratings: [{ movieId: 53, rating: 4, ratedAt: 1 }] }));
+  });
   await page.goto(env.server.origin + '/');
   await page.waitForSelector('html[data-complete="failed"]');
   assert.equal(await page.getAttribute('html', 'data-ready'), 'true');
   assert.equal(await page.getAttribute('html', 'data-details'), null);
   assert.match(await page.textContent('.notices'), /rest of the model did not load \(model file is truncated/);
+  assert.equal(await page.textContent('#my-ratings li[data-movie-id="53"] .title'), 'Movie 53 (title still loading)');
+  await page.fill('#search', 'lamerica');
+  assert.equal(await page.locator('#search-results li').count(), 0, 'a title not in yet is not found');
+  await page.fill('#search', '');
   assert.deepEqual(await page.$$eval('#method option', (os) => os.map((o) => o.value)), ['mf', 'popular']);
   await rateFromSearch(page, 'matrix', 'The Matrix', '5');
-  await page.waitForFunction(() => document.querySelector('#recs-note').textContent.includes('Based on your 1 rating'));
+  await page.waitForFunction(() => document.querySelector('#recs-note').textContent.includes('Based on your 2 ratings'));
   assert.equal((await ids(page, 'recommendations')).length, 12, 'the factor models recommend from the core alone');
   assert.equal(await page.locator('#recommendations .predicted').count(), 0, 'no predicted stars without the star model');
   assert.equal(await page.locator('#recommendations a.link').count(), 0, 'no IMDb or TMDB links without the links section');
@@ -391,6 +400,9 @@ test('the first recommendations need only the model core, links and predicted st
   assert.equal(predicted.length, 12);
   assert.ok(predicted.every((p) => p >= 0.5 && p <= 5), predicted.join());
   assert.ok((await page.locator('#recommendations a.link[href^="https://www.imdb.com/title/tt"]').count()) >= 10, 'the links are in');
+  assert.equal(await page.textContent('#my-ratings li[data-movie-id="53"] .title'), 'Lamerica', 'and every title');
+  await page.fill('#search', 'lamerica');
+  await page.waitForSelector('#search-results li[data-movie-id="53"]');
   assert.deepEqual(record.errors, []);
   await context.close();
 });

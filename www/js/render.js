@@ -69,11 +69,14 @@ export function movieLinks(movie, text = EN) {
  * `text` is the strings table (`strings.js`), English by default.
  */
 export function movieItem(movie, { rating, onRate, onMore, onUnseen, predicted, reasons, note, mark = null, onMark, links = true, text = EN }) {
+  // A movie the model's core cannot rank comes without its title until the links section is in
+  // (the page draws the list again then); it can still be one the visitor rated.
+  const name = movie.title || text.titleLoading(movie.movieId);
   const li = el('li', 'movie');
   li.dataset.movieId = String(movie.movieId);
   li.setAttribute('part', 'movie');
   const head = el('div', 'movie-head');
-  const title = el('span', 'title', movie.title);
+  const title = el('span', 'title', name);
   title.setAttribute('part', 'title');
   head.append(title);
   if (movie.year) head.append(el('span', 'year', ` (${movie.year})`));
@@ -94,7 +97,7 @@ export function movieItem(movie, { rating, onRate, onMore, onUnseen, predicted, 
       li.append(box);
     }
   }
-  const control = starRating({ value: rating, label: text.starLabel(movie.title), onChange: onRate, text });
+  const control = starRating({ value: rating, label: text.starLabel(name), onChange: onRate, text });
   control.element.setAttribute('part', 'stars');
   control.element.dataset.movieId = String(movie.movieId);
   const row = el('div', 'movie-actions');
@@ -107,9 +110,9 @@ export function movieItem(movie, { rating, onRate, onMore, onUnseen, predicted, 
     b.addEventListener('click', onClick);
     row.append(b);
   };
-  if (onUnseen && rating === null) button('unseen', text.unseen, text.unseenLabel(movie.title), () => onUnseen(movie));
-  if (onMore) button('more', text.more, text.moreLabel(movie.title), onMore);
-  if (rating !== null) button('remove', text.remove, text.removeLabel(movie.title), () => onRate(null));
+  if (onUnseen && rating === null) button('unseen', text.unseen, text.unseenLabel(name), () => onUnseen(movie));
+  if (onMore) button('more', text.more, text.moreLabel(name), onMore);
+  if (rating !== null) button('remove', text.remove, text.removeLabel(name), () => onRate(null));
   if (onMark && rating === null) {
     for (const kind of MARK_KINDS) {
       const b = el('button', `mark mark-${kind}`, text.marks[kind]);
@@ -117,7 +120,7 @@ export function movieItem(movie, { rating, onRate, onMore, onUnseen, predicted, 
       b.dataset.mark = kind;
       b.setAttribute('part', 'button mark');
       b.setAttribute('aria-pressed', String(mark === kind));
-      b.setAttribute('aria-label', `${text.marks[kind]}: ${movie.title}`);
+      b.setAttribute('aria-label', `${text.marks[kind]}: ${name}`);
       b.addEventListener('click', () => onMark(mark === kind ? null : kind));
       row.append(b);
     }

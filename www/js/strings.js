@@ -8,6 +8,7 @@ export const STRINGS = {
   en: {
     stars: (n) => `${Number(n).toFixed(1)}★`,
     starLabel: (title) => `Your rating of ${title}`,
+    titleLoading: (id) => `Movie ${id} (title still loading)`,
     notRated: 'not rated',
     ofStars: (v, max) => `${v} of ${max} stars`,
     because: (list) => `Because you liked ${list.join(' and ')}`,
@@ -68,6 +69,7 @@ export const STRINGS = {
   fr: {
     stars: (n) => `${Number(n).toFixed(1).replace('.', ',')}★`,
     starLabel: (title) => `Votre note pour ${title}`,
+    titleLoading: (id) => `Film ${id} (titre en cours de chargement)`,
     notRated: 'pas noté',
     ofStars: (v, max) => `${String(v).replace('.', ',')} sur ${max} étoiles`,
     because: (list) => `Parce que vous avez aimé ${list.join(' et ')}`,
