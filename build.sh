@@ -5,7 +5,7 @@
 #   help             this list
 #   serve [PORT]     build the wasm and serve www/ on 127.0.0.1:PORT (default 8080)
 #   test             every test: native (core, readers, trainer, real data), wasm binding, browser
-#   build            the wasm module into www/pkg (wasm-bindgen + wasm-opt)
+#   build            the wasm module into www/pkg (wasm-bindgen + wasm-opt), the page's script into www/dist (esbuild)
 #   model            retrain the default model www/model.bin from ../shared/data/ml-latest-small
 #   bench [--quick]  speed and size figures: native vs browser vs the implicit peer, roofline,
 #                    first load on Slow 4G (cold and warm), the cold one's network log
@@ -68,7 +68,7 @@ ensure_wasm_bindgen() {
 
 ensure_npm() {
   if ! cmp -s package-lock.json node_modules/.package-lock.stamp 2>/dev/null; then
-    log "installing npm dev tools (binaryen, playwright-core)"
+    log "installing npm dev tools (binaryen, esbuild, playwright-core)"
     npm ci --no-audit --no-fund
     cp package-lock.json node_modules/.package-lock.stamp
   fi
@@ -91,16 +91,29 @@ build_wasm() {
   node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals www/pkg/movie_recs_bg.wasm -o www/pkg/movie_recs_bg.wasm
   write_pkg_manifest
+  bundle_page
   write_precache
   precompress
   printf 'wasm: %s bytes, %s gzip\n' "$(wc -c < www/pkg/movie_recs_bg.wasm)" "$(gzip -9c www/pkg/movie_recs_bg.wasm | wc -c)" >&2
+}
+
+# The page's script as a static host should serve it: www/js/app.js and every module it imports
+# (the wasm's glue too) in one minified file, www/dist/app.js, with the code it shares with the
+# import and export code (loaded on first use) in www/dist/chunk.js, and source maps. Eleven
+# modules were eleven requests on a cold visit and eleven responses for the page's main thread
+# to take in on a warm one (README, "first load"). The sources stay the framework-free modules
+# of www/js/, which the widget and the npm package use as they are.
+bundle_page() {
+  rm -rf www/dist
+  node_modules/.bin/esbuild www/js/app.js --bundle --format=esm --splitting --minify --sourcemap --target=es2022 \
+    --outdir=www/dist --entry-names='[name]' --chunk-names='[name]' --log-level=warning
 }
 
 # Brotli and gzip siblings of the wasm, the model and the scripts (FILE.br, FILE.gz), made once
 # per build as a static host's build step makes them; scripts/serve.py sends them by
 # Accept-Encoding.
 precompress() {
-  local files=(www/pkg/movie_recs_bg.wasm www/pkg/movie_recs.js www/js/*.js www/movie-recs.js)
+  local files=(www/pkg/movie_recs_bg.wasm www/pkg/movie_recs.js www/js/*.js www/dist/*.js www/movie-recs.js)
   [ -f www/model.bin ] && files+=(www/model.bin)
   node scripts/precompress.mjs "${files[@]}"
 }
@@ -131,8 +144,8 @@ precache_list() (
 # The page's offline set (www/sw.js), and the widget's (www/movie-recs-sw.js, for a host site)
 # in both layouts: www/ and the npm package.
 write_precache() {
-  precache_list www pkg/precache.js MOVIE_RECS_PRECACHE ./ index.html style.css manifest.json icon.svg 'js/*.js' \
-    pkg/movie_recs.js pkg/movie_recs_bg.wasm model.bin
+  precache_list www pkg/precache.js MOVIE_RECS_PRECACHE ./ index.html style.css manifest.json icon.svg 'dist/*.js' \
+    pkg/movie_recs_bg.wasm model.bin
   precache_list www widget-precache.js MOVIE_RECS_WIDGET_PRECACHE movie-recs.js 'js/*.js' pkg/movie_recs.js \
     pkg/movie_recs_bg.wasm model.bin
   if [ -f www/pkg/element.js ]; then

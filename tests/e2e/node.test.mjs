@@ -96,20 +96,25 @@ test('the first list needs only the core; the ids and predicted stars come with 
   assert.equal(early.hasExtras, false);
 });
 
-test('index.html preloads every module app.js imports, at any depth, and nothing else', () => {
+test('index.html loads the bundled script and preloads every module it imports, at any depth, and nothing else', () => {
   const html = readFileSync(`${ROOT}/www/index.html`, 'utf8');
+  assert.match(html, /<script type="module" src="dist\/app.js"><\/script>/);
   const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]));
   const graph = new Set();
   const visit = (file) => {
     if (graph.has(file)) return;
     graph.add(file);
     const source = readFileSync(`${ROOT}/www/${file}`, 'utf8');
-    for (const [, spec] of source.matchAll(/^\s*(?:import|export)\s[^'";]*?from\s+'(\.[^']+)'/gm)) {
+    // Static imports and re-exports as esbuild writes them (`import{a as b}from"./chunk.js"`);
+    // `import("./history.js")`, loaded on first use, is not one.
+    for (const [, spec] of source.matchAll(/\b(?:import|export)\s*(?:[\w$*{},\s]*?from\s*)?["'](\.[^"']+)["']/g)) {
       visit(new URL(spec, `file:///${file}`).pathname.slice(1));
     }
   };
-  visit('js/app.js');
+  visit('dist/app.js');
   assert.deepEqual([...preloaded].sort(), [...graph].sort());
+  assert.deepEqual([...graph].sort(), ['dist/app.js', 'dist/chunk.js'], 'the page is two files, whatever www/js/ holds');
+  assert.match(readFileSync(`${ROOT}/www/dist/app.js`, 'utf8'), /import\("\.\/history\.js"\)/, 'the import and export code on first use');
   assert.match(html, /<link rel="preload" href="pkg\/movie_recs_bg.wasm" as="fetch" type="application\/wasm" crossorigin>/);
 });
 

@@ -150,7 +150,7 @@ test('search, rate, re-rank, filter, reload, export and import', async () => {
   await page.click('#import-preview button.cancel');
 
   // Nothing but the static files was requested.
-  const allowed = new Set(['/', '/style.css', '/js/app.js', '/js/recommender.js', '/js/storage.js', '/js/stars.js', '/js/render.js', '/js/marks.js', '/js/questions.js', '/js/profiles.js', '/js/history.js', '/js/strings.js', '/js/kept.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin', '/icon.svg', '/manifest.json', '/sw.js', '/pkg/precache.js']);
+  const allowed = new Set(['/', '/style.css', '/dist/app.js', '/dist/chunk.js', '/dist/history.js', '/pkg/movie_recs_bg.wasm', '/model.bin', '/icon.svg', '/manifest.json', '/sw.js', '/pkg/precache.js']);
   for (const url of record.requests) {
     if (url.startsWith('blob:') || url.startsWith('data:')) continue;
     const u = new URL(url);
