@@ -80,9 +80,9 @@ impl Learned {
 }
 
 /// The whole recommender model as shipped to the browser. The file's core holds the first four
-/// fields (the catalogue without its IMDb and TMDB ids and without the titles of the movies
-/// its ranking has no factors for, which the links section holds); the
-/// stars section the star model, unless the ranking reads it; the extras section the rest.
+/// fields (the catalogue without its IMDb and TMDB ids and without the titles of the movies its
+/// ranking has no factors for, which the links section holds); the stars section the star
+/// model, unless the ranking reads it; the extras section the rest.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
     /// Provenance and rating scale.
@@ -96,8 +96,8 @@ pub struct Model {
     /// The other methods' tables (each absent in a model built without it, and all of them
     /// until [`Model::attach_extras`] for a model read by [`Model::core_from_bytes`]).
     pub extras: Extras,
-    /// Whether the movies' IMDb and TMDB ids, and every title, are in: false only for a model read by
-    /// [`Model::core_from_bytes`] until [`Model::attach_links`].
+    /// Whether the movies' IMDb and TMDB ids, and every title, are in: false only for a model
+    /// read by [`Model::core_from_bytes`] until [`Model::attach_links`].
     pub has_links: bool,
     /// The checksum of the core section this model was read from, if it was read from a file:
     /// extras are attached only from the same file.
@@ -243,10 +243,10 @@ impl Model {
         Ok(header)
     }
 
-    /// Adds the movies' IMDb and TMDB ids, and the titles the core leaves out ([`Links`]),
-    /// from the file's first [`Model::links_length`] bytes
-    /// to a model read by [`Model::core_from_bytes`] from the same file; a no-op once they are
-    /// in. On any error the model is left as it was.
+    /// Adds the movies' IMDb and TMDB ids, and the titles the core leaves out ([`Links`]), from
+    /// the file's first [`Model::links_length`] bytes to a model read by
+    /// [`Model::core_from_bytes`] from the same file; a no-op once they are in. On any error
+    /// the model is left as it was.
     pub fn attach_links(&mut self, bytes: &[u8]) -> Result<()> {
         let header = self.same_file(bytes)?;
         if self.has_links {

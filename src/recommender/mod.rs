@@ -116,8 +116,9 @@ impl Recommender {
         Ok(Self::new(Model::core_from_bytes(bytes)?))
     }
 
-    /// Adds the movies' IMDb and TMDB ids from the file's first [`Model::links_length`] bytes
-    /// (links, and matching an import by id); a no-op once they are in. On error the
+    /// Adds the movies' IMDb and TMDB ids (links, and matching an import by id) and the titles
+    /// the core leaves out (search finds those movies, lists may hold them) from the file's
+    /// first [`Model::links_length`] bytes; a no-op once they are in. On error the
     /// recommender keeps working as it was.
     pub fn attach_links(&mut self, bytes: &[u8]) -> Result<()> {
         self.model.attach_links(bytes)
