@@ -101,12 +101,16 @@ build_wasm() {
 # (the wasm's glue too) in one minified file, www/dist/app.js, with the code it shares with the
 # import and export code (loaded on first use) in www/dist/chunk.js, and source maps. Eleven
 # modules were eleven requests on a cold visit and eleven responses for the page's main thread
-# to take in on a warm one (README, "first load"). The sources stay the framework-free modules
-# of www/js/, which the widget and the npm package use as they are.
+# to take in on a warm one (README, "first load"). The widget the same way, for a site that
+# copies it (www/dist/movie-recs.js and its movie-recs-*.js chunks). The sources stay the
+# framework-free modules of www/js/ and www/movie-recs.js, which the npm package ships as they
+# are (a site's own bundler bundles them).
 bundle_page() {
   rm -rf www/dist
-  node_modules/.bin/esbuild www/js/app.js --bundle --format=esm --splitting --minify --sourcemap --target=es2022 \
-    --outdir=www/dist --entry-names='[name]' --chunk-names='[name]' --log-level=warning
+  local common=(--bundle --format=esm --splitting --minify --sourcemap --target=es2022 --outdir=www/dist
+    --entry-names='[name]' --log-level=warning)
+  node_modules/.bin/esbuild www/js/app.js "${common[@]}" --chunk-names='[name]'
+  node_modules/.bin/esbuild www/movie-recs.js "${common[@]}" --chunk-names='movie-recs-[name]'
 }
 
 # Brotli and gzip siblings of the wasm, the model and the scripts (FILE.br, FILE.gz), made once
@@ -144,10 +148,9 @@ precache_list() (
 # The page's offline set (www/sw.js), and the widget's (www/movie-recs-sw.js, for a host site)
 # in both layouts: www/ and the npm package.
 write_precache() {
-  precache_list www pkg/precache.js MOVIE_RECS_PRECACHE ./ index.html style.css manifest.json icon.svg 'dist/*.js' \
+  precache_list www pkg/precache.js MOVIE_RECS_PRECACHE ./ index.html style.css manifest.json icon.svg dist/app.js dist/chunk.js dist/history.js \
     pkg/movie_recs_bg.wasm model.bin
-  precache_list www widget-precache.js MOVIE_RECS_WIDGET_PRECACHE movie-recs.js 'js/*.js' pkg/movie_recs.js \
-    pkg/movie_recs_bg.wasm model.bin
+  precache_list www widget-precache.js MOVIE_RECS_WIDGET_PRECACHE 'dist/movie-recs*.js' pkg/movie_recs_bg.wasm model.bin
   if [ -f www/pkg/element.js ]; then
     precache_list www/pkg widget-precache.js MOVIE_RECS_WIDGET_PRECACHE element.js 'js/*.js' movie_recs.js movie_recs_bg.wasm model.bin
   fi

@@ -11,8 +11,10 @@
 // -accent, -star, -star-off, -focus, -warn, -radius, -font; and ::part(box | heading | search |
 // list | movie | title | reason | stars | button | mark | notice | preview).
 //
-// The wasm and the default model resolve relative to this module, so the widget works from any
-// folder of the host site. Offline: the host's root service worker imports movie-recs-sw.js. Several widgets share one wasm instance and one download per model.
+// `./build.sh build` bundles this module with the ones it imports into www/dist/movie-recs.js
+// (and its movie-recs-*.js chunks): the file a site copies, with pkg/movie_recs_bg.wasm and
+// model.bin one folder up. The wasm and the default model resolve relative to the module, so
+// the widget works from any folder of the host site. Offline: the host's root service worker imports movie-recs-sw.js. Several widgets share one wasm instance and one download per model.
 // Styles live in the shadow root (adopted stylesheet: no inline <style>, so a strict CSP holds).
 // Events: `movie-recs:recommendations` (detail: {items, coldStart}) and `movie-recs:rating`
 // (detail: {movieId, rating}; the visitor's changes only, not the host's own setRating/clear/restore).

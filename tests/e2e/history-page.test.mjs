@@ -62,10 +62,12 @@ test('a 2,000-row IMDb file is previewed and recommended from within a second or
   const { page, context } = await openPage(env.browser);
   await page.goto(env.server.origin + '/');
   await ready(page);
+  // The modules themselves (the page runs its bundle): the ids come with the links section.
   const movies = await page.evaluate(async () => {
-    const { loadRecommender } = await import('/js/recommender.js');
-    return (await loadRecommender()).popular(2000).filter((m) => m.imdbId);
+    const { whenDetails } = await import('/js/recommender.js');
+    return (await whenDetails()).popular(2000).filter((m) => m.imdbId);
   });
+  assert.ok(movies.length > 1900, `${movies.length} popular movies with an IMDb id`);
   const rows = movies.map((m, i) => imdbRow({ imdbId: m.imdbId, rating: 1 + (i % 10), title: m.title, year: m.year, date: `2015-01-${String(1 + (i % 28)).padStart(2, '0')}` }));
   const text = csv(IMDB_RATINGS, rows, { bom: true });
   let t = Date.now();

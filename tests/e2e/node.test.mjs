@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,6 +116,22 @@ test('index.html loads the bundled script and preloads every module it imports, 
   assert.deepEqual([...graph].sort(), ['dist/app.js', 'dist/chunk.js'], 'the page is two files, whatever www/js/ holds');
   assert.match(readFileSync(`${ROOT}/www/dist/app.js`, 'utf8'), /import\("\.\/history\.js"\)/, 'the import and export code on first use');
   assert.match(html, /<link rel="preload" href="pkg\/movie_recs_bg.wasm" as="fetch" type="application\/wasm" crossorigin>/);
+});
+
+test('the offline lists of www/ name files that exist: the bundled page and the bundled widget, not their sources', () => {
+  const listed = (file, name) => {
+    const self = {};
+    new Function('self', readFileSync(`${ROOT}/www/${file}`, 'utf8'))(self);
+    return self[name].files;
+  };
+  const page = listed('pkg/precache.js', 'MOVIE_RECS_PRECACHE');
+  const widget = listed('widget-precache.js', 'MOVIE_RECS_WIDGET_PRECACHE');
+  for (const f of [...page, ...widget]) assert.ok(f === './' || existsSync(`${ROOT}/www/${f}`), `${f} is listed but missing`);
+  assert.deepEqual(page.filter((f) => f.startsWith('dist/')).sort(), ['dist/app.js', 'dist/chunk.js', 'dist/history.js']);
+  assert.deepEqual(widget.sort(), ['dist/movie-recs-chunk.js', 'dist/movie-recs-history.js', 'dist/movie-recs.js', 'model.bin', 'pkg/movie_recs_bg.wasm']);
+  for (const html of ['site/index.html', 'site/about.html']) {
+    assert.match(readFileSync(`${ROOT}/www/${html}`, 'utf8'), /<script type="module" src="\.\.\/dist\/movie-recs\.js"><\/script>/, html);
+  }
 });
 
 test('the static server sends the build\'s brotli or gzip sibling by Accept-Encoding, and never a stale one', async () => {

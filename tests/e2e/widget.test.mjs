@@ -58,7 +58,8 @@ test('the widget works under a strict CSP, shares ratings across pages, and requ
   assert.match(await page.$eval('movie-recs', (w) => w.shadowRoot.textContent), /Based on your 2 ratings/);
 
   // Only the site's own files, the module, the wasm and the model; no cookies; no CSP violation.
-  const widgetFiles = new Set(['/movie-recs.js', '/js/recommender.js', '/js/storage.js', '/js/kept.js', '/js/render.js', '/js/stars.js', '/js/marks.js', '/js/history.js', '/js/strings.js', '/pkg/movie_recs.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
+  // The site loads the bundled widget (./build.sh build): two script files and the import code on first use.
+  const widgetFiles = new Set(['/dist/movie-recs.js', '/dist/movie-recs-chunk.js', '/dist/movie-recs-history.js', '/pkg/movie_recs_bg.wasm', '/model.bin']);
   const siteFiles = new Set(['/site/index.html', '/site/about.html', '/site/site.css', '/site/favicon.svg']);
   for (const url of record.requests) {
     const u = new URL(url);
