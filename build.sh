@@ -481,6 +481,8 @@ case "$cmd" in
     node bench/first-load.mjs "$([ -n "$quick" ] && echo 1 || echo 3)"
     log "where a cold first load's bytes go: each request, and the link's use per 200 ms"
     node bench/cold-network.mjs
+    log "the widget's first load (the example site, Slow 4G, 4x slower CPU)"
+    node bench/widget-load.mjs "$([ -n "$quick" ] && echo 1 || echo 3)"
     ;;
   eval)
     [ $# -ge 1 ] || { echo "usage: ./build.sh eval DATA_DIR [--folds 0,1,2,3,4] [--splits main,future,past] [--json FILE] [--svg FILE] [--peers]" >&2; exit 2; }
