@@ -91,7 +91,7 @@ build_wasm() {
   node_modules/.bin/wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
     --enable-mutable-globals www/pkg/movie_recs_bg.wasm -o www/pkg/movie_recs_bg.wasm
   write_pkg_manifest
-  bundle_page
+  bundle_scripts
   write_precache
   precompress
   printf 'wasm: %s bytes, %s gzip\n' "$(wc -c < www/pkg/movie_recs_bg.wasm)" "$(gzip -9c www/pkg/movie_recs_bg.wasm | wc -c)" >&2
@@ -105,7 +105,7 @@ build_wasm() {
 # copies it (www/dist/movie-recs.js and its movie-recs-*.js chunks). The sources stay the
 # framework-free modules of www/js/ and www/movie-recs.js, which the npm package ships as they
 # are (a site's own bundler bundles them).
-bundle_page() {
+bundle_scripts() {
   rm -rf www/dist
   local common=(--bundle --format=esm --splitting --minify --sourcemap --target=es2022 --outdir=www/dist
     --entry-names='[name]' --log-level=warning)
