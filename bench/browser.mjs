@@ -6,9 +6,9 @@
 //
 //   node bench/browser.mjs NATIVE_JSON MODELS_DIR OUT_JSON [PEER_JSON]
 import { readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
-import zlib, { gzipSync, brotliCompressSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { startServer, launch, ROOT, sectionEnds } from '../tests/e2e/harness.mjs';
+import { brotli, gzip } from '../scripts/precompress.mjs';
 
 const [nativePath, modelsDir, outPath, peerPath] = process.argv.slice(2);
 const native = JSON.parse(readFileSync(nativePath, 'utf8'));
@@ -133,17 +133,13 @@ server.stop();
 
 const size = (p) => {
   const bytes = readFileSync(`${ROOT}/www/${p}`);
-  return { raw: statSync(`${ROOT}/www/${p}`).size, gzip: gzipSync(bytes, { level: 9 }).length };
+  return { raw: statSync(`${ROOT}/www/${p}`).size, gzip: gzip(bytes).length };
 };
 const modelBytes = readFileSync(`${ROOT}/www/model.bin`);
 // The model's header and core section (what the first recommendations need), then each
 // section after it, as a host serves them: gzip and brotli at their best.
 const ends = sectionEnds(modelBytes);
-const packed = (bytes) => ({
-  raw: bytes.length,
-  gzip: gzipSync(bytes, { level: 9 }).length,
-  brotli: brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_LGWIN]: 24 } }).length,
-});
+const packed = (bytes) => ({ raw: bytes.length, gzip: gzip(bytes).length, brotli: brotli(bytes).length });
 const core = modelBytes.subarray(0, ends.core);
 const payload = {
   wasm: size('pkg/movie_recs_bg.wasm'),

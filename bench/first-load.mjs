@@ -57,7 +57,7 @@ export async function seedOneRating(context) {
   });
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const summary = (rs) => ({
   first_recommendations_ms: median(rs.map((r) => r.first)),
   first_list_shown_ms: median(rs.map((r) => r.shown)),

@@ -6,7 +6,7 @@
 //
 //   node bench/widget-load.mjs [RUNS] [--against DIR]     (after ./build.sh build)
 import { startServer, launch } from '../tests/e2e/harness.mjs';
-import { throttled } from './first-load.mjs';
+import { median, throttled } from './first-load.mjs';
 
 const args = process.argv.slice(2);
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 6);
@@ -32,7 +32,6 @@ try {
 } finally {
   servers.forEach((s) => s.stop());
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const [j, dir] of dirs.entries()) {
   console.log(`${dir ?? 'www/ (this tree)'}: the widget's first list ${median(times[j])} ms after navigation (runs ${times[j].join(', ')}), Slow 4G, CPU 4x slower, cold`);
 }

@@ -74,7 +74,7 @@ impl Recommender {
         unseen_rows
             .extend((0..visitor.excluded.len()).filter(|&r| visitor.excluded[r] && by_row.binary_search_by_key(&r, |p| p.0).is_err()));
         // A movie whose title is not in yet cannot be asked.
-        let askable = |row: usize| self.has_title(row);
+        let askable = |row: usize| self.model.has_title(row);
         let answers = Answers { rated: &visitor.ratings.weights, unseen: &unseen_rows, askable: &askable };
         Ok(next_questions(
             strategy,
@@ -90,7 +90,7 @@ impl Recommender {
 
     /// The starting grid: popular, well-rated movies (the cold-start order) whose titles are in.
     pub fn popular(&self, limit: usize) -> Vec<MovieSummary> {
-        let order = self.index.cold_start_order().iter().filter(|&&row| self.has_title(row));
+        let order = self.index.cold_start_order().iter().filter(|&&row| self.model.has_title(row));
         order.take(limit).map(|&row| self.model.catalogue.summary(row)).collect()
     }
 }

@@ -124,11 +124,6 @@ impl Recommender {
         self.model.attach_links(bytes)
     }
 
-    /// Whether movie `row` may be shown yet: see [`Model::has_title`].
-    fn has_title(&self, row: usize) -> bool {
-        self.model.has_title(row)
-    }
-
     /// Adds the star model from the file's first [`Model::stars_length`] bytes (predicted
     /// stars), and the links if they are not in yet; a no-op once both are in. On error the
     /// recommender keeps working as it was, with the links if they came.
@@ -259,7 +254,7 @@ impl Recommender {
     /// for a method that ranks unrated movies) that passes the filters and whose title is in.
     fn listable(&self, filter: &Filter, ranks_unrated: bool, row: usize) -> bool {
         let catalogue = &self.model.catalogue;
-        (catalogue.movies[row].rating_count > 0 || ranks_unrated) && filter.keeps(catalogue, row) && self.has_title(row)
+        (catalogue.movies[row].rating_count > 0 || ranks_unrated) && filter.keeps(catalogue, row) && self.model.has_title(row)
     }
 
     /// Movie night: one list for every member's ratings ([`crate::group`]). Never a movie any
