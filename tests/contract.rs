@@ -746,3 +746,43 @@ fn ease_and_the_autoencoder_weigh_the_latest_liked_movie_most() {
     let ease = |pairs: &[(u32, f32)]| flat.scores(&flat.fold_in(&raw(pairs)), Method::Ease).unwrap();
     assert!(ease(&[(a, 5.0), (b, 5.0)]).iter().zip(ease(&[(b, 5.0), (a, 5.0)])).all(|(x, y)| (x - y).abs() <= 1e-6));
 }
+
+#[test]
+fn five_of_the_visitor_s_movies_folds_in_the_five_its_rule_picks() {
+    use movie_recs::eval::elicitation::{five_of, FiveOf};
+    use movie_recs::eval::TestUser;
+    let rec = Recommender::new(common::model());
+    let movies = &rec.model().catalogue.movies;
+    let given = user_ratings(3);
+    assert!(given.len() > 8, "the fixture user needs more than five ratings");
+    let count = |g: &RawRating| movies[rec.row(MovieId(g.movie_id as u32)).unwrap()].rating_count;
+    // The list a set of five gives (every given movie excluded, as in the protocol), as hidden
+    // ratings: the rule that picks that set scores 1.
+    let list_of = |five: &[RawRating], given: &[RawRating]| -> Vec<(MovieId, f32)> {
+        let exclude = given.iter().map(|g| g.movie_id as u32).collect();
+        let options = RecommendOptions { count: 10, method: Method::Hybrid, exclude, ..Default::default() };
+        rec.recommend(five, &options).unwrap().items.iter().map(|i| (MovieId(i.movie.movie_id), 5.0)).collect()
+    };
+    let latest: Vec<RawRating> = given[given.len() - 5..].to_vec();
+    let mut by_count: Vec<(usize, RawRating)> = given.iter().copied().enumerate().collect();
+    by_count.sort_by(|a, b| count(&b.1).cmp(&count(&a.1)).then(a.1.movie_id.total_cmp(&b.1.movie_id)));
+    by_count.truncate(5);
+    by_count.sort_by_key(|&(at, _)| at);
+    let most_rated: Vec<RawRating> = by_count.into_iter().map(|(_, g)| g).collect();
+    assert_ne!(latest, most_rated, "the fixture must tell the rules apart");
+    for (rule, five) in [(FiveOf::Latest, &latest), (FiveOf::MostRated, &most_rated)] {
+        let hidden = list_of(five, &given);
+        let users = [
+            TestUser { user: 3, given: given.clone(), hidden, released_by: None },
+            TestUser { user: 4, given: given.clone(), hidden: Vec::new(), released_by: None },
+        ];
+        let scores = five_of(&rec, rule, &users).unwrap();
+        assert_eq!(scores.len(), 1, "{rule:?}: a user with nothing relevant hidden is not scored");
+        assert!((scores[0] - 1.0).abs() < 1e-9, "{rule:?}: {}", scores[0]);
+    }
+    // Five movies or fewer: every rule picks them all, in the visitor's order.
+    let few = TestUser { user: 5, given: given[..4].to_vec(), hidden: list_of(&given[..4], &given[..4]), released_by: None };
+    for rule in FiveOf::ALL {
+        assert!((five_of(&rec, rule, std::slice::from_ref(&few)).unwrap()[0] - 1.0).abs() < 1e-9, "{rule:?}");
+    }
+}

@@ -47,6 +47,26 @@ pub struct ElicitationRow {
     pub vs_popular_first: Option<[f64; 3]>,
 }
 
+/// Five of the visitor's own movies picked by a rule as the answers (a reference point for the
+/// strategies: [`elicitation::FiveOf`]), on one split.
+#[derive(Clone, Debug, Serialize)]
+pub struct FiveOfRow {
+    /// The rule's name.
+    pub rule: String,
+    /// `main` or `future`.
+    pub split: String,
+    /// Mean NDCG@10 over folds (or cuts).
+    #[serde(rename = "ndcg@10")]
+    pub ndcg: f64,
+    /// 95% bootstrap interval over users.
+    pub ndcg_ci95: [f64; 2],
+    /// Users counted.
+    pub users: usize,
+    /// NDCG@10 less popular-first's once 5 questions were answered, user by user, and its 95%
+    /// bootstrap interval (`[difference, low, high]`).
+    pub vs_popular_first: Option<[f64; 3]>,
+}
+
 /// One setting of the discover control, on one split.
 #[derive(Clone, Debug, Serialize)]
 pub struct DiscoveryRow {
@@ -133,6 +153,9 @@ pub struct FirstMinute {
     pub folds: Vec<u32>,
     /// The elicitation curves.
     pub elicitation: Vec<ElicitationRow>,
+    /// Five of each visitor's own movies as the answers: how far the choice of five moves the
+    /// list at all.
+    pub five_of: Vec<FiveOfRow>,
     /// The trade-off curves.
     pub discovery: Vec<DiscoveryRow>,
     /// Movie night.
@@ -185,7 +208,10 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
     let mut elicit: Vec<((String, &'static str, Stop), Acc)> = Vec::new();
     let mut disc: Vec<((String, &'static str, u32), Curve)> = Vec::new();
     let mut group_points: Vec<Vec<group::GroupPoint>> = Vec::new();
-    let mut seen_points: Vec<((String, String), Vec<Vec<f64>>)> = Vec::new();
+    // Per key: one list of per-user NDCG@10 per cut.
+    type PerCut<K> = Vec<(K, Vec<Vec<f64>>)>;
+    let mut seen_points: PerCut<(String, String)> = Vec::new();
+    let mut five_points: PerCut<(String, &'static str)> = Vec::new();
     for (split_name, train, test) in &cuts {
         let model = build_model(&data.name, &data.movies, &data.tags, train, &settings.check()?)?;
         let rec = Recommender::from_bytes(&model.to_bytes()?)?;
@@ -206,6 +232,11 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
                 slot.0.push(p.ndcg);
                 slot.1.push((p.answered, p.asked));
             }
+        }
+        for rule in elicitation::FiveOf::ALL {
+            let ndcg = elicitation::five_of(&rec, rule, test)?;
+            eprintln!("{split_name} {:<28} NDCG@10 {:.4}", rule.name(), ndcg.iter().sum::<f64>() / ndcg.len().max(1) as f64);
+            entry(&mut five_points, (split_name.to_string(), rule.name())).push(ndcg);
         }
         if *split_name == "main" {
             group_points.push(group::evaluate_groups(&rec, test, &[2, 4])?);
@@ -238,6 +269,25 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
             let diffs = paired_differences(groups, base)?;
             let (lo, hi) = bootstrap_interval(&diffs, 1000);
             Some([mean_of_means(&diffs), lo, hi])
+        })
+        .collect();
+    let five_of = five_points
+        .into_iter()
+        .map(|((split, rule), groups)| {
+            let (lo, hi) = bootstrap_interval(&groups, 1000);
+            let vs_popular_first = baseline(&split, Stop::Answered(elicitation::FIVE)).and_then(|base| {
+                let diffs = paired_differences(&groups, base)?;
+                let (lo, hi) = bootstrap_interval(&diffs, 1000);
+                Some([mean_of_means(&diffs), lo, hi])
+            });
+            FiveOfRow {
+                rule: rule.into(),
+                split,
+                ndcg: mean_of_means(&groups),
+                ndcg_ci95: [lo, hi],
+                users: groups.iter().map(Vec::len).sum(),
+                vs_popular_first,
+            }
         })
         .collect();
     let elicitation = elicit
@@ -315,7 +365,7 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
             SeenRow { treatment, split, ndcg: mean_of_means(&groups), ndcg_ci95: [lo, hi], users: groups.iter().map(Vec::len).sum() }
         })
         .collect();
-    Ok(FirstMinute { dataset: data.name.clone(), folds: folds.to_vec(), elicitation, discovery, groups, seen })
+    Ok(FirstMinute { dataset: data.name.clone(), folds: folds.to_vec(), elicitation, five_of, discovery, groups, seen })
 }
 
 #[cfg(test)]

@@ -44,6 +44,11 @@ impl FirstMinute {
                 s += &format!("| {split} | {strategy} | {} |\n", cells.join(" | "));
             }
         }
+        s += "\nFive of the visitor's own movies as the answers, picked by a rule (reference points: most rules need the visitor's history): NDCG@10 [95% interval], and against popular-first once 5 were answered, user by user\n\n| split | five of the visitor's movies | NDCG@10 | against popular-first |\n|---|---|---|---|\n";
+        for r in &self.five_of {
+            let vs = r.vs_popular_first.map_or("–".to_string(), |[d, lo, hi]| format!("{d:+.4} [{lo:+.3}, {hi:+.3}]"));
+            s += &format!("| {} | {} | {:.4} [{:.3}, {:.3}] | {vs} |\n", r.split, r.rule, r.ndcg, r.ndcg_ci95[0], r.ndcg_ci95[1]);
+        }
         s += "\nFamiliar to discover: the control's trade-off\n\n| split | form | discover | NDCG@10 | R@10 | coverage@10 | novelty (bits) | diversity |\n|---|---|---|---|---|---|---|---|\n";
         for r in &self.discovery {
             s += &format!(
