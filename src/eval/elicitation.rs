@@ -5,7 +5,7 @@
 //! scored against the user's hidden ratings. Candidates exclude every given movie, as in the
 //! main protocol, so strategies differ only by what they learned.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{ndcg_at_k, relevant_rows, TestUser, K};
 use crate::catalogue::MovieId;
@@ -14,6 +14,24 @@ use crate::methods::Method;
 use crate::rank::RecommendOptions;
 use crate::ratings::RawRating;
 use crate::recommender::{Recommender, Visitor};
+
+/// The list a simulated visitor is shown: the hybrid's top [`K`], every given movie excluded
+/// from the candidates (as in the main protocol), so what was learned is all that differs.
+fn list_options(user: &TestUser) -> RecommendOptions {
+    RecommendOptions {
+        count: K,
+        method: Method::Hybrid,
+        exclude: user.given.iter().map(|g| g.movie_id as u32).collect(),
+        ..Default::default()
+    }
+}
+
+/// NDCG@10 of the list `visitor` is shown, against the hidden `relevant` rows.
+fn list_ndcg(rec: &Recommender, visitor: &Visitor, options: &RecommendOptions, relevant: &HashSet<usize>) -> crate::Result<f64> {
+    let list = rec.recommend_for(visitor, options)?;
+    let hits = list.items.iter().map(|item| rec.row(MovieId(item.movie.movie_id)).is_some_and(|r| relevant.contains(&r)));
+    Ok(ndcg_at_k(hits, relevant.len()))
+}
 
 /// When the simulation scores the list: after a number of questions asked, or once a number
 /// of them were answered with a rating (the visitor's view: "I rated five movies").
@@ -57,12 +75,7 @@ pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table:
     for user in test {
         let known: HashMap<u32, f64> = user.given.iter().map(|g| (g.movie_id as u32, g.rating)).collect();
         let relevant = relevant_rows(rec, user);
-        let options = RecommendOptions {
-            count: K,
-            method: Method::Hybrid,
-            exclude: user.given.iter().map(|g| g.movie_id as u32).collect(),
-            ..Default::default()
-        };
+        let options = list_options(user);
         let (mut answered, mut unseen): (Vec<RawRating>, Vec<u32>) = (Vec::new(), Vec::new());
         // Folded in once per rating answered; it asks the next question and scores the list.
         let mut visitor = rec.fold_in(&answered);
@@ -72,9 +85,7 @@ pub fn simulate(rec: &Recommender, strategy: Strategy, test: &[TestUser], table:
             point.answered += answered as f64 * share;
             point.asked += asked as f64 * share;
             if !relevant.is_empty() {
-                let list = rec.recommend_for(visitor, &options)?;
-                let hits = list.items.iter().map(|item| rec.row(MovieId(item.movie.movie_id)).is_some_and(|r| relevant.contains(&r)));
-                point.ndcg.push(ndcg_at_k(hits, relevant.len()));
+                point.ndcg.push(list_ndcg(rec, visitor, &options, &relevant)?);
             }
             Ok(())
         };
@@ -166,12 +177,12 @@ pub fn five_of(rec: &Recommender, rule: FiveOf, test: &[TestUser]) -> crate::Res
         FiveOf::Random(seed) => seed | 1,
         _ => 1,
     };
+    let count = |g: &RawRating| rec.row(MovieId(g.movie_id as u32)).map_or(0, |row| movies[row].rating_count);
     for user in test {
         let relevant = relevant_rows(rec, user);
         if relevant.is_empty() {
             continue;
         }
-        let count = |g: &RawRating| rec.row(MovieId(g.movie_id as u32)).map_or(0, |row| movies[row].rating_count);
         // (position in the visitor's order, rating), askable movies only.
         let mut pick: Vec<(usize, &RawRating)> = user.given.iter().enumerate().filter(|(_, g)| count(g) > 0).collect();
         match rule {
@@ -187,15 +198,8 @@ pub fn five_of(rec: &Recommender, rule: FiveOf, test: &[TestUser]) -> crate::Res
         pick.truncate(FIVE);
         pick.sort_by_key(|&(at, _)| at);
         let answers: Vec<RawRating> = pick.into_iter().map(|(_, g)| *g).collect();
-        let options = RecommendOptions {
-            count: K,
-            method: Method::Hybrid,
-            exclude: user.given.iter().map(|g| g.movie_id as u32).collect(),
-            ..Default::default()
-        };
-        let list = rec.recommend_for(&rec.fold_in(&answers), &options)?;
-        let hits = list.items.iter().map(|item| rec.row(MovieId(item.movie.movie_id)).is_some_and(|r| relevant.contains(&r)));
-        ndcg.push(ndcg_at_k(hits, relevant.len()));
+        let options = list_options(user);
+        ndcg.push(list_ndcg(rec, &rec.fold_in(&answers), &options, &relevant)?);
     }
     Ok(ndcg)
 }

@@ -262,24 +262,23 @@ pub fn first_minute(data: &Dataset, folds: &[u32], settings: &TrainSettings) -> 
     let baseline = |split: &str, stop: Stop| {
         elicit.iter().find(|((sp, st, at), _)| sp == split && *st == Strategy::Popular.name() && *at == stop).map(|(_, (g, _))| g)
     };
+    // `[difference, low, high]` of per-cut, per-user NDCG@10 against popular-first's.
+    let against = |groups: &[Vec<f64>], base: &[Vec<f64>]| -> Option<[f64; 3]> {
+        let diffs = paired_differences(groups, base)?;
+        let (lo, hi) = bootstrap_interval(&diffs, 1000);
+        Some([mean_of_means(&diffs), lo, hi])
+    };
     let paired: Vec<Option<[f64; 3]>> = elicit
         .iter()
         .map(|((split, strategy, stop), (groups, _))| {
-            let base = baseline(split, *stop).filter(|_| *strategy != Strategy::Popular.name())?;
-            let diffs = paired_differences(groups, base)?;
-            let (lo, hi) = bootstrap_interval(&diffs, 1000);
-            Some([mean_of_means(&diffs), lo, hi])
+            against(groups, baseline(split, *stop).filter(|_| *strategy != Strategy::Popular.name())?)
         })
         .collect();
     let five_of = five_points
         .into_iter()
         .map(|((split, rule), groups)| {
             let (lo, hi) = bootstrap_interval(&groups, 1000);
-            let vs_popular_first = baseline(&split, Stop::Answered(elicitation::FIVE)).and_then(|base| {
-                let diffs = paired_differences(&groups, base)?;
-                let (lo, hi) = bootstrap_interval(&diffs, 1000);
-                Some([mean_of_means(&diffs), lo, hi])
-            });
+            let vs_popular_first = baseline(&split, Stop::Answered(elicitation::FIVE)).and_then(|base| against(&groups, base));
             FiveOfRow {
                 rule: rule.into(),
                 split,
